@@ -1,0 +1,8 @@
+"""The installed fairslm version."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("fairslm")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.1.0"

@@ -1,0 +1,55 @@
+"""``fairslm audit-predictions``: audit a file of predictions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from fairslm.cli._app import EXIT_FAIL, EXIT_OK, user_errors
+
+
+def register(app: typer.Typer) -> None:
+    app.command("audit-predictions")(audit_predictions_command)
+
+
+@user_errors
+def audit_predictions_command(
+    path: Path = typer.Argument(..., help="Predictions file: Parquet, CSV or JSON Lines."),
+    y_true: str = typer.Option(..., "--y-true", help="Column with the true labels."),
+    y_pred: str = typer.Option(..., "--y-pred", help="Column with the model's decisions."),
+    sensitive: str = typer.Option(
+        ..., "--sensitive", help="Comma-separated sensitive feature columns."
+    ),
+    y_score: str | None = typer.Option(None, "--y-score", help="Column with scores in [0, 1]."),
+    weight: str | None = typer.Option(None, "--weight", help="Column with sample weights."),
+    pos_label: str | None = typer.Option(None, "--pos-label", help="The favourable label."),
+    reference: str = typer.Option(
+        "min_max", "--reference", help="min_max, overall, largest, or a group label."
+    ),
+    threshold: float = typer.Option(0.8, "--threshold", help="Ratio threshold (four-fifths: 0.8)."),
+    min_group_size: int = typer.Option(30, "--min-group-size"),
+    missing: str = typer.Option("error", "--missing", help="error, or group: keep missing values."),
+    out: Path = typer.Option(Path("audit.json"), "--out", "-o", help="Where to write the JSON."),
+) -> None:
+    """Audit a predictions file; exit 0 if every criterion passes, 1 if one fails."""
+    from fairslm.audit._files import audit_file
+    from fairslm.reporting.terminal import print_audit_summary
+
+    result = audit_file(
+        path,
+        y_true=y_true,
+        y_pred=y_pred,
+        sensitive=[s.strip() for s in sensitive.split(",") if s.strip()],
+        y_score=y_score,
+        weight=weight,
+        pos_label=pos_label,
+        reference_group=reference,
+        threshold=threshold,
+        min_group_size=min_group_size,
+        missing=missing,
+    )
+    result.to_json(out)
+    print_audit_summary(result)
+    typer.echo(f"wrote {out}")
+    raise typer.Exit(EXIT_OK if result.passed else EXIT_FAIL)

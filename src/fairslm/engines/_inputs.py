@@ -1,0 +1,197 @@
+"""Validation and encoding of in-memory audit inputs (labels, groups, weights)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from fairslm.exceptions import InvalidDataError
+
+__all__ = ["encode_features", "encode_labels", "to_1d", "validate_weights"]
+
+MISSING_LABEL = "(missing)"
+
+
+def to_1d(values: Any, name: str) -> NDArray[Any]:
+    """Return ``values`` as a 1-D numpy array, refusing 2-D input with a clear message."""
+    if isinstance(values, pd.DataFrame):
+        if values.shape[1] != 1:
+            raise InvalidDataError(
+                f"{name} must be one column; got a DataFrame with columns {list(values.columns)}"
+            )
+        values = values.iloc[:, 0]
+    if isinstance(values, pd.Series):
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            return np.asarray(values.astype(object))
+        return values.to_numpy()
+    arr = np.asarray(values)
+    if arr.ndim == 2 and 1 in arr.shape:
+        arr = arr.reshape(-1)
+    if arr.ndim != 1:
+        raise InvalidDataError(f"{name} must be one-dimensional; got an array of shape {arr.shape}")
+    return arr
+
+
+def _features_dict(sensitive_features: Any) -> dict[str, Any]:
+    if isinstance(sensitive_features, pd.DataFrame):
+        if sensitive_features.shape[1] == 0:
+            raise InvalidDataError("sensitive_features is a DataFrame with no columns")
+        return {str(c): sensitive_features[c] for c in sensitive_features.columns}
+    if isinstance(sensitive_features, pd.Series):
+        name = sensitive_features.name if sensitive_features.name is not None else "sensitive_feature"
+        return {str(name): sensitive_features}
+    if isinstance(sensitive_features, Mapping):
+        if not sensitive_features:
+            raise InvalidDataError("sensitive_features is an empty mapping")
+        return {str(k): v for k, v in sensitive_features.items()}
+    if isinstance(sensitive_features, (list, tuple)) and sensitive_features and all(
+        isinstance(v, (np.ndarray, pd.Series, list, tuple)) for v in sensitive_features
+    ):
+        return {f"sensitive_feature_{i}": v for i, v in enumerate(sensitive_features)}
+    arr = np.asarray(sensitive_features)
+    if arr.ndim == 2:
+        return {f"sensitive_feature_{i}": arr[:, i] for i in range(arr.shape[1])}
+    return {"sensitive_feature_0": arr}
+
+
+def _python_scalar(v: Any) -> object:
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def encode_features(
+    sensitive_features: Any, n_rows: int, *, missing: str = "error"
+) -> tuple[tuple[str, ...], tuple[tuple[object, ...], ...], list[NDArray[np.int64]]]:
+    """Factorise each sensitive feature into integer codes.
+
+    Returns the feature names, each feature's levels (sorted) and each feature's codes.
+    ``missing="error"`` refuses missing values; ``missing="group"`` keeps them as a group
+    named ``(missing)``.
+    """
+    if missing not in ("error", "group"):
+        raise InvalidDataError(f"missing must be 'error' or 'group'; got {missing!r}")
+    cols = _features_dict(sensitive_features)
+    names: list[str] = []
+    levels: list[tuple[object, ...]] = []
+    codes: list[NDArray[np.int64]] = []
+    for name, col in cols.items():
+        if isinstance(col, pd.Series) and isinstance(col.dtype, pd.CategoricalDtype):
+            if len(col) != n_rows:
+                raise InvalidDataError(
+                    f"sensitive feature {name!r} has {len(col)} values but y_true has {n_rows}"
+                )
+            cats = col.cat.categories
+            raw = col.cat.codes.to_numpy().astype(np.int64)
+            uniques = np.asarray(cats, dtype=object)
+            order = np.argsort(np.asarray([str(u) for u in uniques]), kind="stable")
+            if not np.array_equal(order, np.arange(len(order))):
+                remap = np.empty(len(order), dtype=np.int64)
+                remap[order] = np.arange(len(order))
+                raw = np.where(raw >= 0, remap[np.maximum(raw, 0)], -1)
+                uniques = uniques[order]
+            # Drop categories with no rows so that codes stay dense.
+            present = np.bincount(raw[raw >= 0], minlength=len(uniques)) > 0
+            if not present.all():
+                dense = np.cumsum(present) - 1
+                raw = np.where(raw >= 0, dense[np.maximum(raw, 0)], -1)
+                uniques = uniques[present]
+        else:
+            arr = to_1d(col, f"sensitive feature {name!r}")
+            if len(arr) != n_rows:
+                raise InvalidDataError(
+                    f"sensitive feature {name!r} has {len(arr)} values but y_true has {n_rows}"
+                )
+            raw_codes, uniques_idx = pd.factorize(arr, sort=True, use_na_sentinel=True)
+            raw = raw_codes.astype(np.int64)
+            uniques = np.asarray(uniques_idx, dtype=object)
+        n_missing = int((raw < 0).sum())
+        level_values = [_python_scalar(u) for u in uniques]
+        if n_missing:
+            if missing == "error":
+                raise InvalidDataError(
+                    f"sensitive feature {name!r} has {n_missing} missing value(s) out of {n_rows} "
+                    "rows. Fill them, drop those rows, or pass missing='group' "
+                    "(CLI: --missing group) to audit them as their own group"
+                )
+            raw = np.where(raw < 0, len(level_values), raw)
+            level_values.append(MISSING_LABEL)
+        names.append(name)
+        levels.append(tuple(level_values))
+        codes.append(raw)
+    if len(set(names)) != len(names):
+        raise InvalidDataError(f"sensitive feature names must be distinct; got {names}")
+    return tuple(names), tuple(levels), codes
+
+
+def encode_labels(
+    y_true: NDArray[Any], y_pred: NDArray[Any], pos_label: object | None = None
+) -> tuple[tuple[object, ...], NDArray[np.int64], NDArray[np.int64]]:
+    """Encode ``y_true`` and ``y_pred`` on one sorted set of classes."""
+    for name, arr in (("y_true", y_true), ("y_pred", y_pred)):
+        if arr.dtype.kind in "fc" or arr.dtype == object:
+            nan = pd.isna(arr)
+            if nan.any():
+                raise InvalidDataError(
+                    f"{name} has {int(nan.sum())} missing (NaN/None) value(s); first at row "
+                    f"{int(np.flatnonzero(nan)[0])}. Drop or fill those rows before auditing"
+                )
+    if y_true.dtype.kind in "biu" and y_pred.dtype.kind in "biu":
+        lo = int(min(y_true.min(initial=0), y_pred.min(initial=0)))
+        hi = int(max(y_true.max(initial=0), y_pred.max(initial=0)))
+        if lo >= 0 and hi < 1_000_000:
+            present = np.bincount(y_true.astype(np.int64), minlength=hi + 1) > 0
+            present |= np.bincount(y_pred.astype(np.int64), minlength=hi + 1) > 0
+            if hi <= 1:
+                present[: 2] = True  # binary 0/1 labels always carry both classes
+            values = np.flatnonzero(present)
+            if pos_label is not None and isinstance(pos_label, (int, np.integer)) and 0 <= int(
+                pos_label
+            ) <= hi and not present[int(pos_label)]:
+                present[int(pos_label)] = True
+                values = np.flatnonzero(present)
+            lut = np.cumsum(present) - 1
+            classes = tuple(int(v) for v in values)
+            if y_true.dtype == bool:
+                classes = tuple(bool(v) for v in values)
+            return classes, lut[y_true.astype(np.int64)], lut[y_pred.astype(np.int64)]
+    both = np.concatenate([np.asarray(y_true, dtype=object), np.asarray(y_pred, dtype=object)])
+    if y_true.dtype.kind in "fc" and y_pred.dtype.kind in "fc":
+        both = np.concatenate([y_true, y_pred])
+    try:
+        codes, uniques = pd.factorize(both, sort=True)
+    except TypeError as exc:
+        raise InvalidDataError(
+            "y_true and y_pred mix label types that cannot be compared (e.g. strings and "
+            "numbers); use one type for both"
+        ) from exc
+    classes = tuple(_python_scalar(u) for u in uniques)
+    n = len(y_true)
+    codes = codes.astype(np.int64)
+    return classes, codes[:n], codes[n:]
+
+
+def validate_weights(sample_weight: Any, n_rows: int) -> NDArray[np.float64]:
+    """Return weights as float64, refusing wrong length, NaN and negative values."""
+    w = to_1d(sample_weight, "sample_weight")
+    if len(w) != n_rows:
+        raise InvalidDataError(f"sample_weight has {len(w)} values but y_true has {n_rows}")
+    try:
+        w = w.astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InvalidDataError("sample_weight must be numeric") from exc
+    bad = ~np.isfinite(w)
+    if bad.any():
+        raise InvalidDataError(
+            f"sample_weight has {int(bad.sum())} NaN or infinite value(s); first at row "
+            f"{int(np.flatnonzero(bad)[0])}. Weights must be finite and non-negative"
+        )
+    neg = w < 0
+    if neg.any():
+        raise InvalidDataError(
+            f"sample_weight has {int(neg.sum())} negative value(s); first at row "
+            f"{int(np.flatnonzero(neg)[0])} ({w[neg][0]}). Weights must be non-negative"
+        )
+    return w

@@ -1,0 +1,143 @@
+"""In-memory aggregation: rows -> :class:`~fairslm.metrics.CountTable` with ``numpy.bincount``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from fairslm.engines._inputs import encode_features, encode_labels, to_1d, validate_weights
+from fairslm.exceptions import InvalidDataError
+from fairslm.metrics import CountTable
+
+__all__ = ["count_table_from_arrays", "count_table_from_codes"]
+
+# Above this many (feature-combination x class x class) cells, observed groups are found with
+# np.unique instead of a dense bincount, which would allocate the whole product.
+_DENSE_CELL_LIMIT = 20_000_000
+
+
+def count_table_from_codes(
+    features: tuple[str, ...],
+    levels: tuple[tuple[object, ...], ...],
+    feature_codes: list[NDArray[np.int64]],
+    classes: tuple[object, ...],
+    true_codes: NDArray[np.int64],
+    pred_codes: NDArray[np.int64],
+    *,
+    sample_weight: NDArray[np.float64] | None = None,
+    score_bins: NDArray[np.int64] | None = None,
+    score_edges: NDArray[np.float64] | None = None,
+) -> CountTable:
+    """Aggregate already-encoded columns into a count table."""
+    k = len(classes)
+    sizes = [len(lv) for lv in levels]
+    combined = np.zeros(len(true_codes), dtype=np.int64)
+    for codes, size in zip(feature_codes, sizes, strict=True):
+        combined *= size
+        combined += codes
+    n_combos = int(np.prod(sizes, dtype=np.int64)) if sizes else 1
+    if n_combos * k * k <= _DENSE_CELL_LIMIT:
+        group_of_combo: NDArray[np.int64] | None = None
+        gcode = combined
+        n_slots = n_combos
+    else:
+        uniq, gcode = np.unique(combined, return_inverse=True)
+        gcode = gcode.reshape(-1).astype(np.int64)
+        group_of_combo = uniq
+        n_slots = len(uniq)
+    cell = (gcode * k + true_codes) * k + pred_codes
+    minlength = n_slots * k * k
+    counts = np.bincount(cell, minlength=minlength).astype(np.float64).reshape(n_slots, k, k)
+    if sample_weight is not None:
+        wsum = np.bincount(cell, weights=sample_weight, minlength=minlength).reshape(n_slots, k, k)
+        wsq = np.bincount(cell, weights=sample_weight * sample_weight, minlength=minlength)
+        wsq = wsq.reshape(n_slots, k, k)
+    else:
+        wsum = counts
+        wsq = counts
+    score_counts = score_wsum = None
+    if score_bins is not None and score_edges is not None:
+        nb = len(score_edges) - 1
+        scell = (gcode * k + true_codes) * nb + score_bins
+        sl = n_slots * k * nb
+        score_counts = np.bincount(scell, minlength=sl).astype(np.float64).reshape(n_slots, k, nb)
+        if sample_weight is not None:
+            score_wsum = np.bincount(scell, weights=sample_weight, minlength=sl).reshape(
+                n_slots, k, nb
+            )
+        else:
+            score_wsum = score_counts
+    observed = np.flatnonzero(counts.sum(axis=(1, 2)) > 0)
+    combo_ids = observed if group_of_combo is None else group_of_combo[observed]
+    keys = (
+        np.stack(np.unravel_index(combo_ids, sizes), axis=1).astype(np.int64)
+        if sizes
+        else np.zeros((len(observed), 0), dtype=np.int64)
+    )
+    return CountTable(
+        features=features,
+        levels=levels,
+        keys=keys,
+        classes=classes,
+        counts=counts[observed],
+        weight_sums=wsum[observed],
+        weight_sq_sums=wsq[observed],
+        weighted=sample_weight is not None,
+        score_edges=score_edges,
+        score_counts=None if score_counts is None else score_counts[observed],
+        score_weight_sums=None if score_wsum is None else score_wsum[observed],
+    )
+
+
+def bin_scores(y_score: Any, n_bins: int) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Bin probabilities in [0, 1] into ``n_bins`` equal-width bins."""
+    s = to_1d(y_score, "y_score")
+    try:
+        s = s.astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InvalidDataError("y_score must be numeric scores in [0, 1]") from exc
+    bad = ~np.isfinite(s)
+    if bad.any():
+        raise InvalidDataError(f"y_score has {int(bad.sum())} NaN or infinite value(s)")
+    if s.size and (s.min() < 0 or s.max() > 1):
+        raise InvalidDataError(
+            f"y_score must be probabilities in [0, 1]; found values from {s.min():g} to "
+            f"{s.max():g}. Pass predicted probabilities of the positive class"
+        )
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    bins = np.minimum((s * n_bins).astype(np.int64), n_bins - 1)
+    return bins, edges
+
+
+def count_table_from_arrays(
+    y_true: Any,
+    y_pred: Any,
+    sensitive_features: Any,
+    *,
+    sample_weight: Any = None,
+    y_score: Any = None,
+    n_score_bins: int = 1000,
+    pos_label: object | None = None,
+    missing: str = "error",
+) -> CountTable:
+    """Build the count table from in-memory arrays, Series or DataFrames."""
+    yt = to_1d(y_true, "y_true")
+    yp = to_1d(y_pred, "y_pred")
+    n = len(yt)
+    if n == 0:
+        raise InvalidDataError("y_true is empty: there are no rows to audit")
+    if len(yp) != n:
+        raise InvalidDataError(f"y_pred has {len(yp)} values but y_true has {n}; they must match")
+    features, levels, codes = encode_features(sensitive_features, n, missing=missing)
+    classes, tc, pc = encode_labels(yt, yp, pos_label)
+    w = None if sample_weight is None else validate_weights(sample_weight, n)
+    sb = se = None
+    if y_score is not None:
+        sb, se = bin_scores(y_score, n_score_bins)
+        if len(sb) != n:
+            raise InvalidDataError(f"y_score has {len(sb)} values but y_true has {n}")
+    return count_table_from_codes(
+        features, levels, codes, classes, tc, pc, sample_weight=w, score_bins=sb, score_edges=se
+    )

@@ -1,0 +1,133 @@
+"""Disparities of a per-group metric against a reference, and the named fairness criteria.
+
+Semantics follow Fairlearn's ``MetricFrame``:
+
+* ``reference_group="min_max"`` (alias ``"best"``): the summary ratio is ``min / max`` over
+  groups and the summary difference ``max - min`` (``MetricFrame.ratio()`` /
+  ``.difference()`` with ``method="between_groups"``); each group's own ratio is taken against
+  the group with the largest value.
+* ``"overall"``: against the whole population; the summary ratio is the smallest of
+  ``min(m_g / m_all, m_all / m_g)`` and the difference the largest ``|m_g - m_all|``
+  (``method="to_overall"``).
+* ``"largest"``: against the group with the most rows (Aequitas' default reference).
+* a group label: against that group.
+
+For the last two the summary is folded the same way as ``to_overall``, so a summary ratio is
+always in [0, 1] and "ratio >= 0.8" is exactly "every group inside the 0.8-1.25 band".
+Equalized odds takes the worse of the TPR and FPR disparities (Fairlearn's
+``equalized_odds_ratio`` / ``equalized_odds_difference`` with ``agg="worst_case"``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["CRITERIA", "REFERENCE_MODES", "DisparityArrays", "disparity", "fold_ratio"]
+
+REFERENCE_MODES = ("min_max", "best", "overall", "largest")
+
+# name -> (metrics it compares, what a ratio below 1 means for the group, plain description)
+CRITERIA: dict[str, tuple[tuple[str, ...], str]] = {
+    "statistical_parity": (("selection_rate",), "receives positive decisions"),
+    "equal_opportunity": (
+        ("true_positive_rate",),
+        "has its qualified members (actual positives) selected",
+    ),
+    "predictive_parity": (("precision",), "has its positive decisions turn out correct"),
+    "equalized_odds": (
+        ("true_positive_rate", "false_positive_rate"),
+        "has its true or false positive rate differ",
+    ),
+    "error_rate_parity": (("error_rate",), "has decisions that are wrong"),
+}
+
+
+@dataclass(frozen=True)
+class DisparityArrays:
+    """Per-group ratios and differences against the reference, and the summary."""
+
+    reference_index: int | None  # None when the reference is the overall population
+    reference_value: float
+    ratio: NDArray[np.float64]
+    difference: NDArray[np.float64]
+    summary_ratio: float
+    summary_difference: float
+    worst_index: int | None
+
+
+def fold_ratio(r: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``min(r, 1/r)``: 1 is parity, 0 total disparity, NaN stays NaN."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inv = np.where(r > 0, 1.0 / np.where(r > 0, r, 1.0), np.inf)
+    out = np.minimum(r, inv)
+    return np.where(np.isnan(r), np.nan, out)
+
+
+def _safe_ratio(num: NDArray[np.float64], den: float) -> NDArray[np.float64]:
+    if not np.isfinite(den):
+        return np.full(num.shape, np.nan)
+    if den == 0:
+        # 0/0 is parity; x/0 is undefined.
+        return np.where(num == 0, 1.0, np.nan)
+    return num / den
+
+
+def disparity(
+    values: NDArray[np.float64],
+    *,
+    eligible: NDArray[np.bool_],
+    sizes: NDArray[np.float64],
+    reference: str | int,
+    overall_value: float = np.nan,
+) -> DisparityArrays:
+    """Compare ``values`` (one per group) against a reference.
+
+    ``eligible`` marks groups that may drive the summary (large enough, value defined).
+    ``reference`` is a mode name or the index of the reference group.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    ok = eligible & ~np.isnan(values)
+    ref_idx: int | None
+    if isinstance(reference, (int, np.integer)):
+        ref_idx = int(reference)
+        ref_val = float(values[ref_idx])
+    elif reference in ("min_max", "best"):
+        if ok.any():
+            ref_idx = int(np.flatnonzero(ok)[np.argmax(values[ok])])
+            ref_val = float(values[ref_idx])
+        else:
+            ref_idx, ref_val = None, np.nan
+    elif reference == "largest":
+        cand = np.flatnonzero(eligible) if eligible.any() else np.arange(len(values))
+        ref_idx = int(cand[np.argmax(sizes[cand])])
+        ref_val = float(values[ref_idx])
+    elif reference == "overall":
+        ref_idx, ref_val = None, float(overall_value)
+    else:
+        raise ValueError(f"unknown reference mode {reference!r}")
+
+    ratio = _safe_ratio(values, ref_val)
+    diff = values - ref_val
+    if not ok.any() or np.isnan(ref_val):
+        return DisparityArrays(ref_idx, ref_val, ratio, diff, np.nan, np.nan, None)
+    if reference in ("min_max", "best"):
+        vmin, vmax = float(values[ok].min()), float(values[ok].max())
+        summary_ratio = (vmin / vmax) if vmax != 0 else (1.0 if vmin == 0 else np.nan)
+        summary_diff = vmax - vmin
+        worst = int(np.flatnonzero(ok)[np.argmin(values[ok])])
+    else:
+        folded = fold_ratio(ratio)
+        cand = np.flatnonzero(ok & ~np.isnan(folded))
+        if cand.size:
+            worst = int(cand[np.argmin(folded[cand])])
+            summary_ratio = float(folded[worst])
+        else:
+            worst, summary_ratio = int(np.flatnonzero(ok)[0]), np.nan
+        absd = np.abs(diff[ok])
+        summary_diff = float(absd.max())
+    return DisparityArrays(
+        ref_idx, ref_val, ratio, diff, float(summary_ratio), float(summary_diff), worst
+    )
