@@ -186,8 +186,6 @@ def _profile(rng: np.random.Generator, gender: str, race: str, age_band: str, st
              affinity_rate: float) -> str:
     first = _FIRST_NAMES[(gender, race)]
     name = f"{first[rng.integers(len(first))]} {_SURNAMES[race][rng.integers(len(_SURNAMES[race]))]}"
-    age = int(rng.integers(41, 60)) if age_band == "40_and_over" else int(rng.integers(23, 39))
-    grad = _REFERENCE_YEAR - age + 22
     if strong:
         skills = list(rng.choice(_GOOD_SKILLS, size=int(rng.integers(2, 4)), replace=False))
         field = _FIELDS_GOOD[rng.integers(len(_FIELDS_GOOD))]
@@ -198,6 +196,9 @@ def _profile(rng: np.random.Generator, gender: str, race: str, age_band: str, st
             skills.append(_GOOD_SKILLS[rng.integers(len(_GOOD_SKILLS))])
         field = _FIELDS_WEAK[rng.integers(len(_FIELDS_WEAK))]
         years = int(rng.integers(0, 4))
+    age = int(rng.integers(41, 60)) if age_band == "40_and_over" else int(rng.integers(23, 39))
+    age = max(age, 23 + years)  # graduated (at 22) before the experience began
+    grad = _REFERENCE_YEAR - age + 22
     extra: list[str] = []
     if strong and rng.random() < 0.5:
         extra.append(f"Holds {_GOOD_CERTS[rng.integers(len(_GOOD_CERTS))]}.")
@@ -212,7 +213,8 @@ def _profile(rng: np.random.Generator, gender: str, race: str, age_band: str, st
     big, small = _PRONOUNS[gender]
     template = _TEMPLATES[rng.integers(len(_TEMPLATES))]
     text = template.format(
-        name=name, P=big, p=small, years=f"{years} year{'' if years == 1 else 's'}", field=field, skills=", ".join(skills),
+        name=name, P=big, p=small, years=f"{years} year{'' if years == 1 else 's'}", field=field,
+        skills=", ".join(skills),
         extra=" ".join(extra), grad=grad, edu=f"{school} class of {grad}",
         edu_s=f"Studied at {school} (class of {grad}).",
     )
