@@ -1,1 +1,26 @@
-"""fairslm.reporting."""
+"""Reports: the versioned report document, its self-contained HTML page, terminal tables."""
+
+from fairslm.reporting._guide import CRITERIA_GUIDE, ratio_meaning
+from fairslm.reporting._html import render_html
+from fairslm.reporting._report import (
+    REPORT_SCHEMA_VERSION,
+    build_report,
+    load_report,
+    policy_verdict,
+    report_schema,
+    validate_report,
+    write_report,
+)
+
+__all__ = [
+    "CRITERIA_GUIDE",
+    "REPORT_SCHEMA_VERSION",
+    "build_report",
+    "load_report",
+    "policy_verdict",
+    "ratio_meaning",
+    "render_html",
+    "report_schema",
+    "validate_report",
+    "write_report",
+]

@@ -1,0 +1,353 @@
+"""Render a report document as one self-contained HTML page (no scripts, no network).
+
+Every string that comes from the report is escaped with :func:`html.escape`; the only markup is
+the renderer's own.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from html import escape
+from typing import Any
+
+from fairslm.reporting._guide import criterion_guide, ratio_meaning
+from fairslm.reporting._svg import confusion_bars, ratio_plot
+
+__all__ = ["e", "fmt", "render_html", "table"]
+
+CRITERIA_ORDER = ("statistical_parity", "equal_opportunity", "predictive_parity", "equalized_odds")
+_GROUP_COLUMNS = (
+    ("selection_rate", "selection rate"),
+    ("true_positive_rate", "TPR"),
+    ("false_positive_rate", "FPR"),
+    ("precision", "precision"),
+    ("accuracy", "accuracy"),
+)
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#111827;
+background:#f9fafb;line-height:1.45}
+main{max-width:1100px;margin:0 auto;padding:24px 28px 60px}
+h1{font-size:1.7em;margin:.2em 0}h2{margin-top:2em;border-bottom:2px solid #e5e7eb;
+padding-bottom:.2em}h3{margin-top:1.4em}
+table{border-collapse:collapse;margin:.6em 0 1em;background:#fff;font-size:.92em}
+th,td{border:1px solid #e5e7eb;padding:4px 8px;text-align:left;vertical-align:top}
+th{background:#f3f4f6}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.badge{display:inline-block;padding:1px 8px;border-radius:10px;font-weight:600;font-size:.85em}
+.pass{background:#dcfce7;color:#166534}.fail{background:#fee2e2;color:#991b1b}
+.insufficient,.undefined,.n-a{background:#fef3c7;color:#92400e}
+.banner{padding:14px 18px;border-radius:8px;margin:1em 0;font-size:1.1em}
+.banner.pass{border:1px solid #86efac}.banner.fail{border:1px solid #fca5a5}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(240px,1fr));gap:12px}
+.card{background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:10px 14px}
+.card h4{margin:.2em 0 .4em}.card p{margin:.3em 0;font-size:.9em}
+.muted{color:#6b7280}.small{font-size:.85em}
+tr.insufficient-row td{color:#9ca3af}
+mark{background:#fde68a;padding:0 2px;border-radius:2px}
+mark.old{background:#fecaca;text-decoration:line-through}
+details{background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:6px 12px;margin:.8em 0}
+summary{cursor:pointer;font-weight:600}
+svg{max-width:100%;height:auto;background:#fff}
+code{background:#f3f4f6;padding:0 3px;border-radius:3px}
+nav a{margin-right:12px}
+"""
+
+
+def e(x: Any) -> str:
+    """Escape any value for HTML text or attribute context."""
+    return escape("" if x is None else str(x), quote=True)
+
+
+def fmt(x: Any, digits: int = 3) -> str:
+    """Number for display: ``n/a`` for missing or non-finite values."""
+    if x is None or isinstance(x, bool):
+        return "n/a" if x is None else str(x)
+    if isinstance(x, (int, float)):
+        if isinstance(x, float) and not math.isfinite(x):
+            return "n/a"
+        return f"{x:.{digits}f}" if isinstance(x, float) else str(x)
+    return e(x)
+
+
+def _interval(iv: Any) -> str:
+    if isinstance(iv, Sequence) and len(iv) == 2 and all(isinstance(v, (int, float)) for v in iv):
+        return f" <span class='muted small'>[{fmt(iv[0])}, {fmt(iv[1])}]</span>"
+    return ""
+
+
+def badge(verdict: Any) -> str:
+    v = str(verdict or "n/a")
+    cls = v if v in ("pass", "fail", "insufficient", "undefined") else "n-a"
+    return f"<span class='badge {cls}'>{e(v)}</span>"
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, raw: bool = True) -> str:
+    """An HTML table. Cells are already-escaped HTML when ``raw`` (the renderer's own)."""
+    head = "".join(f"<th>{e(h)}</th>" for h in headers)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{c if raw else e(c)}</td>" for c in r) + "</tr>" for r in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _criteria_cards(report: Mapping[str, Any], final: Mapping[str, Any] | None) -> str:
+    guide = report.get("guide") or {}
+    views = report["summary"]["policy"]["views"]
+    best: dict[str, dict[str, Any]] = {}
+    if final:
+        for name in CRITERIA_ORDER:
+            worst = _worst(final["audit"], name, views)
+            if worst is not None:
+                best[name] = worst
+    cards = []
+    for name in CRITERIA_ORDER:
+        g = guide.get(name) or criterion_guide(name)
+        c = best.get(name)
+        now = ""
+        if c:
+            now = (
+                f"<p><b>{e(final['name'] if final else '')}</b>: worst ratio "
+                f"{fmt(c.get('ratio'))}{_interval(c.get('ratio_interval'))} on "
+                f"<i>{e(c['view'])}</i> {badge(c['verdict'])}<br>"
+                f"{e(ratio_meaning(name, c.get('ratio')))}</p>"
+            )
+        cards.append(
+            f"<div class='card'><h4>{e(g['title'])}</h4>{now}"
+            f"<p><b>Definition.</b> {e(g['definition'])}</p>"
+            f"<p><b>Ideal value.</b> {e(g['ideal'])}</p>"
+            f"<p><b>Use it when.</b> {e(g['use_case'])}</p>"
+            f"<p><b>Primary risk.</b> {e(g['risk'])}</p>"
+            f"<p><b>Reading the number.</b> {e(g['meaning'])}</p></div>"
+        )
+    return "<div class='cards'>" + "".join(cards) + "</div>"
+
+
+def _summary(report: Mapping[str, Any]) -> str:
+    s = report["summary"]
+    models = report["models"]
+    final = next((m for m in models if m["name"] == s["final"]), models[-1])
+    pol = s["policy"]
+    crits = ", ".join(criterion_guide(c)["title"].lower() for c in pol["criteria"]) or "every criterion"
+    band = f"{pol['threshold']:g}\u2013{1 / pol['threshold']:.4g}"
+    verdict = s["verdict"]
+    lines = [
+        f"<div class='banner {e(verdict)}'>{badge(verdict)} Model <b>{e(final['name'])}</b> "
+        f"{'meets' if verdict == 'pass' else 'does not meet'} the policy: {e(crits)} ratios "
+        f"within {e(band)} on {e(pol['views'] if isinstance(pol['views'], str) else ', '.join(pol['views']))} "
+        "views.</div>"
+    ]
+    for f in final["policy"]["failing"]:
+        lines.append(f"<p>Failing: <b>{e(f['criterion'])}</b> on <i>{e(f['view'])}</i>, "
+                     f"ratio {fmt(f['ratio'])}, worst group <b>{e(f['worst_group'])}</b>. "
+                     f"{e(ratio_meaning(f['criterion'], f['ratio']))}</p>")
+    head = ["model", "policy", *[criterion_guide(c)["title"] for c in CRITERIA_ORDER]]
+    score_keys: list[str] = []
+    for m in models:
+        score_keys += [k for k in m.get("scores", {}) if k not in score_keys]
+    rows = []
+    for m in models:
+        cells = [e(m["name"]), badge(m["policy"]["verdict"])]
+        for name in CRITERIA_ORDER:
+            worst = _worst(m["audit"], name, pol["views"])
+            cells.append("n/a" if worst is None else f"{fmt(worst['ratio'])} {badge(worst['verdict'])}")
+        cells += [f"<span class='num'>{fmt(m.get('scores', {}).get(k))}</span>" for k in score_keys]
+        rows.append(cells)
+    lines.append("<p class='small muted'>Worst ratio of each criterion across the policy's "
+                 "views; 1.0 is parity.</p>")
+    lines.append(table([*head, *score_keys], rows))
+    return "".join(lines)
+
+
+def _worst(audit: Mapping[str, Any], name: str, which: Any) -> dict[str, Any] | None:
+    views = audit["views"]
+    if which == "marginal":
+        views = [v for v in views if len(v["features"]) == 1] or views
+    elif which != "all":
+        views = [v for v in views if v["name"] in set(which)]
+    found = [{**c, "view": v["name"]} for v in views for c in v["criteria"] if c["name"] == name]
+    if not found:
+        return None
+    order = {"fail": 0, "pass": 1}
+    return min(found, key=lambda c: (order.get(c["verdict"], 2),
+                                     c["ratio"] if c["ratio"] is not None else 9.0))
+
+
+def _view_section(view: Mapping[str, Any], options: Mapping[str, Any]) -> str:
+    min_n = options.get("min_group_size", "?")
+    band = options.get("band") or [options.get("threshold", 0.8), 1 / options.get("threshold", 0.8)]
+    out = []
+    rows = []
+    for c in sorted(view["criteria"], key=lambda c: CRITERIA_ORDER.index(c["name"])
+                    if c["name"] in CRITERIA_ORDER else 99):
+        rows.append([
+            e(criterion_guide(c["name"])["title"]),
+            f"<span class='num'>{fmt(c.get('ratio'))}</span>{_interval(c.get('ratio_interval'))}",
+            badge(c["verdict"]), e(c.get("worst_group")), e(c.get("reference")),
+            e(c.get("reading")),
+        ])
+    out.append(table(["criterion", "ratio [interval]", "verdict", "worst group", "reference",
+                      "reading"], rows))
+    # Per-group table with intervals; insufficient groups marked.
+    rows = []
+    for g in view["groups"]:
+        cells = [e(g["label"]) + ("" if g["sufficient"] else
+                                  f" <span class='badge insufficient'>n &lt; {e(min_n)}</span>"),
+                 f"<span class='num'>{g['count']}</span>", fmt(g.get("share"))]
+        for key, _ in _GROUP_COLUMNS:
+            val = g["metrics"].get(key)
+            if val is None and key in g.get("undefined", {}):
+                cells.append(f"<span class='muted' title='{e(g['undefined'][key])}'>undefined: "
+                             f"{e(g['undefined'][key])}</span>")
+            else:
+                cells.append(f"<span class='num'>{fmt(val)}</span>"
+                             + _interval(g.get("intervals", {}).get(key)))
+        rows.append(cells)
+    out.append("<h4>Groups</h4>")
+    out.append(table(["group", "n", "share", *[h for _, h in _GROUP_COLUMNS]], rows))
+    # Disparity plots: one per metric behind the criteria.
+    disp = view.get("disparities", {})
+    shown = []
+    for c in view["criteria"]:
+        for metric in c.get("metrics", []):
+            if metric in shown or metric not in disp:
+                continue
+            shown.append(metric)
+            d = disp[metric]
+            plot_rows = []
+            for g in view["groups"]:
+                info = d.get("by_group", {}).get(g["label"], {})
+                iv = info.get("ratio_interval") or [None, None]
+                r = info.get("ratio")
+                if g["label"] == d.get("reference"):
+                    status = "reference"
+                elif not g["sufficient"]:
+                    status = "insufficient"
+                else:
+                    folded = None if r is None or r <= 0 else min(r, 1 / r)
+                    status = "fail" if folded is not None and folded < band[0] else "ok"
+                plot_rows.append((str(g["label"]), r, iv[0], iv[1], status))
+            out.append(ratio_plot(
+                plot_rows, band=(float(band[0]), float(band[1])),
+                title=f"{metric.replace('_', ' ')} ratio vs {d.get('reference')}",
+            ))
+    conf = [(str(g["label"]), g.get("confusion", {})) for g in view["groups"] if g.get("confusion")]
+    if conf:
+        out.append("<h4>Confusion breakdown</h4>")
+        out.append(confusion_bars(conf, title="share of each group's rows by outcome"))
+        out.append(table(["group", "true pos.", "false pos.", "false neg.", "true neg."], [
+            [e(lab), *[f"<span class='num'>{fmt(c.get(k), 0 if float(c.get(k) or 0).is_integer() else 2)}</span>"
+                       for k in ("tp", "fp", "fn", "tn")]] for lab, c in conf
+        ]))
+    return "".join(out)
+
+
+def _model_section(m: Mapping[str, Any], *, open_: bool) -> str:
+    audit = m["audit"]
+    task = audit.get("task", {})
+    opts = audit.get("options", {})
+    out = [f"<h2 id='model-{e(m['name'])}'>Model: {e(m['name'])} {badge(m['policy']['verdict'])}</h2>"]
+    out.append(
+        f"<p class='small'>{e(task.get('n_rows', '?'))} rows; favourable decision "
+        f"<code>{e(task.get('pos_label'))}</code>; reference: <code>{e(opts.get('reference_group'))}"
+        f"</code>; groups with fewer than {e(opts.get('min_group_size'))} rows are shown but "
+        "never drive a verdict.</p>"
+    )
+    overall = audit.get("overall", {})
+    if overall:
+        keys = [k for k in ("accuracy", "selection_rate", "true_positive_rate", "precision")
+                if k in overall]
+        sc = dict(m.get("scores") or {})
+        out.append(table([*keys, *sc], [[fmt(overall[k]) for k in keys]
+                                         + [fmt(v) for v in sc.values()]]))
+    views = audit["views"]
+    order = sorted(views, key=lambda v: (len(v["features"]) > 1, v["name"]))
+    for v in order:
+        kind = "intersectional groups" if len(v["features"]) > 1 else "groups"
+        label = f" (class {v['label']})" if v.get("label") else ""
+        verdicts = " ".join(badge(c["verdict"]) for c in v["criteria"])
+        out.append(
+            f"<details{' open' if open_ and len(v['features']) == 1 else ''}><summary>"
+            f"{e(kind)} by {e(v['name'])}{e(label)} {verdicts}</summary>"
+            f"{_view_section(v, opts)}</details>"
+        )
+    if m.get("truth_audit"):
+        ta = m["truth_audit"]
+        rows = []
+        for v in ta["views"]:
+            for c in v["criteria"]:
+                rows.append([e(v["name"]), e(criterion_guide(c["name"])["title"]),
+                             fmt(c.get("ratio")), badge(c["verdict"]), e(c.get("worst_group"))])
+        out.append("<h3>Against the true label</h3><p class='small'>The same decisions audited "
+                   "against the unbiased ground truth (known for the synthetic corpus).</p>")
+        out.append(table(["view", "criterion", "ratio", "verdict", "worst group"], rows))
+    return "".join(out)
+
+
+def render_html(report: Mapping[str, Any]) -> str:
+    """Render a report document (from :func:`build_report` or ``report.json``) as HTML.
+
+    Raises :class:`~fairslm.exceptions.InvalidDataError` for a document of another schema
+    version. The page holds no script and loads nothing.
+
+    Examples
+    --------
+    >>> from fairslm import audit_predictions
+    >>> from fairslm.reporting import build_report
+    >>> a = audit_predictions([1, 0, 1, 0], [1, 0, 0, 0],
+    ...                       sensitive_features={"g": ["<b>x</b>", "<b>x</b>", "y", "y"]},
+    ...                       min_group_size=1)
+    >>> html = render_html(build_report(a))
+    >>> "&lt;b&gt;x&lt;/b&gt;" in html and "<b>x</b>" not in html
+    True
+    """
+    from fairslm.reporting._report import validate_report
+    from fairslm.reporting._sections import (
+        comparison_section,
+        counterfactual_section,
+        data_audit_section,
+        history_section,
+        model_card_section,
+        provenance_section,
+    )
+
+    report = validate_report(report)
+    models = report["models"]
+    final = next((m for m in models if m["name"] == report["summary"]["final"]), None)
+    parts = [
+        ("summary", "Summary", _summary(report)),
+        ("criteria", "How to read the criteria", _criteria_cards(report, final)),
+    ]
+    for sid, title, fn in (
+        ("data", "Data audit", data_audit_section),
+        ("counterfactual", "Counterfactual tests", counterfactual_section),
+        ("mitigation", "Mitigation: before and after", comparison_section),
+        ("history", "Audit history", history_section),
+    ):
+        html = fn(report)
+        if html:
+            parts.append((sid, title, html))
+    model_html = "".join(
+        _model_section(m, open_=(m["name"] == report["summary"]["final"])) for m in models
+    )
+    tail = [("provenance", "Provenance", provenance_section(report))]
+    card = model_card_section(report)
+    if card:
+        tail.append(("model-card", "Model card", card))
+    nav = " ".join(f"<a href='#{sid}'>{e(t)}</a>" for sid, t, _ in parts + tail)
+    body = "".join(
+        (f"<section id='{sid}'>" + (f"<h2>{e(t)}</h2>" if sid != "summary" else "") + h + "</section>")
+        for sid, t, h in parts
+    )
+    body += f"<section id='models'>{model_html}</section>"
+    body += "".join(f"<section id='{sid}'><h2>{e(t)}</h2>{h}</section>" for sid, t, h in tail)
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; "
+        "style-src 'unsafe-inline'; img-src data:\">"
+        f"<title>{e(report['title'])}</title><style>{_CSS}</style></head><body><main>"
+        f"<h1>{e(report['title'])}</h1><p class='muted small'>Created {e(report['created'])} "
+        f"by fairslm {e(report['fairslm_version'])}.</p><nav class='small'>{nav}</nav>"
+        f"{body}</main></body></html>\n"
+    )

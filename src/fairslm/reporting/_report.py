@@ -1,0 +1,308 @@
+"""The report as data: ``build_report`` assembles one versioned JSON document from the results
+of every phase; the HTML only renders it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+from collections.abc import Mapping, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from fairslm._version import __version__
+from fairslm.audit._result import AuditResult, _clean, write_json_atomic
+from fairslm.exceptions import ConfigError, InvalidDataError
+from fairslm.reporting._guide import CRITERIA_GUIDE
+
+__all__ = [
+    "REPORT_KIND",
+    "REPORT_SCHEMA_VERSION",
+    "build_report",
+    "load_report",
+    "policy_verdict",
+    "report_schema",
+    "validate_report",
+    "write_report",
+]
+
+REPORT_KIND = "fairslm.report"
+REPORT_SCHEMA_VERSION = "1.0"
+DEFAULT_POLICY: dict[str, Any] = {
+    "criteria": ["statistical_parity"],
+    "threshold": 0.8,
+    "views": "marginal",
+}
+
+
+def _as_dict(obj: Any, what: str) -> dict[str, Any] | None:
+    """Accept a result object (``to_dict()``), a dict, or None."""
+    if obj is None:
+        return None
+    if hasattr(obj, "to_dict"):
+        obj = obj.to_dict()
+    if not isinstance(obj, Mapping):
+        raise InvalidDataError(
+            f"{what} must be a result object with to_dict() or a dict; got {type(obj).__name__}"
+        )
+    return dict(_clean(dict(obj)))
+
+
+def _audit_dict(obj: Any, name: str) -> dict[str, Any]:
+    if isinstance(obj, (str, os.PathLike)):
+        obj = AuditResult.from_json(obj)
+    data = _as_dict(obj, f"the audit of model {name!r}") or {}
+    if data.get("kind") != "fairslm.audit":
+        raise InvalidDataError(
+            f"the audit of model {name!r} is not a fairslm audit (kind={data.get('kind')!r}); "
+            "pass an AuditResult or the audit.json fairslm wrote"
+        )
+    AuditResult.from_dict(data)  # checks its schema version with a clear message
+    return data
+
+
+def policy_verdict(audit: Mapping[str, Any], policy: Mapping[str, Any]) -> dict[str, Any]:
+    """Judge one audit dict against a policy: which criteria, which views.
+
+    ``policy`` holds ``criteria`` (names), ``views`` (``"all"``, ``"marginal"`` for the
+    single-feature views, or a list of view names). Returns ``{"verdict", "failing"}``;
+    a criterion that is insufficient or undefined does not fail the policy but is listed
+    under ``"not_judged"``.
+    """
+    criteria = list(policy.get("criteria") or [])
+    which = policy.get("views", "marginal")
+    views = list(audit.get("views", []))
+    if which == "marginal":
+        single = [v for v in views if len(v.get("features", [])) == 1]
+        views = single or views
+    elif which != "all":
+        names = set(which)
+        views = [v for v in views if v.get("name") in names]
+    failing, not_judged = [], []
+    for v in views:
+        for c in v.get("criteria", []):
+            if criteria and c["name"] not in criteria:
+                continue
+            row = {"view": v["name"], "criterion": c["name"], "ratio": c.get("ratio"),
+                   "worst_group": c.get("worst_group"), "verdict": c["verdict"]}
+            if c["verdict"] == "fail":
+                failing.append(row)
+            elif c["verdict"] != "pass":
+                not_judged.append(row)
+    return {"verdict": "fail" if failing else "pass", "failing": failing,
+            "not_judged": not_judged}
+
+
+def build_report(
+    models: Any,
+    *,
+    title: str = "Fairness audit report",
+    final: str | None = None,
+    baseline: str | None = None,
+    policy: Mapping[str, Any] | None = None,
+    scores: Mapping[str, Mapping[str, float]] | None = None,
+    truth_audits: Mapping[str, Any] | None = None,
+    data_audit: Any = None,
+    counterfactual: Mapping[str, Any] | Any = None,
+    mitigation: Mapping[str, Any] | None = None,
+    comparison: Any = None,
+    history: Any = None,
+    provenance: Mapping[str, Any] | None = None,
+    model_card: Mapping[str, Any] | None = None,
+    created: str | None = None,
+) -> dict[str, Any]:
+    """Assemble the report document (kind ``fairslm.report``) from the results of each phase.
+
+    Parameters
+    ----------
+    models : AuditResult, dict, or mapping of model name -> AuditResult / audit dict / path
+        The audit of each model, in the order to show them (e.g. baseline, then mitigated).
+    final, baseline : str, optional
+        Which model the policy verdict is about (default: the last) and which one mitigation
+        is compared against (default: the first).
+    policy : mapping, optional
+        ``{"criteria": [...], "threshold": 0.8, "views": "marginal"}``; default: statistical
+        parity (the four-fifths rule) on each sensitive feature.
+    scores : mapping, optional
+        Extra figures per model, e.g. ``{"baseline": {"accuracy vs true label": 0.91}}``.
+    truth_audits : mapping, optional
+        Per model, an audit against an unbiased ground truth when one is known.
+    data_audit, counterfactual, comparison, history : result objects or dicts, optional
+        Sections rendered only when given. ``counterfactual`` may map model name -> result.
+    mitigation : mapping, optional
+        What was done to the data and the training (steps and their settings).
+    provenance, model_card : mapping, optional
+        Versions, fingerprints, hashes, seed, config; intended use and limitations.
+
+    Returns
+    -------
+    dict
+        JSON-ready; :func:`render_html` renders it and :func:`validate_report` checks it.
+
+    Examples
+    --------
+    >>> from fairslm import audit_predictions
+    >>> a = audit_predictions([1, 0, 1, 0], [1, 0, 0, 0], sensitive_features=["a", "a", "b", "b"],
+    ...                       min_group_size=1)
+    >>> rep = build_report({"model": a}, created="2026-01-01T00:00:00Z")
+    >>> rep["kind"], rep["summary"]["verdict"]
+    ('fairslm.report', 'fail')
+    """
+    if isinstance(models, (AuditResult, Mapping)) and (
+        isinstance(models, AuditResult) or models.get("kind") == "fairslm.audit"
+    ):
+        models = {"model": models}
+    if not isinstance(models, Mapping) or not models:
+        raise InvalidDataError("build_report needs at least one model audit")
+    entries = []
+    pol = dict(DEFAULT_POLICY)
+    if policy:
+        unknown = set(policy) - set(DEFAULT_POLICY)
+        if unknown:
+            raise ConfigError(
+                f"unknown policy key(s) {sorted(unknown)}; valid keys: {', '.join(DEFAULT_POLICY)}"
+            )
+        pol.update(policy)
+    names = list(models)
+    final = final or names[-1]
+    baseline = baseline or names[0]
+    for n in (final, baseline):
+        if n not in models:
+            raise InvalidDataError(f"model {n!r} is not among the audits: {', '.join(names)}")
+    for name in names:
+        audit = _audit_dict(models[name], name)
+        entry: dict[str, Any] = {
+            "name": str(name),
+            "audit": audit,
+            "scores": dict(_clean(dict((scores or {}).get(name, {})))),
+            "policy": policy_verdict(audit, pol),
+        }
+        if truth_audits and name in truth_audits:
+            entry["truth_audit"] = _audit_dict(truth_audits[name], name)
+        entries.append(entry)
+    cf: dict[str, Any] | None = None
+    if counterfactual is not None:
+        if isinstance(counterfactual, Mapping) and "kind" not in counterfactual:
+            cf = {str(k): _as_dict(v, "counterfactual result") for k, v in counterfactual.items()}
+        else:
+            cf = {str(final): _as_dict(counterfactual, "counterfactual result")}
+    final_entry = next(e for e in entries if e["name"] == final)
+    report = {
+        "kind": REPORT_KIND,
+        "schema_version": REPORT_SCHEMA_VERSION,
+        "title": str(title),
+        "created": created
+        or _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        "fairslm_version": __version__,
+        "summary": {
+            "final": str(final),
+            "baseline": str(baseline),
+            "verdict": final_entry["policy"]["verdict"],
+            "policy": pol,
+        },
+        "guide": CRITERIA_GUIDE,
+        "models": entries,
+        "data_audit": _as_dict(data_audit, "data audit"),
+        "counterfactual": cf,
+        "mitigation": dict(_clean(dict(mitigation))) if mitigation else None,
+        "comparison": _as_dict(comparison, "comparison"),
+        "history": _as_dict(history, "history"),
+        "provenance": dict(_clean(dict(provenance or {}))),
+        "model_card": dict(_clean(dict(model_card))) if model_card else None,
+    }
+    validate_report(report)
+    return report
+
+
+def report_schema() -> dict[str, Any]:
+    """The JSON Schema of the report document (shipped as ``report.schema.json``)."""
+    text = resources.files("fairslm.reporting").joinpath("report.schema.json").read_text("utf-8")
+    return dict(json.loads(text))
+
+
+def validate_report(report: Any) -> dict[str, Any]:
+    """Check a report document's kind, schema version and shape; return it.
+
+    Raises
+    ------
+    InvalidDataError
+        Not a report, a report of another schema major version, or a malformed one.
+    """
+    if not isinstance(report, Mapping) or report.get("kind") != REPORT_KIND:
+        kind = report.get("kind") if isinstance(report, Mapping) else type(report).__name__
+        raise InvalidDataError(
+            f"not a fairslm report (kind={kind!r}); expected the report.json written by "
+            "`fairslm report` or `fairslm run`"
+        )
+    version = str(report.get("schema_version", ""))
+    if version.split(".")[0] != REPORT_SCHEMA_VERSION.split(".")[0]:
+        raise InvalidDataError(
+            f"report has schema version {version!r}, but this fairslm ({__version__}) renders "
+            f"report schema {REPORT_SCHEMA_VERSION}. Rebuild the report with this version "
+            "(`fairslm report` from the audit files) or render it with the fairslm that wrote it"
+        )
+    import jsonschema
+
+    try:
+        jsonschema.validate(dict(report), report_schema())
+    except jsonschema.ValidationError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path) or "(top level)"
+        raise InvalidDataError(f"report does not match its schema at {where}: {exc.message}") from exc
+    return dict(report)
+
+
+def load_report(source: str | os.PathLike[str] | Mapping[str, Any]) -> dict[str, Any]:
+    """Read and validate a report JSON file (or dict)."""
+    if isinstance(source, Mapping):
+        return validate_report(source)
+    path = Path(source)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise InvalidDataError(f"report file {path} does not exist") from exc
+    except json.JSONDecodeError as exc:
+        raise InvalidDataError(f"report file {path} is not valid JSON: {exc}") from exc
+    return validate_report(data)
+
+
+def write_report(
+    report: Mapping[str, Any], out_dir: str | os.PathLike[str], *, stem: str = "report",
+    formats: Sequence[str] = ("json", "html"),
+) -> dict[str, Path]:
+    """Write ``report.json`` and/or ``report.html`` whole (temp file, then rename)."""
+    from fairslm.reporting._html import render_html
+
+    out = Path(out_dir)
+    paths: dict[str, Path] = {}
+    if "json" in formats:
+        paths["json"] = _readable(write_json_atomic(report, out / f"{stem}.json"))
+    if "html" in formats:
+        paths["html"] = write_text_atomic(render_html(report), out / f"{stem}.html")
+    return paths
+
+
+def _readable(path: Path) -> Path:
+    """Give a file written through a temp file the usual permissions (0666 less the umask)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, 0o666 & ~mask)
+    return path
+
+
+def write_text_atomic(text: str, path: str | os.PathLike[str]) -> Path:
+    """Write ``text`` to ``path`` whole: a temp file in the same folder, then rename."""
+    import tempfile
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return _readable(path)

@@ -1,0 +1,249 @@
+"""Report sections beyond the model audits: data audit, counterfactual tests, mitigation and
+comparison, audit history, provenance and the model card. Each returns "" when its data is absent.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from fairslm.reporting._guide import criterion_guide
+from fairslm.reporting._html import CRITERIA_ORDER, badge, e, fmt, table
+from fairslm.reporting._svg import line_chart, scatter_plot, value_bars
+
+__all__ = [
+    "comparison_section",
+    "counterfactual_section",
+    "data_audit_section",
+    "generic",
+    "highlight_swaps",
+    "history_section",
+    "model_card_section",
+    "provenance_section",
+]
+
+_SKIP_KEYS = {"kind", "schema_version", "svg"}
+
+
+def generic(obj: Any, depth: int = 0) -> str:
+    """Render any JSON value readably: dicts as key/value tables, lists of dicts as tables."""
+    if isinstance(obj, Mapping):
+        if not obj:
+            return "<span class='muted'>none</span>"
+        rows = [[f"<b>{e(k)}</b>", generic(v, depth + 1)] for k, v in obj.items()
+                if k not in _SKIP_KEYS]
+        return table(["", ""], rows) if depth < 4 else e(obj)
+    if isinstance(obj, (list, tuple)):
+        if obj and all(isinstance(x, Mapping) for x in obj):
+            cols: list[str] = []
+            for x in obj:
+                cols += [k for k in x if k not in cols and k not in _SKIP_KEYS]
+            rows = [[generic(x.get(c), depth + 1) for c in cols] for x in obj[:200]]
+            more = f"<p class='small muted'>{len(obj) - 200} more rows</p>" if len(obj) > 200 else ""
+            return table(cols, rows) + more
+        return e(", ".join(fmt(x) if isinstance(x, (int, float)) else str(x) for x in obj))
+    if isinstance(obj, (int, float)) or obj is None:
+        return f"<span class='num'>{fmt(obj)}</span>"
+    return e(obj)
+
+
+def _tokens(text: str) -> list[str]:
+    return re.findall(r"\s+|[\w'/-]+|[^\w\s]", text)
+
+
+def highlight_swaps(original: str, counterfactual: str) -> tuple[str, str]:
+    """Both texts as escaped HTML with the words that differ wrapped in ``<mark>``.
+
+    Examples
+    --------
+    >>> highlight_swaps("She led <b>", "He led <b>")
+    ("<mark class='old'>She</mark> led &lt;b&gt;", '<mark>He</mark> led &lt;b&gt;')
+    """
+    a, b = _tokens(str(original)), _tokens(str(counterfactual))
+    out_a: list[str] = []
+    out_b: list[str] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        sa, sb = "".join(a[i1:i2]), "".join(b[j1:j2])
+        if op == "equal":
+            out_a.append(e(sa))
+            out_b.append(e(sb))
+        else:
+            if sa:
+                out_a.append(f"<mark class='old'>{e(sa)}</mark>")
+            if sb:
+                out_b.append(f"<mark>{e(sb)}</mark>")
+    return "".join(out_a), "".join(out_b)
+
+
+def data_audit_section(report: Mapping[str, Any]) -> str:
+    da = report.get("data_audit")
+    if not da:
+        return ""
+    out = ["<p>What the training data looks like before any model is trained: who is in it "
+           "(representation), how often each group carries the favourable label (label rates) "
+           "and which words give a group away (proxy terms).</p>"]
+    for key, title in (("representation", "Representation"), ("label_rates", "Label rates"),
+                       ("proxies", "Proxy terms"), ("proxy_terms", "Proxy terms")):
+        if da.get(key):
+            out.append(f"<h3>{e(title)}</h3>{generic(da[key])}")
+    rest = {k: v for k, v in da.items()
+            if k not in {"representation", "label_rates", "proxies", "proxy_terms"} | _SKIP_KEYS}
+    if rest:
+        out.append(f"<details><summary>Other findings</summary>{generic(rest)}</details>")
+    return "".join(out)
+
+
+def _examples(cf: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    for key in ("most_changed", "examples", "top_examples"):
+        ex = cf.get(key)
+        if isinstance(ex, list):
+            return [x for x in ex if isinstance(x, Mapping)]
+    return []
+
+
+def counterfactual_section(report: Mapping[str, Any]) -> str:
+    cfs = report.get("counterfactual")
+    if not cfs:
+        return ""
+    out = ["<p>Each text is rewritten with the group's words swapped (names, pronouns, "
+           "affinity groups) and scored again. A fair model barely changes its score; the "
+           "flip rate is the share of decisions that change.</p>"]
+    for model, cf in cfs.items():
+        if not cf:
+            continue
+        out.append(f"<h3>{e(model)}</h3>")
+        summary = {k: v for k, v in cf.items()
+                   if isinstance(v, (int, float, str)) and k not in _SKIP_KEYS}
+        if summary:
+            out.append(generic(summary))
+        for key in ("by_swap", "by_group", "flip_rates", "by_pair"):
+            if cf.get(key):
+                out.append(f"<h4>{e(key.replace('_', ' '))}</h4>{generic(cf[key])}")
+        rows = []
+        for x in _examples(cf)[:10]:
+            orig = x.get("text") or x.get("original") or ""
+            new = x.get("counterfactual") or x.get("counterfactual_text") or x.get("swapped") or ""
+            a, b = highlight_swaps(str(orig), str(new))
+            change = x.get("score_change", x.get("delta", x.get("change")))
+            rows.append([a, b, f"<span class='num'>{fmt(x.get('score', x.get('original_score')))}"
+                         f" \u2192 {fmt(x.get('counterfactual_score', x.get('new_score')))}</span>",
+                         f"<span class='num'>{fmt(change)}</span>"])
+        if rows:
+            out.append("<h4>Most changed examples</h4>")
+            out.append(table(["original", "with group words swapped", "score", "change"], rows))
+    return "".join(out)
+
+
+def comparison_section(report: Mapping[str, Any]) -> str:
+    models = report["models"]
+    if len(models) < 2 and not report.get("comparison") and not report.get("mitigation"):
+        return ""
+    out = []
+    mit = report.get("mitigation")
+    if mit:
+        out.append("<h3>What was done</h3>" + generic(mit))
+    pol = report["summary"]["policy"]
+    if len(models) >= 2:
+        names = [m["name"] for m in models]
+        marg = [v["name"] for v in models[0]["audit"]["views"] if len(v["features"]) == 1] or [
+            v["name"] for v in models[0]["audit"]["views"]]
+        rows, cats, series = [], [], {n: [] for n in names}
+        for view in marg:
+            for crit in CRITERIA_ORDER:
+                cells, found = [], False
+                for m in models:
+                    v = next((v for v in m["audit"]["views"] if v["name"] == view), None)
+                    c = next((c for c in v["criteria"] if c["name"] == crit), None) if v else None
+                    found = found or c is not None
+                    cells.append("n/a" if c is None else f"{fmt(c['ratio'])} {badge(c['verdict'])}")
+                    series[m["name"]].append(None if c is None else c["ratio"])
+                if found:
+                    cats.append(f"{view}: {criterion_guide(crit)['title'].lower()}")
+                    rows.append([e(view), e(criterion_guide(crit)["title"]), *cells])
+                else:
+                    for n in names:
+                        series[n].pop()
+        out.append("<h3>Criteria before and after</h3>")
+        out.append(table(["view", "criterion", *names], rows))
+        out.append(value_bars(cats, series, title="ratio to the reference group (1.0 = parity; "
+                              f"dashed line: {pol['threshold']:g})", vmax=1.25,
+                              reference_line=float(pol["threshold"])))
+        keys: list[str] = []
+        for m in models:
+            keys += [k for k in m.get("scores", {}) if k not in keys]
+        if keys:
+            out.append("<h3>Accuracy and other scores</h3>")
+            out.append(table(["model", *keys], [[e(m["name"]), *[
+                f"<span class='num'>{fmt(m['scores'].get(k))}</span>" for k in keys]]
+                for m in models]))
+    comp = report.get("comparison")
+    if comp:
+        out.append("<h3>Model comparison</h3>")
+        points = comp.get("pareto") or comp.get("points") or comp.get("front")
+        if isinstance(points, list) and points and all(isinstance(p, Mapping) for p in points):
+            xk = comp.get("x", "fairness")
+            yk = comp.get("y", "accuracy")
+            pts = [(str(p.get("name", p.get("label", i))), p.get(xk), p.get(yk),
+                    bool(p.get("on_front", p.get("pareto", False))))
+                   for i, p in enumerate(points)]
+            out.append(scatter_plot(pts, x_label=str(xk), y_label=str(yk),
+                                    title="Pareto front: fairness against accuracy",
+                                    x_line=float(pol["threshold"])))
+        rest = {k: v for k, v in comp.items() if k not in {"pareto", "points", "front", "x", "y"}}
+        out.append(generic(rest))
+    return "".join(out)
+
+
+def history_section(report: Mapping[str, Any]) -> str:
+    hist = report.get("history")
+    if not hist:
+        return ""
+    points = hist.get("points") or hist.get("entries") or hist.get("audits") or []
+    out = ["<p>Earlier audits of this model, oldest first.</p>"]
+    if isinstance(points, list) and points and all(isinstance(p, Mapping) for p in points):
+        xs = [str(p.get("date", p.get("created", p.get("timestamp", i))))[:10]
+              for i, p in enumerate(points)]
+        keys: list[str] = []
+        for p in points:
+            keys += [k for k, v in p.items()
+                     if isinstance(v, (int, float)) and not isinstance(v, bool) and k not in keys]
+        series = {k: [p.get(k) for p in points] for k in keys[:6]}
+        if series:
+            out.append(line_chart(xs, series, title="criteria over time", band=(0.8, 1.0)))
+    out.append(generic({k: v for k, v in hist.items() if k != "svg"}))
+    return "".join(out)
+
+
+def provenance_section(report: Mapping[str, Any]) -> str:
+    prov = dict(report.get("provenance") or {})
+    rows = [["fairslm", e(report.get("fairslm_version"))], ["report created", e(report["created"])],
+            ["report schema", e(report["schema_version"])]]
+    out = [table(["", ""], rows), generic(prov) if prov else ""]
+    per_model = []
+    for m in report["models"]:
+        p = m["audit"].get("provenance", {})
+        if p:
+            per_model.append({"model": m["name"], **{k: v for k, v in p.items()
+                                                      if not isinstance(v, (Mapping, list))}})
+    if per_model:
+        out.append("<h3>Per audit</h3>" + generic(per_model))
+    return "".join(out)
+
+
+def model_card_section(report: Mapping[str, Any]) -> str:
+    card = report.get("model_card")
+    if not card:
+        return ""
+    out = []
+    for key, value in card.items():
+        title = key.replace("_", " ").capitalize()
+        if isinstance(value, str):
+            out.append(f"<h3>{e(title)}</h3><p>{e(value)}</p>")
+        elif isinstance(value, Sequence) and all(isinstance(x, str) for x in value):
+            out.append(f"<h3>{e(title)}</h3><ul>" + "".join(f"<li>{e(x)}</li>" for x in value)
+                       + "</ul>")
+        else:
+            out.append(f"<h3>{e(title)}</h3>{generic(value)}")
+    return "".join(out)

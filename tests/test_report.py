@@ -1,0 +1,160 @@
+"""The report document and its HTML: content, escaping, sections, versions, bad input."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+import fairslm
+from fairslm.exceptions import ConfigError, InvalidDataError
+from fairslm.reporting import (
+    REPORT_SCHEMA_VERSION,
+    build_report,
+    load_report,
+    policy_verdict,
+    render_html,
+    validate_report,
+    write_report,
+)
+from fairslm.reporting._sections import highlight_swaps
+
+XSS = "<script>alert(1)</script>"
+
+
+def _audit(groups=("a", "b")):
+    # Group a: 4 rows, 3 selected; group b: 4 rows, 1 selected -> selection ratio 1/3.
+    y_true = [1, 1, 0, 0, 1, 1, 0, 0]
+    y_pred = [1, 1, 1, 0, 1, 0, 0, 0]
+    sf = [groups[0]] * 4 + [groups[1]] * 4
+    return fairslm.audit_predictions(y_true, y_pred, sensitive_features={"g": sf}, min_group_size=1)
+
+
+def _fair_audit():
+    y_true = [1, 1, 0, 0, 1, 1, 0, 0]
+    y_pred = [1, 1, 0, 0, 1, 1, 0, 0]
+    return fairslm.audit_predictions(y_true, y_pred, sensitive_features={"g": list("aaaabbbb")},
+                                     min_group_size=1)
+
+
+def test_build_report_summary_and_policy_verdict():
+    rep = build_report({"baseline": _audit(), "mitigated": _fair_audit()},
+                       scores={"baseline": {"accuracy": 0.75}}, created="2026-01-01T00:00:00Z")
+    assert rep["kind"] == "fairslm.report"
+    assert rep["schema_version"] == REPORT_SCHEMA_VERSION
+    assert rep["summary"] == {
+        "final": "mitigated", "baseline": "baseline", "verdict": "pass",
+        "policy": {"criteria": ["statistical_parity"], "threshold": 0.8, "views": "marginal"},
+    }
+    base = rep["models"][0]
+    assert base["policy"]["verdict"] == "fail"
+    (failing,) = base["policy"]["failing"]
+    assert failing["criterion"] == "statistical_parity"
+    assert failing["ratio"] == pytest.approx(1 / 3)
+    assert failing["worst_group"] == "b"
+    assert base["scores"] == {"accuracy": 0.75}
+    assert json.loads(json.dumps(rep)) == rep  # plain JSON
+
+
+def test_policy_verdict_counts_only_policy_criteria():
+    audit = _audit().to_dict()
+    # equal opportunity: TPR a = 2/2, b = 1/2 -> 0.5 fails; predictive parity a 2/3, b 1/1.
+    res = policy_verdict(audit, {"criteria": ["equal_opportunity"], "views": "all"})
+    assert [(f["criterion"], f["ratio"]) for f in res["failing"]] == [("equal_opportunity", 0.5)]
+    assert policy_verdict(audit, {"criteria": ["predictive_parity"], "views": "all"})[
+        "failing"][0]["ratio"] == pytest.approx(2 / 3)
+    assert policy_verdict(audit, {"criteria": ["statistical_parity"], "views": ["nope"]}) == {
+        "verdict": "pass", "failing": [], "not_judged": []}
+
+
+def test_data_strings_are_escaped_everywhere():
+    rep = build_report(
+        {XSS: _audit(groups=(XSS, "b"))},
+        title=f"title {XSS}",
+        counterfactual={"kind": "fairslm.counterfactual", "flip_rate": 0.5,
+                        "examples": [{"text": f"She {XSS}", "counterfactual": f"He {XSS}",
+                                      "score": 0.2, "counterfactual_score": 0.7}]},
+        data_audit={"kind": "fairslm.data_audit", "proxies": [{"term": XSS, "group": XSS}]},
+        model_card={"intended_use": XSS, "limitations": [XSS]},
+        provenance={"config": {XSS: XSS}},
+    )
+    html = render_html(rep)
+    assert "<script" not in html.lower()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert html.count("&lt;script&gt;") >= 8
+
+
+def test_sections_render_only_when_present():
+    plain = render_html(build_report(_audit()))
+    for heading in ("Data audit", "Counterfactual tests", "Mitigation: before and after",
+                    "Audit history", "Model card"):
+        assert f">{heading}</h2>" not in plain
+    assert ">Provenance</h2>" in plain and ">How to read the criteria</h2>" in plain
+    full = render_html(build_report(
+        {"baseline": _audit(), "mitigated": _fair_audit()},
+        data_audit={"kind": "fairslm.data_audit", "representation": [{"group": "a", "share": 0.5}]},
+        counterfactual={"kind": "fairslm.counterfactual", "flip_rate": 0.1},
+        history={"points": [{"date": "2026-01-01", "statistical_parity": 0.7},
+                            {"date": "2026-02-01", "statistical_parity": 0.9}]},
+        model_card={"intended_use": "demo"},
+    ))
+    for heading in ("Data audit", "Counterfactual tests", "Mitigation: before and after",
+                    "Audit history", "Model card"):
+        assert f">{heading}</h2>" in full
+
+
+def test_report_shows_criterion_reading_and_insufficient_groups():
+    audit = fairslm.audit_predictions(
+        [1, 0] * 20 + [1, 0], [1, 0] * 20 + [1, 1],
+        sensitive_features={"g": ["big"] * 40 + ["tiny"] * 2}, min_group_size=30)
+    html = render_html(build_report(audit))
+    assert "0.8 = the group is selected 20% less often than the reference group." in html
+    assert "tiny <span class='badge insufficient'>n &lt; 30</span>" in html
+    assert html.count("<svg") >= 4  # a ratio plot per metric and the confusion bars
+
+
+def test_highlight_swaps_marks_only_changed_words():
+    old, new = highlight_swaps("Emily Walsh led her team.", "Greg Walsh led his team.")
+    assert old == ("<mark class='old'>Emily</mark> Walsh led <mark class='old'>her</mark> team.")
+    assert new == "<mark>Greg</mark> Walsh led <mark>his</mark> team."
+
+
+def test_other_schema_version_is_a_clear_error(tmp_path):
+    rep = build_report(_audit())
+    other = copy.deepcopy(rep)
+    other["schema_version"] = "2.0"
+    with pytest.raises(InvalidDataError, match=r"schema version '2.0'.*renders report schema 1.0"):
+        render_html(other)
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(other))
+    with pytest.raises(InvalidDataError, match="Rebuild the report"):
+        load_report(path)
+
+
+def test_bad_documents_are_rejected_with_their_reason(tmp_path):
+    with pytest.raises(InvalidDataError, match=r"not a fairslm report \(kind='fairslm.audit'\)"):
+        validate_report(_audit().to_dict())
+    broken = build_report(_audit())
+    del broken["models"][0]["audit"]["views"]
+    with pytest.raises(InvalidDataError, match="schema at models/0/audit: 'views' is a required"):
+        validate_report(broken)
+    with pytest.raises(InvalidDataError, match="does not exist"):
+        load_report(tmp_path / "missing.json")
+    (tmp_path / "bad.json").write_text("{nope")
+    with pytest.raises(InvalidDataError, match="not valid JSON"):
+        load_report(tmp_path / "bad.json")
+    with pytest.raises(ConfigError, match=r"unknown policy key\(s\) \['treshold'\]"):
+        build_report(_audit(), policy={"treshold": 0.9})
+    with pytest.raises(InvalidDataError, match="model 'x' is not among the audits: model"):
+        build_report(_audit(), final="x")
+    with pytest.raises(InvalidDataError, match="kind='other'"):
+        build_report({"m": {"kind": "other"}})
+
+
+def test_write_report_round_trips(tmp_path):
+    rep = build_report(_audit(), created="2026-01-01T00:00:00Z")
+    paths = write_report(rep, tmp_path / "out")
+    assert load_report(paths["json"]) == rep
+    assert paths["html"].read_text(encoding="utf-8") == render_html(rep)
+    assert "http://" not in render_html(rep).replace('xmlns="http://www.w3.org/2000/svg"', "")
