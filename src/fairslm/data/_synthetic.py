@@ -131,9 +131,9 @@ class HiringCorpusConfig(BaseModel):
             "age_band": {"40_and_over": 0.35},
         }
     )
-    qualified_rate: float = Field(0.5, gt=0.0, lt=1.0)
-    affinity_rate: float = Field(0.35, ge=0.0, le=1.0)
-    label_noise: float = Field(0.05, ge=0.0, lt=0.5)
+    qualified_rate: float = Field(default=0.5, gt=0.0, lt=1.0)
+    affinity_rate: float = Field(default=0.35, ge=0.0, le=1.0)
+    label_noise: float = Field(default=0.05, ge=0.0, lt=0.5)
     splits: dict[str, float] = Field(
         default_factory=lambda: {"train": 0.6, "validation": 0.2, "test": 0.2}
     )

@@ -149,7 +149,9 @@ def comparison_section(report: Mapping[str, Any]) -> str:
         names = [m["name"] for m in models]
         marg = [v["name"] for v in models[0]["audit"]["views"] if len(v["features"]) == 1] or [
             v["name"] for v in models[0]["audit"]["views"]]
-        rows, cats, series = [], [], {n: [] for n in names}
+        rows: list[list[str]] = []
+        cats: list[str] = []
+        series: dict[str, list[float | None]] = {n: [] for n in names}
         for view in marg:
             for crit in CRITERIA_ORDER:
                 cells, found = [], False

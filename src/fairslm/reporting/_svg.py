@@ -43,7 +43,8 @@ def ratio_plot(
     ``"reference"`` or ``"insufficient"`` and sets the dot's colour.
     """
     label_w, plot_w, row_h, top = 190, 420, 22, 28
-    vals = [v for r in rows for v in r[1:4] if _finite(v) and float(v) > 0]
+    vals: list[float] = [float(v) for r in rows for v in r[1:4]
+                         if _finite(v) and float(v) > 0]
     lo = min([band[0] * 0.8, *vals]) if vals else band[0] * 0.8
     hi = max([band[1] * 1.25, *vals]) if vals else band[1] * 1.25
     lo, hi = max(lo, 0.05), min(hi, 20.0)
