@@ -1,0 +1,286 @@
+"""The pipeline file (``pipeline.toml``): pydantic models, frozen, unknown keys are errors."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from fairslm.exceptions import ConfigError
+
+__all__ = [
+    "STEPS",
+    "STEP_NEEDS",
+    "PipelineConfig",
+    "load_pipeline_config",
+    "pipeline_config_from_dict",
+]
+
+# The order steps run in; a pipeline may leave steps out but never reorder them.
+STEPS = (
+    "data_audit",
+    "baseline",
+    "audit_baseline",
+    "debias",
+    "train",
+    "postprocess",
+    "audit",
+    "counterfactual",
+    "compare",
+    "report",
+)
+# For each step, groups of steps of which at least one must run earlier.
+STEP_NEEDS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "audit_baseline": (("baseline",),),
+    "postprocess": (("train", "baseline"),),
+    "audit": (("train", "postprocess"),),
+    "counterfactual": (("baseline", "train"),),
+    "compare": (("audit_baseline",), ("audit",)),
+    "report": (("audit_baseline", "audit"),),
+}
+STEP_HELP = {
+    "data_audit": "representation, label rates and proxy terms of the training data",
+    "baseline": "train the baseline model, or load it from [baseline] model",
+    "audit_baseline": "audit the baseline on the evaluation split",
+    "debias": "reweigh, resample or augment the training data ([debias] steps)",
+    "train": "fine-tune under fairness constraints ([train])",
+    "postprocess": "group decision thresholds ([postprocess])",
+    "audit": "audit the mitigated model on the evaluation split",
+    "counterfactual": "swap group words in the texts and measure how decisions change",
+    "compare": "compare the models: criteria, accuracy, Pareto front",
+    "report": "write report.json and report.html",
+}
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SyntheticSection(_Frozen):
+    """Generate the synthetic hiring corpus instead of reading a file."""
+
+    n: int = Field(default=2000, ge=20)
+    seed: int = 0
+    config: dict[str, Any] = Field(default_factory=dict)
+
+
+class DataSection(_Frozen):
+    """Where the rows come from and which columns mean what."""
+
+    path: Path | None = None
+    synthetic: SyntheticSection | None = None
+    text: str = "text"
+    label: str = "label"
+    sensitive: list[str] = Field(default_factory=list)
+    pos_label: str | int | None = None
+    split: str | None = "split"
+    truth: str | None = None  # an unbiased label, when known (the synthetic corpus has one)
+    train_split: str = "train"
+    validation_split: str | None = "validation"
+    eval_split: str = "test"
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DataSection:
+        if (self.path is None) == (self.synthetic is None):
+            raise ValueError("give exactly one of data.path (a file or folder) or [data.synthetic]")
+        if not self.sensitive:
+            raise ValueError("data.sensitive must name at least one sensitive column")
+        return self
+
+
+class BaselineSection(_Frozen):
+    """The baseline: an existing model directory, or a fine-tuning run on the raw data."""
+
+    model: Path | None = None
+    train: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> BaselineSection:
+        if (self.model is None) == (self.train is None):
+            raise ValueError("give exactly one of baseline.model (a directory) or [baseline.train]")
+        return self
+
+
+class DebiasSection(_Frozen):
+    """Data debiasing steps, run in order, e.g. ``[{name = "reweighing"}]``."""
+
+    steps: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class PostprocessSection(_Frozen):
+    """Group-specific decision thresholds fitted on the validation split."""
+
+    method: Literal["group_thresholds"] = "group_thresholds"
+    constraint: str = "statistical_parity"
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class AuditSection(_Frozen):
+    """How models are audited."""
+
+    reference_group: str = "min_max"
+    min_group_size: int = Field(default=30, ge=0)
+    threshold: float = Field(default=0.8, gt=0, le=1)
+    decision_threshold: float = Field(default=0.5, gt=0, lt=1)
+    # 500 replicates put the 2.5% and 97.5% quantiles within about +/-0.01 of their limits.
+    n_bootstrap: int = Field(default=500, ge=0)
+
+
+class CounterfactualSection(_Frozen):
+    """Options passed to the counterfactual test."""
+
+    options: dict[str, Any] = Field(default_factory=dict)
+    max_rows: int = Field(default=500, ge=1)
+
+
+class PolicySection(_Frozen):
+    """What the final model must meet; exit code 1 when it does not."""
+
+    criteria: list[str] = Field(default_factory=lambda: ["statistical_parity"])
+    threshold: float = Field(default=0.8, gt=0, le=1)
+    views: Literal["all", "marginal"] | list[str] = "marginal"
+
+
+class ReportSection(_Frozen):
+    """The report's title, model card text and formats."""
+
+    title: str = "Fairness audit report"
+    formats: list[Literal["json", "html"]] = Field(default_factory=lambda: ["json", "html"])
+    model_card: dict[str, Any] = Field(default_factory=dict)
+
+
+class PipelineConfig(_Frozen):
+    """A whole pipeline run, read from ``pipeline.toml``.
+
+    Examples
+    --------
+    >>> cfg = pipeline_config_from_dict({
+    ...     "steps": ["baseline", "audit_baseline", "report"],
+    ...     "data": {"synthetic": {"n": 100}, "label": "hired", "sensitive": ["gender"]},
+    ...     "baseline": {"model": "."},
+    ... })
+    >>> cfg.steps
+    ['baseline', 'audit_baseline', 'report']
+    """
+
+    title: str | None = None
+    seed: int = 0
+    output: Path = Path("fairslm-out")
+    steps: list[str] = Field(default_factory=lambda: list(STEPS))
+    data: DataSection
+    baseline: BaselineSection | None = None
+    debias: DebiasSection | None = None
+    train: dict[str, Any] | None = None
+    postprocess: PostprocessSection | None = None
+    audit: AuditSection = Field(default_factory=AuditSection)
+    counterfactual: CounterfactualSection = Field(default_factory=CounterfactualSection)
+    policy: PolicySection = Field(default_factory=PolicySection)
+    report: ReportSection = Field(default_factory=ReportSection)
+
+    @field_validator("steps")
+    @classmethod
+    def _known_steps(cls, steps: list[str]) -> list[str]:
+        for s in steps:
+            if s not in STEPS:
+                raise ValueError(f"unknown step {s!r}; valid steps are: {', '.join(STEPS)}")
+        if len(set(steps)) != len(steps):
+            dup = sorted({s for s in steps if steps.count(s) > 1})
+            raise ValueError(f"step(s) {dup} listed more than once")
+        for a, b in zip(steps, steps[1:], strict=False):
+            if STEPS.index(a) > STEPS.index(b):
+                raise ValueError(
+                    f"step {b!r} cannot run after {a!r}; steps run in this order: "
+                    f"{' -> '.join(STEPS)}"
+                )
+        for i, s in enumerate(steps):
+            for group in STEP_NEEDS.get(s, ()):
+                if not any(g in steps[:i] for g in group):
+                    raise ValueError(
+                        f"step {s!r} needs {' or '.join(repr(g) for g in group)} before it"
+                    )
+        return steps
+
+    @model_validator(mode="after")
+    def _sections_for_steps(self) -> PipelineConfig:
+        need = {"baseline": "baseline", "debias": "debias", "train": "train",
+                "postprocess": "postprocess"}
+        for step, section in need.items():
+            if step in self.steps and getattr(self, section) is None:
+                raise ValueError(f"step {step!r} is listed but the [{section}] section is missing")
+        return self
+
+
+_SECTION_MODELS: dict[str, type[BaseModel]] = {
+    "": PipelineConfig,
+    "data": DataSection,
+    "data.synthetic": SyntheticSection,
+    "baseline": BaselineSection,
+    "debias": DebiasSection,
+    "postprocess": PostprocessSection,
+    "audit": AuditSection,
+    "counterfactual": CounterfactualSection,
+    "policy": PolicySection,
+    "report": ReportSection,
+}
+
+
+def _explain(exc: ValidationError, source: str) -> ConfigError:
+    """One readable message per problem, naming the key and listing the valid ones."""
+    lines = []
+    for err in exc.errors():
+        loc = [str(p) for p in err["loc"] if not isinstance(p, int)]
+        if err["type"] == "extra_forbidden":
+            section = ".".join(loc[:-1])
+            model = _SECTION_MODELS.get(section)
+            valid = ", ".join(sorted(model.model_fields)) if model else "see the documentation"
+            where = f"[{section}]" if section else "the top level"
+            lines.append(f"unknown key {loc[-1]!r} in {where}; valid keys: {valid}")
+        else:
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            key = ".".join(loc)
+            lines.append(f"{key}: {msg}" if key else msg)
+    return ConfigError(f"invalid pipeline config {source}: " + "; ".join(lines))
+
+
+def _resolve_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
+    """Relative paths in the file are relative to the file's folder."""
+    out = dict(data)
+
+    def fix(section: str, key: str) -> None:
+        sec = out.get(section)
+        if isinstance(sec, dict) and isinstance(sec.get(key), str):
+            p = Path(sec[key]).expanduser()
+            out[section] = {**sec, key: str(p if p.is_absolute() else base / p)}
+
+    fix("data", "path")
+    fix("baseline", "model")
+    if isinstance(out.get("output"), str):
+        p = Path(out["output"]).expanduser()
+        out["output"] = str(p if p.is_absolute() else base / p)
+    return out
+
+
+def pipeline_config_from_dict(data: dict[str, Any], *, source: str = "(dict)",
+                              base: Path | None = None) -> PipelineConfig:
+    """Validate a pipeline config given as a dict; paths are relative to ``base``."""
+    if base is not None:
+        data = _resolve_paths(data, base)
+    try:
+        return PipelineConfig(**data)
+    except ValidationError as exc:
+        raise _explain(exc, source) from None
+
+
+def load_pipeline_config(path: str | Path, **overrides: Any) -> PipelineConfig:
+    """Read ``pipeline.toml``; ``overrides`` (e.g. ``output``) replace top-level keys."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"pipeline file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"pipeline file {path} is not valid TOML: {exc}") from None
+    raw.update({k: v for k, v in overrides.items() if v is not None})
+    return pipeline_config_from_dict(raw, source=str(path), base=path.resolve().parent)

@@ -1,0 +1,110 @@
+"""Audit a model on a data set: score the texts, decide, audit the decisions."""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from fairslm.audit import AuditResult, audit_predictions
+from fairslm.exceptions import InvalidDataError
+
+__all__ = ["ModelAudit", "audit_model"]
+
+
+@dataclass(frozen=True)
+class ModelAudit:
+    """The audit of a model's decisions, against the data's labels and, when known, the truth."""
+
+    audit: AuditResult
+    scores: dict[str, float]
+    truth_audit: AuditResult | None = None
+    y_score: Any = field(default=None, repr=False)
+
+    @property
+    def passed(self) -> bool:
+        return self.audit.passed
+
+
+def audit_model(
+    model: Any,
+    data: Any,
+    *,
+    truth: Any = None,
+    decision_threshold: float = 0.5,
+    reference_group: Any = "min_max",
+    threshold: float = 0.8,
+    min_group_size: int = 30,
+    n_bootstrap: int = 500,
+    seed: int = 0,
+    provenance: dict[str, Any] | None = None,
+) -> ModelAudit:
+    """Score ``data``'s texts with ``model``, decide at ``decision_threshold`` and audit.
+
+    Parameters
+    ----------
+    model : path or model adapter
+        A model directory (loaded with :func:`fairslm.load_model`) or an object with
+        ``predict_proba(texts)`` and ``classes_``.
+    data : Dataset
+        Texts, binary labels and sensitive features (:func:`fairslm.load_dataset`).
+    truth : array-like, optional
+        An unbiased label for each row, when one is known: adds an audit and an accuracy
+        against it.
+    decision_threshold : float, default 0.5
+        Probability of the favourable class at or above which the decision is favourable.
+    n_bootstrap : int, default 500
+        Bootstrap replicates for the confidence intervals (0: none).
+
+    Returns
+    -------
+    ModelAudit
+    """
+    if not hasattr(model, "predict_proba"):
+        from fairslm.models import load_model
+
+        model = load_model(model)
+    pos = data.pos_label
+    if pos is None:
+        raise InvalidDataError(
+            f"the labels have classes {list(data.classes)} and no favourable one is set; "
+            "pass pos_label (--pos-label) naming it"
+        )
+    negatives = [c for c in data.classes if c != pos]
+    if len(negatives) != 1:
+        raise InvalidDataError(
+            f"audit_model needs binary labels; the data has classes {list(data.classes)}"
+        )
+    classes = list(model.classes_)
+    idx = [i for i, c in enumerate(classes) if c == pos or str(c) == str(pos)]
+    if not idx:
+        raise InvalidDataError(
+            f"the model's classes {classes} do not include the favourable label {pos!r}"
+        )
+    score = np.asarray(model.predict_proba(list(data.texts)), dtype=float)[:, idx[0]]
+    y_pred = np.where(score >= decision_threshold, pos, negatives[0])
+    y_true = np.asarray(data.labels)
+    prov = {"dataset_sha256": data.content_hash, "seed": seed}
+    if hasattr(model, "fingerprint"):
+        prov["model_fingerprint"] = model.fingerprint()
+    prov.update(provenance or {})
+    kw: dict[str, Any] = dict(
+        sensitive_features=data.sensitive, pos_label=pos, y_score=score,
+        reference_group=reference_group, threshold=threshold, min_group_size=min_group_size,
+        provenance=prov,
+    )
+    params = inspect.signature(audit_predictions).parameters
+    if "n_bootstrap" in params:
+        kw.update(n_bootstrap=n_bootstrap, seed=seed)
+    audit = audit_predictions(y_true, y_pred, **kw)
+    scores = {"accuracy (labels)": float(np.mean(y_pred == y_true))}
+    truth_audit = None
+    if truth is not None:
+        tv = np.asarray(truth)
+        if len(tv) != len(y_true):
+            raise InvalidDataError(f"truth has {len(tv)} values for {len(y_true)} rows")
+        scores["accuracy (true label)"] = float(np.mean(y_pred == tv))
+        truth_audit = audit_predictions(tv, y_pred, **kw)
+    return ModelAudit(audit=audit, scores=scores, truth_audit=truth_audit, y_score=score)

@@ -1,0 +1,271 @@
+"""What each pipeline step does. A step reads the run's state, writes its artefacts into its own
+folder and returns a small manifest; ``load`` restores the state from that folder when the step
+is reused.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fairslm.audit._result import AuditResult, write_json_atomic
+from fairslm.exceptions import ConfigError, InvalidDataError
+from fairslm.pipeline._config import PipelineConfig
+
+__all__ = ["RunState", "STEP_FUNCS", "load_dataset_for", "model_output", "split_state"]
+
+BASELINE, MITIGATED = "baseline", "mitigated"
+
+
+@dataclass
+class RunState:
+    """Everything the steps hand to each other during one run."""
+
+    config: PipelineConfig
+    dataset: Any = None  # the whole data set (fairslm Dataset)
+    truth_dataset: Any = None  # the same rows labelled with the unbiased truth, when known
+    eval_truth: Any = None
+    train: Any = None
+    validation: Any = None
+    eval: Any = None
+    train_debiased: Any = None
+    debias: dict[str, Any] | None = None
+    data_audit: dict[str, Any] | None = None
+    models: dict[str, Path] = field(default_factory=dict)
+    audits: dict[str, AuditResult] = field(default_factory=dict)
+    truth_audits: dict[str, AuditResult] = field(default_factory=dict)
+    scores: dict[str, dict[str, float]] = field(default_factory=dict)
+    counterfactual: dict[str, dict[str, Any]] = field(default_factory=dict)
+    comparison: dict[str, Any] | None = None
+    postprocess: dict[str, Any] | None = None
+    train_info: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def load_dataset_for(cfg: PipelineConfig) -> tuple[Any, Any]:
+    """The pipeline's data set (the file named in [data], or the synthetic corpus), and the
+    same rows labelled with the unbiased ``data.truth`` column when one is named."""
+    from fairslm.data import load_dataset, make_hiring_corpus
+
+    d = cfg.data
+    if d.synthetic is not None:
+        source: Any = make_hiring_corpus(d.synthetic.n, seed=d.synthetic.seed,
+                                         config=d.synthetic.config or None)
+    else:
+        source = d.path
+    kw = dict(text=d.text, sensitive=tuple(d.sensitive), split=d.split, pos_label=d.pos_label)
+    ds = load_dataset(source, label=d.label, **kw)
+    truth = None if d.truth is None else load_dataset(source, label=d.truth, **kw)
+    return ds, truth
+
+
+def split_state(state: RunState) -> None:
+    """Cut the data set into the train, validation and evaluation splits named in [data]."""
+    d = state.config.data
+    ds = state.dataset
+    names = set(ds.split_names)
+    wanted = [d.train_split, d.eval_split] + ([d.validation_split] if d.validation_split else [])
+    missing = [s for s in wanted if s not in names]
+    if missing:
+        raise InvalidDataError(
+            f"split(s) {missing} not found in the data; splits are: {', '.join(sorted(names)) or 'none'}."
+            " Set data.train_split / data.validation_split / data.eval_split"
+        )
+    state.train = ds.split(d.train_split)
+    state.eval = ds.split(d.eval_split)
+    state.validation = ds.split(d.validation_split) if d.validation_split else None
+    if state.truth_dataset is not None:
+        state.eval_truth = np.asarray(state.truth_dataset.split(d.eval_split).labels)
+
+
+# -- data audit ----------------------------------------------------------------------------
+def data_audit(state: RunState, folder: Path) -> dict[str, Any]:
+    from fairslm.audit import audit_data
+
+    res = audit_data(state.train, seed=state.config.seed,
+                     min_group_size=state.config.audit.min_group_size)
+    res.to_json(folder / "data_audit.json")
+    return {"files": ["data_audit.json"]}
+
+
+def load_data_audit(state: RunState, folder: Path, manifest: dict[str, Any]) -> None:
+    state.data_audit = json.loads((folder / "data_audit.json").read_text(encoding="utf-8"))
+
+
+# -- training ------------------------------------------------------------------------------
+def _train(state: RunState, folder: Path, settings: dict[str, Any], data: Any) -> dict[str, Any]:
+    from fairslm.training import TrainConfig, train
+
+    d = state.config.data
+    base = {"seed": state.config.seed, "progress": False}
+    try:
+        cfg = TrainConfig(**{**base, **settings, "output_dir": folder / "model",
+                             "data": {"text": d.text, "label": d.label,
+                                      "sensitive": list(d.sensitive)}})
+    except ValueError as exc:
+        raise ConfigError(f"invalid training settings: {exc}") from None
+    res = train(cfg, train_data=data, validation_data=state.validation, overwrite=True)
+    info = {"steps": res.steps, "epochs": res.epochs, "train_time_s": res.train_time_s,
+            "feasible": res.feasible, "validation": res.validation}
+    return {"model_dir": "model", "train": info}
+
+
+def baseline(state: RunState, folder: Path) -> dict[str, Any]:
+    b = state.config.baseline
+    assert b is not None  # checked by PipelineConfig
+    if b.model is not None:
+        return {"model_path": str(b.model)}
+    return _train(state, folder, dict(b.train or {}), state.train)
+
+
+def train_step(state: RunState, folder: Path) -> dict[str, Any]:
+    data = state.train_debiased if state.train_debiased is not None else state.train
+    return _train(state, folder, dict(state.config.train or {}), data)
+
+
+def model_output(folder: Path, manifest: dict[str, Any]) -> Path:
+    return Path(manifest["model_path"]) if "model_path" in manifest else folder / manifest["model_dir"]
+
+
+def load_baseline(state: RunState, folder: Path, manifest: dict[str, Any]) -> None:
+    state.models[BASELINE] = model_output(folder, manifest)
+    if "train" in manifest:
+        state.train_info[BASELINE] = manifest["train"]
+
+
+def load_train(state: RunState, folder: Path, manifest: dict[str, Any]) -> None:
+    state.models[MITIGATED] = model_output(folder, manifest)
+    state.train_info[MITIGATED] = manifest["train"]
+
+
+# -- debias --------------------------------------------------------------------------------
+def debias_step(state: RunState, folder: Path) -> dict[str, Any]:
+    from fairslm.mitigation import debias
+
+    assert state.config.debias is not None
+    res = debias(state.train, steps=list(state.config.debias.steps))
+    ds = res.dataset
+    ds.frame.to_parquet(folder / "train.parquet")
+    spec = ds.spec.model_dump(mode="json")
+    write_json_atomic({"summary": res.to_dict(), "spec": spec}, folder / "debias.json")
+    return {"rows_before": len(state.train), "rows_after": len(ds)}
+
+
+def load_debias(state: RunState, folder: Path, manifest: dict[str, Any]) -> None:
+    import pandas as pd
+
+    from fairslm.data import Dataset, DatasetSpec
+
+    info = json.loads((folder / "debias.json").read_text(encoding="utf-8"))
+    frame = pd.read_parquet(folder / "train.parquet")
+    state.train_debiased = Dataset(frame, DatasetSpec(**info["spec"]), source="debiased training data")
+    state.debias = info["summary"]
+
+
+# -- post-processing -----------------------------------------------------------------------
+def postprocess_step(state: RunState, folder: Path) -> dict[str, Any]:
+    from fairslm.mitigation.postprocessing import fit_group_thresholds
+
+    pp = state.config.postprocess
+    assert pp is not None
+    source = state.models.get(MITIGATED) or state.models[BASELINE]
+    val = state.validation if state.validation is not None else state.train
+    out = fit_group_thresholds(source, val, constraint=pp.constraint, output_dir=folder / "model",
+                               **pp.options)
+    return {"model_dir": "model", "postprocess": dict(out) if isinstance(out, dict) else {}}
+
+
+def load_postprocess(state: RunState, folder: Path, manifest: dict[str, Any]) -> None:
+    state.models[MITIGATED] = folder / manifest["model_dir"]
+    state.postprocess = manifest.get("postprocess")
+
+
+# -- audits --------------------------------------------------------------------------------
+def _audit_model(state: RunState, name: str, folder: Path) -> dict[str, Any]:
+    from fairslm.pipeline._model_audit import audit_model
+
+    a = state.config.audit
+    res = audit_model(
+        state.models[name], state.eval, truth=state.eval_truth,
+        decision_threshold=a.decision_threshold, reference_group=a.reference_group,
+        threshold=a.threshold, min_group_size=a.min_group_size, n_bootstrap=a.n_bootstrap,
+        seed=state.config.seed, provenance={"model": str(state.models[name])},
+    )
+    res.audit.to_json(folder / "audit.json")
+    if res.truth_audit is not None:
+        res.truth_audit.to_json(folder / "truth_audit.json")
+    return {"model": name, "scores": res.scores}
+
+
+def _load_audit(state: RunState, folder: Path, manifest: dict[str, Any]) -> None:
+    name = manifest["model"]
+    state.audits[name] = AuditResult.from_json(folder / "audit.json")
+    state.scores[name] = dict(manifest["scores"])
+    if (folder / "truth_audit.json").exists():
+        state.truth_audits[name] = AuditResult.from_json(folder / "truth_audit.json")
+
+
+def audit_baseline(state: RunState, folder: Path) -> dict[str, Any]:
+    return _audit_model(state, BASELINE, folder)
+
+
+def audit_final(state: RunState, folder: Path) -> dict[str, Any]:
+    return _audit_model(state, MITIGATED, folder)
+
+
+# -- counterfactual ------------------------------------------------------------------------
+def counterfactual_step(state: RunState, folder: Path) -> dict[str, Any]:
+    from fairslm.audit import counterfactual_test
+    from fairslm.models import load_model
+
+    cfg = state.config
+    ev = state.eval
+    n = min(len(ev), cfg.counterfactual.max_rows)
+    texts = ev.texts[:n]
+    labels = None if ev.labels is None else np.asarray(ev.labels)[:n]
+    attribute = next((s for s in cfg.data.sensitive if s == "gender"), cfg.data.sensitive[0])
+    groups = ev.frame[attribute].to_numpy()[:n]
+    done = {}
+    for name, path in state.models.items():
+        model = load_model(path)
+        res = counterfactual_test(model, texts, attribute=attribute, labels=labels, groups=groups,
+                                  pos_label=ev.pos_label, seed=cfg.seed,
+                                  **cfg.counterfactual.options)
+        res.to_json(folder / f"{name}.json")
+        done[name] = f"{name}.json"
+    return {"files": done}
+
+
+def load_counterfactual(state: RunState, folder: Path, manifest: dict[str, Any]) -> None:
+    for name, file in manifest["files"].items():
+        state.counterfactual[name] = json.loads((folder / file).read_text(encoding="utf-8"))
+
+
+# -- compare -------------------------------------------------------------------------------
+def compare_step(state: RunState, folder: Path) -> dict[str, Any]:
+    from fairslm.mitigation.postprocessing import compare
+
+    ev = state.eval
+    res = compare({n: p for n, p in state.models.items()}, ev)
+    write_json_atomic(res.to_dict(), folder / "comparison.json")
+    return {"files": ["comparison.json"]}
+
+
+def load_compare(state: RunState, folder: Path, manifest: dict[str, Any]) -> None:
+    state.comparison = json.loads((folder / "comparison.json").read_text(encoding="utf-8"))
+
+
+STEP_FUNCS: dict[str, tuple[Any, Any]] = {
+    "data_audit": (data_audit, load_data_audit),
+    "baseline": (baseline, load_baseline),
+    "audit_baseline": (audit_baseline, _load_audit),
+    "debias": (debias_step, load_debias),
+    "train": (train_step, load_train),
+    "postprocess": (postprocess_step, load_postprocess),
+    "audit": (audit_final, _load_audit),
+    "counterfactual": (counterfactual_step, load_counterfactual),
+    "compare": (compare_step, load_compare),
+}
