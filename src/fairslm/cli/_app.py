@@ -23,7 +23,11 @@ EXIT_USAGE = 2  # bad input, bad options, unreadable files
 
 # Command modules, in the order `fairslm --help` lists them.
 COMMAND_MODULES = [
+    "fairslm.cli.demo",
+    "fairslm.cli.run",
+    "fairslm.cli.audit",
     "fairslm.cli.audit_predictions",
+    "fairslm.cli.report",
 ]
 
 app = typer.Typer(

@@ -6,13 +6,17 @@ training and reporting.
 
 from fairslm.pipeline._config import STEPS, PipelineConfig, load_pipeline_config
 from fairslm.pipeline._demo import demo_config, run_demo
+from fairslm.pipeline._model_audit import ModelAudit, audit_model, audit_model_file
 from fairslm.pipeline._run import PipelineResult, StepRecord, run_pipeline
 
 __all__ = [
     "STEPS",
+    "ModelAudit",
     "PipelineConfig",
     "PipelineResult",
     "StepRecord",
+    "audit_model",
+    "audit_model_file",
     "demo_config",
     "load_pipeline_config",
     "run_demo",

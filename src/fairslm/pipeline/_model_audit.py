@@ -11,7 +11,7 @@ import numpy as np
 from fairslm.audit import AuditResult, audit_predictions
 from fairslm.exceptions import InvalidDataError
 
-__all__ = ["ModelAudit", "audit_model"]
+__all__ = ["ModelAudit", "audit_model", "audit_model_file"]
 
 
 @dataclass(frozen=True)
@@ -108,3 +108,33 @@ def audit_model(
         scores["accuracy (true label)"] = float(np.mean(y_pred == tv))
         truth_audit = audit_predictions(tv, y_pred, **kw)
     return ModelAudit(audit=audit, scores=scores, truth_audit=truth_audit, y_score=score)
+
+
+def audit_model_file(
+    model: Any,
+    data: Any,
+    *,
+    text: str = "text",
+    label: str = "label",
+    sensitive: Any = ("gender",),
+    split: str | None = None,
+    split_column: str | None = None,
+    pos_label: Any = None,
+    truth: str | None = None,
+    **options: Any,
+) -> ModelAudit:
+    """:func:`audit_model` on a data file (or folder of split files) named by its columns.
+
+    ``split`` keeps only that split (from ``split_column``, or the split files of a folder);
+    ``truth`` names a column holding an unbiased label, when one is known.
+    """
+    from fairslm.data import load_dataset
+
+    sens = tuple(s for s in ([sensitive] if isinstance(sensitive, str) else sensitive) if s)
+    kw: dict[str, Any] = dict(text=text, sensitive=sens, split=split_column, pos_label=pos_label,
+                              splits=None if split is None else [split])
+    ds = load_dataset(data, label=label, **kw)
+    truth_values = None
+    if truth is not None:
+        truth_values = load_dataset(data, label=truth, **kw).labels
+    return audit_model(model, ds, truth=truth_values, **options)

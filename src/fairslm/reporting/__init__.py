@@ -1,5 +1,6 @@
 """Reports: the versioned report document, its self-contained HTML page, terminal tables."""
 
+from fairslm.reporting._files import report_from_files
 from fairslm.reporting._guide import CRITERIA_GUIDE, ratio_meaning
 from fairslm.reporting._html import render_html
 from fairslm.reporting._report import (
@@ -20,6 +21,7 @@ __all__ = [
     "policy_verdict",
     "ratio_meaning",
     "render_html",
+    "report_from_files",
     "report_schema",
     "validate_report",
     "write_report",

@@ -1,0 +1,75 @@
+"""Build a report from the JSON files that fairslm's commands write."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from fairslm.exceptions import InvalidDataError
+from fairslm.reporting._report import build_report, load_report
+
+__all__ = ["report_from_files"]
+
+_KINDS = ("fairslm.audit", "fairslm.data_audit", "fairslm.counterfactual", "fairslm.comparison",
+          "fairslm.report", "fairslm.debias")
+
+
+def report_from_files(
+    inputs: Sequence[str | os.PathLike[str]], *, title: str | None = None, **options: Any
+) -> dict[str, Any]:
+    """The report document from result files; each input is ``PATH`` or ``NAME=PATH``.
+
+    Audits become models (named by ``NAME``, else the file stem) in the order given; a data
+    audit, counterfactual results, a comparison or a debias summary fill their sections. A
+    single ``report.json`` is read back as it is (to render it again).
+    """
+    if not inputs:
+        raise InvalidDataError("give at least one result file (an audit.json, or a report.json)")
+    audits: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    counterfactual: dict[str, Any] = {}
+    for item in inputs:
+        text = str(item)
+        name, _, path_text = text.rpartition("=") if "=" in text else ("", "", text)
+        path = Path(path_text)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise InvalidDataError(f"result file {path} does not exist") from None
+        except json.JSONDecodeError as exc:
+            raise InvalidDataError(f"result file {path} is not valid JSON: {exc}") from None
+        kind = data.get("kind") if isinstance(data, dict) else None
+        label = name or path.stem
+        if kind == "fairslm.report":
+            if len(inputs) > 1:
+                raise InvalidDataError(
+                    f"{path} is a whole report; give it alone to render it again"
+                )
+            return load_report(data)
+        if kind == "fairslm.audit":
+            if label in audits:
+                raise InvalidDataError(f"two audits are named {label!r}; name them NAME=PATH")
+            audits[label] = data
+        elif kind == "fairslm.data_audit":
+            extra["data_audit"] = data
+        elif kind == "fairslm.counterfactual":
+            counterfactual[label] = data
+        elif kind == "fairslm.comparison":
+            extra["comparison"] = data
+        elif kind == "fairslm.debias":
+            extra["mitigation"] = {k: v for k, v in data.items() if k != "kind"}
+        else:
+            raise InvalidDataError(
+                f"{path} is not a fairslm result (kind={kind!r}); expected one of: "
+                f"{', '.join(_KINDS)}"
+            )
+    if not audits:
+        raise InvalidDataError("no audit among the inputs; a report needs at least one audit.json")
+    if counterfactual:
+        extra["counterfactual"] = counterfactual
+    if title:
+        options["title"] = title
+    return build_report(audits, **extra, **options)

@@ -1,0 +1,88 @@
+"""Terminal rendering of a pipeline run: live progress per step and a final summary table."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["RunProgress", "print_run_summary"]
+
+
+class RunProgress:
+    """A ``progress(event, step, info)`` callback that shows each step with rich.
+
+    Use as a context manager around the run.
+    """
+
+    def __init__(self, console: Any = None) -> None:
+        from rich.console import Console
+
+        self.console = console or Console(stderr=True)
+        self._progress: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> RunProgress:
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self._progress = Progress(SpinnerColumn(), TextColumn("{task.description}"),
+                                  TimeElapsedColumn(), console=self.console, transient=True)
+        self._progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._progress.__exit__(*exc)
+
+    def __call__(self, event: str, step: str, info: Mapping[str, Any]) -> None:
+        if event == "start":
+            self._task = self._progress.add_task(f"{step}: {info.get('help', '')}", total=None)
+        elif event == "end":
+            if self._task is not None:
+                self._progress.remove_task(self._task)
+            mark = "[green]done[/green]" if info.get("status") == "ran" else "[cyan]reused[/cyan]"
+            self.console.print(f"  {mark} {step} ({info.get('seconds', 0):.1f} s)")
+
+
+def _f(x: Any) -> str:
+    if isinstance(x, float):
+        return "n/a" if not math.isfinite(x) else f"{x:.3f}"
+    return "n/a" if x is None else str(x)
+
+
+def print_run_summary(run: Mapping[str, Any], console: Any = None) -> None:
+    """Print the steps, each model's verdict and scores, and where the report is."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    console = console or Console()
+    steps = Table(title="steps")
+    for col in ("step", "status", "seconds"):
+        steps.add_column(col)
+    for s in run.get("steps", []):
+        steps.add_row(s["name"], s["status"], f"{s['seconds']:.1f}")
+    console.print(steps)
+    models = run.get("models", {})
+    if models:
+        keys: list[str] = []
+        for m in models.values():
+            keys += [k for k in m if k not in ("verdict", "failing") and k not in keys]
+        t = Table(title="models")
+        for col in ("model", "policy", *keys, "failing"):
+            t.add_column(col)
+        for name, m in models.items():
+            style = "green" if m["verdict"] == "pass" else "bold red"
+            failing = "; ".join(
+                f"{f['criterion']} on {f['view']}: {_f(f['ratio'])} ({f['worst_group']})"
+                for f in m.get("failing", [])
+            )
+            t.add_row(escape(name), f"[{style}]{m['verdict']}[/{style}]",
+                      *[_f(m.get(k)) for k in keys], escape(failing) or "-")
+        console.print(t)
+    verdict = run.get("verdict")
+    if verdict:
+        style = "green" if verdict == "pass" else "bold red"
+        console.print(f"final model [bold]{escape(str(run.get('final_model')))}[/bold]: "
+                      f"[{style}]{verdict.upper()}[/{style}]")
+    for kind, path in (run.get("report") or {}).items():
+        console.print(f"report ({kind}): {escape(str(path))}")
