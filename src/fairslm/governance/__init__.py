@@ -51,4 +51,5 @@ __all__ = [
     "trend",
     "trend_svg",
     "write_default_policy",
+    "write_trend_svg",
 ]
