@@ -22,7 +22,7 @@ from fairslm.governance._policy import (
     parse_policy,
     write_default_policy,
 )
-from fairslm.governance._record import record_audit
+from fairslm.governance._record import list_audits, record_audit
 from fairslm.governance._schedule import Rule, add_months, parse_rule
 from fairslm.governance._trend import trend, trend_svg, write_trend_svg
 
@@ -44,6 +44,7 @@ __all__ = [
     "due",
     "file_sha256",
     "gate",
+    "list_audits",
     "load_policy",
     "parse_policy",
     "parse_rule",

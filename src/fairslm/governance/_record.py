@@ -1,4 +1,4 @@
-"""Record an audit into a history file in one call (used by ``audit-predictions --history``)."""
+"""Record an audit into a history file, or list the recorded audits, in one call."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from datetime import datetime
 from fairslm.audit import AuditResult
 from fairslm.exceptions import ConfigError
 from fairslm.governance._due import file_sha256
-from fairslm.governance._history import HistoryStore
+from fairslm.governance._history import AuditRecord, HistoryStore
 from fairslm.governance._policy import AuditPolicy, load_policy
 
-__all__ = ["record_audit"]
+__all__ = ["list_audits", "record_audit"]
 
 
 def record_audit(
@@ -37,3 +37,16 @@ def record_audit(
     return HistoryStore(history).record(
         result, model=model, dataset_hash=dataset_hash, policy=pol, when=when
     )
+
+
+def list_audits(
+    history: HistoryStore | str | os.PathLike[str] | None, model: str | None = None
+) -> list[AuditRecord]:
+    """The recorded audits (of ``model``), oldest first; an error if ``model`` has none."""
+    from fairslm.governance._due import open_history
+
+    store = open_history(history)
+    records = store.audits(model)
+    if model is not None and not records:
+        store.latest(model)  # raises the error naming the models that have audits
+    return records
