@@ -167,14 +167,16 @@ def due(
     Examples
     --------
     >>> import tempfile, pathlib
+    >>> tmp = tempfile.TemporaryDirectory()
     >>> from fairslm import audit_predictions
     >>> res = audit_predictions([1, 0, 1, 0], [1, 0, 1, 0], sensitive_features=["a", "a", "b", "b"],
     ...                         min_group_size=1)
-    >>> store = HistoryStore(pathlib.Path(tempfile.mkdtemp()) / "h.db")
+    >>> store = HistoryStore(pathlib.Path(tmp.name) / "h.db")
     >>> _ = store.record(res, model="m", when="2025-01-31")
     >>> report = due(AuditPolicy(), store, model="m", now="2025-03-01")
     >>> [(i.criterion, i.rule, i.status) for i in report.due]
     [('equal_opportunity', 'every 1 month', 'due')]
+    >>> tmp.cleanup()
     """
     if dataset_hash is not None and data is not None:
         raise ConfigError("pass either a dataset hash or a data file to hash, not both")

@@ -97,14 +97,16 @@ def gate(
     Examples
     --------
     >>> import tempfile, pathlib
+    >>> tmp = tempfile.TemporaryDirectory()
     >>> from fairslm import audit_predictions
     >>> y = [1, 1, 0, 0] * 10
     >>> res = audit_predictions(y, y, sensitive_features=["a", "b"] * 20, min_group_size=10)
-    >>> store = HistoryStore(pathlib.Path(tempfile.mkdtemp()) / "h.db")
+    >>> store = HistoryStore(pathlib.Path(tmp.name) / "h.db")
     >>> _ = store.record(res, model="m")
     >>> result = gate(AuditPolicy(min_group_size=10), store, model="m")
     >>> result.passed
     True
+    >>> tmp.cleanup()
     """
     pol = resolve_policy(policy)
     store = open_history(history)

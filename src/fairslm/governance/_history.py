@@ -170,14 +170,16 @@ class HistoryStore:
     Examples
     --------
     >>> import tempfile, pathlib
+    >>> tmp = tempfile.TemporaryDirectory()
     >>> from fairslm import audit_predictions
     >>> res = audit_predictions([1, 0, 1, 0], [1, 0, 0, 0], sensitive_features=["a", "a", "b", "b"],
     ...                         min_group_size=1)
-    >>> store = HistoryStore(pathlib.Path(tempfile.mkdtemp()) / "history.db")
+    >>> store = HistoryStore(pathlib.Path(tmp.name) / "history.db")
     >>> store.record(res, model="screener", dataset_hash="abc", when="2026-01-31")
     1
     >>> store.series("screener", "equal_opportunity")[["ratio", "verdict"]].to_dict("records")
     [{'ratio': 0.0, 'verdict': 'fail'}]
+    >>> tmp.cleanup()
     """
 
     def __init__(

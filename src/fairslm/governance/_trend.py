@@ -47,14 +47,16 @@ def trend(
     Examples
     --------
     >>> import tempfile, pathlib
+    >>> tmp = tempfile.TemporaryDirectory()
     >>> from fairslm import audit_predictions
     >>> res = audit_predictions([1, 0, 1, 0], [1, 0, 1, 0], sensitive_features=["a", "a", "b", "b"],
     ...                         min_group_size=1)
-    >>> store = HistoryStore(pathlib.Path(tempfile.mkdtemp()) / "h.db")
+    >>> store = HistoryStore(pathlib.Path(tmp.name) / "h.db")
     >>> _ = store.record(res, model="m", when="2026-01-31")
     >>> data = trend(store, "m", "statistical_parity", svg=False)
     >>> [(p["time"][:10], p["ratio"], p["verdict"]) for p in data["points"]]
     [('2026-01-31', 1.0, 'pass')]
+    >>> tmp.cleanup()
     """
     store = open_history(history)
     frame = store.series(model, criterion, view)
