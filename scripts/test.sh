@@ -8,6 +8,6 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
     || echo "could not install chromium; the browser test will be skipped" >&2
 fi
-echo "== ruff" && ruff check src tests benchmarks
+echo "== ruff" && ruff check .
 echo "== mypy" && mypy
 echo "== pytest" && python -m pytest "$@"

@@ -28,6 +28,10 @@ COMMAND_MODULES = [
     "fairslm.cli.audit",
     "fairslm.cli.audit_predictions",
     "fairslm.cli.report",
+    "fairslm.cli.policy",
+    "fairslm.cli.history",
+    "fairslm.cli.due",
+    "fairslm.cli.gate",
 ]
 
 app = typer.Typer(
