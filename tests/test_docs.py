@@ -32,6 +32,7 @@ def _documented_commands() -> list[tuple[str, str]]:
     for path in [ROOT / "README.md", *sorted(DOCS.rglob("*.md"))]:
         text = path.read_text(encoding="utf-8")
         for block in re.findall(r"```bash\n(.*?)```", text, flags=re.S):
+            block = re.sub(r"\\\n\s*", " ", block)  # join continued lines
             for line in block.splitlines():
                 line = line.split("  #")[0].strip()
                 if line.startswith("fairslm "):
@@ -70,14 +71,27 @@ def test_docs_document_commands():
     assert {"demo", "run", "audit", "audit-predictions", "report"} <= names
 
 
-@pytest.mark.parametrize(("page", "command"), DOCUMENTED, ids=[c[:60] for _, c in DOCUMENTED])
-def test_documented_command_parses(page, command):
-    args = shlex.split(command)[1:]
+def _parse(args: list[str]):
+    """Parse like the CLI would, descending into command groups; return the leaf context."""
     root = typer.main.get_command(app)
     ctx = root.context_class(root, info_name="fairslm")
-    cmd = root.get_command(ctx, args[0])
-    assert cmd is not None, f"{page}: no command {args[0]!r}"
-    cmd.make_context(args[0], list(args[1:]), parent=ctx)  # raises on an unknown option
+    cmd, rest = root, list(args)
+    while hasattr(cmd, "get_command") and rest:
+        sub = cmd.get_command(ctx, rest[0])
+        assert sub is not None, f"no command {rest[0]!r}"
+        ctx = sub.make_context(rest[0], rest[1:], parent=ctx)  # raises on an unknown option
+        if hasattr(sub, "get_command"):  # a group: its subcommand and options are left over
+            protected = getattr(ctx, "protected_args", None) or getattr(ctx, "_protected_args", [])
+            rest = list(protected) + list(ctx.args)
+        else:
+            rest = []
+        cmd = sub
+    return ctx
+
+
+@pytest.mark.parametrize(("page", "command"), DOCUMENTED, ids=[c[:60] for _, c in DOCUMENTED])
+def test_documented_command_parses(page, command):
+    _parse(shlex.split(command)[1:])
 
 
 def test_documented_audit_predictions_commands_run(tmp_path, monkeypatch, capsys):
@@ -86,12 +100,12 @@ def test_documented_audit_predictions_commands_run(tmp_path, monkeypatch, capsys
     assert runs
     rng = np.random.default_rng(0)
     for args in runs:
-        opts = dict(zip(args[2::2], args[3::2], strict=False))
+        params = _parse(args).params
         n = 200
-        frame = {opts["--y-true"]: rng.integers(0, 2, n), opts["--y-pred"]: rng.integers(0, 2, n)}
-        for col in opts["--sensitive"].split(","):
+        frame = {params["y_true"]: rng.integers(0, 2, n), params["y_pred"]: rng.integers(0, 2, n)}
+        for col in params["sensitive"].split(","):
             frame[col] = rng.choice(["a", "b"], n)
-        pd.DataFrame(frame).to_parquet(tmp_path / args[1])
+        pd.DataFrame(frame).to_parquet(tmp_path / params["path"])
         code = main(args)
         assert code in (0, 1), capsys.readouterr().err
         assert (tmp_path / "audit.json").exists()

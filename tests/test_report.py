@@ -95,8 +95,9 @@ def test_sections_render_only_when_present():
         {"baseline": _audit(), "mitigated": _fair_audit()},
         data_audit={"kind": "fairslm.data_audit", "representation": [{"group": "a", "share": 0.5}]},
         counterfactual={"kind": "fairslm.counterfactual", "flip_rate": 0.1},
-        history={"points": [{"date": "2026-01-01", "statistical_parity": 0.7},
-                            {"date": "2026-02-01", "statistical_parity": 0.9}]},
+        history={"model": "m", "criterion": "statistical_parity",
+                 "points": [{"time": "2026-01-01T00:00:00", "ratio": 0.7, "verdict": "fail"},
+                            {"time": "2026-02-01T00:00:00", "ratio": 0.9, "verdict": "pass"}]},
         model_card={"intended_use": "demo"},
     ))
     for heading in ("Data audit", "Counterfactual tests", "Mitigation: before and after",

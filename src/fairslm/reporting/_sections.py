@@ -199,23 +199,33 @@ def comparison_section(report: Mapping[str, Any]) -> str:
 
 
 def history_section(report: Mapping[str, Any]) -> str:
+    """Earlier audits: one chart per trend (``fairslm.governance.trend`` data) and a table."""
     hist = report.get("history")
     if not hist:
         return ""
-    points = hist.get("points") or hist.get("entries") or hist.get("audits") or []
-    out = ["<p>Earlier audits of this model, oldest first.</p>"]
-    if isinstance(points, list) and points and all(isinstance(p, Mapping) for p in points):
-        xs = [str(p.get("date", p.get("created", p.get("timestamp", i))))[:10]
-              for i, p in enumerate(points)]
-        keys: list[str] = []
-        for p in points:
-            keys += [k for k, v in p.items()
-                     if isinstance(v, (int, float)) and not isinstance(v, bool) and k not in keys]
-        series = {k: [p.get(k) for p in points] for k in keys[:6]}
-        if series:
-            out.append(line_chart(xs, series, title="criteria over time", band=(0.8, 1.0)))
-    out.append(generic({k: v for k, v in hist.items() if k != "svg"}))
-    return "".join(out)
+    trends = hist.get("trends") if isinstance(hist.get("trends"), list) else [hist]
+    out = ["<p>Recorded audits of this model, oldest first. The dashed band is the policy's "
+           "acceptable range.</p>"]
+    threshold = float(report["summary"]["policy"]["threshold"])
+    for tr in trends:
+        points = [p for p in (tr.get("points") or []) if isinstance(p, Mapping)]
+        if not points:
+            continue
+        name = str(tr.get("criterion") or "ratio")
+        title = f"{criterion_guide(name)['title']} over time"
+        if tr.get("model"):
+            title += f" ({tr['model']})"
+        xs = [str(p.get("time", p.get("date", i)))[:10] for i, p in enumerate(points)]
+        out.append(f"<h3>{e(title)}</h3>")
+        out.append(line_chart(xs, {"ratio": [p.get("ratio") for p in points]}, title=title,
+                              band=(threshold, 1.0)))
+        cols = [c for c in ("time", "view", "ratio", "ci_low", "ci_high", "verdict",
+                            "worst_group", "dataset_hash") if any(c in p for p in points)]
+        rows = [[badge(p.get(c)) if c == "verdict" else
+                 (fmt(p.get(c)) if isinstance(p.get(c), (int, float)) else e(p.get(c)))
+                 for c in cols] for p in points]
+        out.append(table(cols, rows))
+    return "".join(out) if len(out) > 1 else ""
 
 
 def provenance_section(report: Mapping[str, Any]) -> str:
