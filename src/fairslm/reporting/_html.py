@@ -51,6 +51,7 @@ summary{cursor:pointer;font-weight:600}
 svg{max-width:100%;height:auto;background:#fff}
 code{background:#f3f4f6;padding:0 3px;border-radius:3px}
 nav a{margin-right:12px}
+.row{display:flex;flex-wrap:wrap;gap:0 24px}
 """
 
 
