@@ -196,36 +196,71 @@ def _examples(cf: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return []
 
 
+def _cf_summary_rows(summaries: Mapping[str, Any]) -> list[list[str]]:
+    rows = []
+    for name, x in summaries.items():
+        if not isinstance(x, Mapping):
+            continue
+        mc = x.get("mcnemar") if isinstance(x.get("mcnemar"), Mapping) else {}
+        rows.append([e(name), f"<span class='num'>{fmt(x.get('n'))}</span>",
+                     f"<span class='num'>{fmt(x.get('n_flips'))}</span>",
+                     f"<span class='num'>{fmt(x.get('flip_rate'))}</span>",
+                     f"<span class='num'>{fmt(x.get('mean_score_change'))}</span>",
+                     f"<span class='num'>{fmt(x.get('mean_abs_score_change'))}</span>",
+                     f"<span class='num'>{fmt(mc.get('p_exact'), 4)}</span>"])
+    return rows
+
+
 def counterfactual_section(report: Mapping[str, Any]) -> str:
     cfs = report.get("counterfactual")
     if not cfs:
         return ""
     out = ["<p>Each text is rewritten with the group's words swapped (names, pronouns, "
            "affinity groups) and scored again. A fair model barely changes its score; the "
-           "flip rate is the share of decisions that change.</p>"]
+           "flip rate is the share of decisions that change. McNemar's exact test asks whether "
+           "decisions move one way more than the other.</p>"]
+    head = ["", "texts changed", "decisions flipped", "flip rate", "mean score change",
+            "mean |score change|", "McNemar p"]
     for model, cf in cfs.items():
         if not cf:
             continue
+        counts = cf.get("counts") if isinstance(cf.get("counts"), Mapping) else {}
         out.append(f"<h3>{e(model)}</h3>")
-        summary = {k: v for k, v in cf.items()
-                   if isinstance(v, (int, float, str)) and k not in _SKIP_KEYS}
-        if summary:
-            out.append(generic(summary))
-        for key in ("by_swap", "by_group", "flip_rates", "by_pair"):
-            if cf.get(key):
-                out.append(f"<h4>{e(key.replace('_', ' '))}</h4>{generic(cf[key])}")
+        if cf.get("attribute") or counts:
+            out.append(f"<p class='small'>Attribute <b>{e(cf.get('attribute'))}</b>: "
+                       f"{e(counts.get('n_changed', '?'))} of {e(counts.get('n_texts', '?'))} "
+                       "texts had words to swap.</p>")
+        summaries: dict[str, Any] = {}
+        if isinstance(cf.get("overall"), Mapping):
+            summaries["all changed texts"] = cf["overall"]
+        for key, prefix in (("by_direction", ""), ("by_group", "group ")):
+            if isinstance(cf.get(key), Mapping):
+                summaries.update({f"{prefix}{k}": v for k, v in cf[key].items()})
+        rows = _cf_summary_rows(summaries)
+        if rows:
+            out.append(table(head, rows))
+        else:
+            plain = {k: v for k, v in cf.items()
+                     if isinstance(v, (int, float, str)) and k not in _SKIP_KEYS}
+            if plain:
+                out.append(generic(plain))
         rows = []
         for x in _examples(cf)[:10]:
-            orig = x.get("text") or x.get("original") or ""
-            new = x.get("counterfactual") or x.get("counterfactual_text") or x.get("swapped") or ""
+            orig = x.get("original") or x.get("text") or ""
+            new = x.get("counterfactual") or x.get("counterfactual_text") or ""
             a, b = highlight_swaps(str(orig), str(new))
-            change = x.get("score_change", x.get("delta", x.get("change")))
-            rows.append([a, b, f"<span class='num'>{fmt(x.get('score', x.get('original_score')))}"
-                         f" \u2192 {fmt(x.get('counterfactual_score', x.get('new_score')))}</span>",
-                         f"<span class='num'>{fmt(change)}</span>"])
+            s0 = x.get("score_original", x.get("score"))
+            s1 = x.get("score_counterfactual", x.get("counterfactual_score"))
+            change = x.get("score_change")
+            if change is None and isinstance(s0, (int, float)) and isinstance(s1, (int, float)):
+                change = s1 - s0
+            flipped = " <span class='badge fail'>flipped</span>" if x.get("flipped") else ""
+            rows.append([a, b, f"<span class='num'>{fmt(s0)} \u2192 {fmt(s1)}</span>{flipped}",
+                         f"<span class='num'>{fmt(change)}</span>", e(x.get("direction", ""))])
         if rows:
             out.append("<h4>Most changed examples</h4>")
-            out.append(table(["original", "with group words swapped", "score", "change"], rows))
+            out.append(table(["original", "with group words swapped", "score", "change",
+                              "swap"], rows))
     return "".join(out)
 
 
