@@ -61,6 +61,15 @@ def _nan(v: Any) -> float:
     return float("nan") if v is None else float(v)
 
 
+def _by_group_value(v: Any) -> Any:
+    """A per-group disparity entry read back from JSON: null -> NaN, intervals stay lists."""
+    if v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)):
+        return _nan(v)
+    if isinstance(v, list):
+        return [_nan(x) for x in v]
+    return v
+
+
 @dataclass(frozen=True)
 class GroupResult:
     """One group's counts, rates and intervals."""
@@ -107,6 +116,7 @@ class CriterionResult:
     failing_groups: tuple[str, ...]
     reading: str
     ratio_interval: tuple[float, float] | None = None
+    difference_interval: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -224,8 +234,7 @@ class AuditResult:
                     difference=_nan(d["difference"]),
                     worst_group=d["worst_group"],
                     by_group={
-                        gk: {kk: (_nan(vv) if isinstance(vv, (int, float)) or vv is None else vv)
-                             for kk, vv in gv.items()}
+                        gk: {kk: _by_group_value(vv) for kk, vv in gv.items()}
                         for gk, gv in d.get("by_group", {}).items()
                     },
                     ratio_interval=tup(d.get("ratio_interval")),
@@ -246,6 +255,7 @@ class AuditResult:
                     failing_groups=tuple(c["failing_groups"]),
                     reading=c["reading"],
                     ratio_interval=tup(c.get("ratio_interval")),
+                    difference_interval=tup(c.get("difference_interval")),
                 )
                 for c in v["criteria"]
             )

@@ -62,6 +62,60 @@ def _python_scalar(v: Any) -> object:
     return v.item() if isinstance(v, np.generic) else v
 
 
+def _sort_levels(
+    raw: NDArray[np.int64], uniques: NDArray[Any]
+) -> tuple[NDArray[np.int64], NDArray[Any]]:
+    """Re-code so that levels are sorted (natural order, else by text) and all present."""
+    n_levels = len(uniques)
+    try:
+        order = np.asarray(pd.Index(uniques).argsort(), dtype=np.int64)
+    except TypeError:  # mixed types: order by their text
+        order = np.argsort(np.asarray([str(u) for u in uniques]), kind="stable")
+    # One pass counts each code (index 0: missing, -1) to drop levels without rows.
+    present = np.bincount(raw + 1, minlength=n_levels + 1)[1:] > 0
+    keep = order[present[order]]
+    if np.array_equal(keep, np.arange(n_levels)):
+        return raw, uniques
+    lut = np.full(n_levels + 1, -1, dtype=np.int64)  # last slot maps missing (-1) to -1
+    lut[keep] = np.arange(len(keep))
+    return lut[raw], uniques[keep]
+
+
+def _categorical_codes(col: pd.Series) -> tuple[NDArray[np.int64], NDArray[Any]]:
+    """Use a categorical's codes directly: no hashing of values."""
+    raw = col.cat.codes.to_numpy().astype(np.int64)
+    uniques = np.asarray(col.cat.categories, dtype=object)
+    return _sort_levels(raw, uniques)
+
+
+def _arrow_strings(col: Any) -> Any:
+    """The pyarrow ChunkedArray behind a pandas string Series, or None."""
+    if not isinstance(col, pd.Series) or not isinstance(col.dtype, pd.StringDtype):
+        return None
+    return getattr(col.array, "_pa_array", None)
+
+
+def _arrow_codes(chunked: Any) -> tuple[NDArray[np.int64], NDArray[Any]]:
+    """Dictionary-encode Arrow strings (several times faster than hashing Python objects)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    enc = pc.dictionary_encode(chunked)
+    if isinstance(enc, pa.ChunkedArray):
+        enc = enc.combine_chunks() if enc.num_chunks != 1 else enc.chunk(0)
+    if not isinstance(enc, pa.DictionaryArray):  # e.g. an already combined dictionary
+        enc = enc.dictionary_encode()
+    indices = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    uniques = np.asarray(enc.dictionary.to_pylist(), dtype=object)
+    return _sort_levels(indices, uniques)
+
+
+def _factorize_sorted(arr: NDArray[Any]) -> tuple[NDArray[np.int64], NDArray[Any]]:
+    """Factorise (unsorted: one hash pass), then sort the few levels and re-code."""
+    raw_codes, uniques_idx = pd.factorize(arr, sort=False, use_na_sentinel=True)
+    return _sort_levels(raw_codes.astype(np.int64), np.asarray(uniques_idx, dtype=object))
+
+
 def encode_features(
     sensitive_features: Any, n_rows: int, *, missing: str = "error"
 ) -> tuple[tuple[str, ...], tuple[tuple[object, ...], ...], list[NDArray[np.int64]]]:
@@ -83,30 +137,22 @@ def encode_features(
                 raise InvalidDataError(
                     f"sensitive feature {name!r} has {len(col)} values but y_true has {n_rows}"
                 )
-            cats = col.cat.categories
-            raw = col.cat.codes.to_numpy().astype(np.int64)
-            uniques = np.asarray(cats, dtype=object)
-            order = np.argsort(np.asarray([str(u) for u in uniques]), kind="stable")
-            if not np.array_equal(order, np.arange(len(order))):
-                remap = np.empty(len(order), dtype=np.int64)
-                remap[order] = np.arange(len(order))
-                raw = np.where(raw >= 0, remap[np.maximum(raw, 0)], -1)
-                uniques = uniques[order]
-            # Drop categories with no rows so that codes stay dense.
-            present = np.bincount(raw[raw >= 0], minlength=len(uniques)) > 0
-            if not present.all():
-                dense = np.cumsum(present) - 1
-                raw = np.where(raw >= 0, dense[np.maximum(raw, 0)], -1)
-                uniques = uniques[present]
+            raw, uniques = _categorical_codes(col)
         else:
-            arr = to_1d(col, f"sensitive feature {name!r}")
-            if len(arr) != n_rows:
+            if isinstance(col, pd.Series) and len(col) != n_rows:
                 raise InvalidDataError(
-                    f"sensitive feature {name!r} has {len(arr)} values but y_true has {n_rows}"
+                    f"sensitive feature {name!r} has {len(col)} values but y_true has {n_rows}"
                 )
-            raw_codes, uniques_idx = pd.factorize(arr, sort=True, use_na_sentinel=True)
-            raw = raw_codes.astype(np.int64)
-            uniques = np.asarray(uniques_idx, dtype=object)
+            arrow = _arrow_strings(col)
+            if arrow is not None:
+                raw, uniques = _arrow_codes(arrow)
+            else:
+                arr = to_1d(col, f"sensitive feature {name!r}")
+                if len(arr) != n_rows:
+                    raise InvalidDataError(
+                        f"sensitive feature {name!r} has {len(arr)} values but y_true has {n_rows}"
+                    )
+                raw, uniques = _factorize_sorted(arr)
         n_missing = int((raw < 0).sum())
         level_values = [_python_scalar(u) for u in uniques]
         if n_missing:
@@ -141,6 +187,16 @@ def encode_labels(
     if y_true.dtype.kind in "biu" and y_pred.dtype.kind in "biu":
         lo = int(min(y_true.min(initial=0), y_pred.min(initial=0)))
         hi = int(max(y_true.max(initial=0), y_pred.max(initial=0)))
+        if lo >= 0 and hi <= 1 and not (
+            pos_label is not None and isinstance(pos_label, (int, np.integer)) and pos_label > 1
+        ):
+            # 0/1 labels (the common case): the values are their own codes, no lookup pass.
+            classes01: tuple[object, ...] = (False, True) if y_true.dtype == bool else (0, 1)
+            return (
+                classes01,
+                y_true.astype(np.int64, copy=False),
+                y_pred.astype(np.int64, copy=False),
+            )
         if lo >= 0 and hi < 1_000_000:
             present = np.bincount(y_true.astype(np.int64), minlength=hi + 1) > 0
             present |= np.bincount(y_pred.astype(np.int64), minlength=hi + 1) > 0

@@ -29,8 +29,14 @@ def count_table_from_codes(
     sample_weight: NDArray[np.float64] | None = None,
     score_bins: NDArray[np.int64] | None = None,
     score_edges: NDArray[np.float64] | None = None,
+    scores: NDArray[np.float64] | None = None,
 ) -> CountTable:
-    """Aggregate already-encoded columns into a count table."""
+    """Aggregate already-encoded columns into a count table.
+
+    ``feature_codes`` holds each feature's level codes (0 .. len(levels) - 1), ``true_codes``
+    and ``pred_codes`` the class codes; ``score_bins`` (with ``score_edges`` and the raw
+    ``scores``) adds the ``(group, y_true, score bin)`` table.
+    """
     k = len(classes)
     sizes = [len(lv) for lv in levels]
     combined = np.zeros(len(true_codes), dtype=np.int64)
@@ -57,7 +63,7 @@ def count_table_from_codes(
     else:
         wsum = counts
         wsq = counts
-    score_counts = score_wsum = None
+    score_counts = score_wsum = score_sums = None
     if score_bins is not None and score_edges is not None:
         nb = len(score_edges) - 1
         scell = (gcode * k + true_codes) * nb + score_bins
@@ -69,6 +75,9 @@ def count_table_from_codes(
             )
         else:
             score_wsum = score_counts
+        if scores is not None:
+            sw = scores if sample_weight is None else scores * sample_weight
+            score_sums = np.bincount(scell, weights=sw, minlength=sl).reshape(n_slots, k, nb)
     observed = np.flatnonzero(counts.sum(axis=(1, 2)) > 0)
     combo_ids = observed if group_of_combo is None else group_of_combo[observed]
     keys = (
@@ -88,11 +97,18 @@ def count_table_from_codes(
         score_edges=score_edges,
         score_counts=None if score_counts is None else score_counts[observed],
         score_weight_sums=None if score_wsum is None else score_wsum[observed],
+        score_sums=None if score_sums is None else score_sums[observed],
     )
 
 
-def bin_scores(y_score: Any, n_bins: int) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-    """Bin probabilities in [0, 1] into ``n_bins`` equal-width bins."""
+def bin_scores(
+    y_score: Any, n_bins: int
+) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
+    """Bin probabilities in [0, 1] into ``n_bins`` equal-width bins ``[k/n, (k+1)/n)``.
+
+    Returns the bin of each score, the bin edges and the scores as float64. The last bin
+    includes 1.0. The same rule runs in SQL in the DuckDB engine.
+    """
     s = to_1d(y_score, "y_score")
     try:
         s = s.astype(np.float64)
@@ -108,7 +124,7 @@ def bin_scores(y_score: Any, n_bins: int) -> tuple[NDArray[np.int64], NDArray[np
         )
     edges = np.linspace(0.0, 1.0, n_bins + 1)
     bins = np.minimum((s * n_bins).astype(np.int64), n_bins - 1)
-    return bins, edges
+    return bins, edges, s
 
 
 def count_table_from_arrays(
@@ -133,11 +149,12 @@ def count_table_from_arrays(
     features, levels, codes = encode_features(sensitive_features, n, missing=missing)
     classes, tc, pc = encode_labels(yt, yp, pos_label)
     w = None if sample_weight is None else validate_weights(sample_weight, n)
-    sb = se = None
+    sb = se = sv = None
     if y_score is not None:
-        sb, se = bin_scores(y_score, n_score_bins)
+        sb, se, sv = bin_scores(y_score, n_score_bins)
         if len(sb) != n:
             raise InvalidDataError(f"y_score has {len(sb)} values but y_true has {n}")
     return count_table_from_codes(
-        features, levels, codes, classes, tc, pc, sample_weight=w, score_bins=sb, score_edges=se
+        features, levels, codes, classes, tc, pc, sample_weight=w, score_bins=sb, score_edges=se,
+        scores=sv,
     )

@@ -18,9 +18,16 @@ from fairslm.metrics._disparity import (
     disparity_batch,
     fold_ratio,
 )
+from fairslm.metrics._multiclass import class_tpr, rms_tpr_gap
 from fairslm.metrics._rates import BINARY_METRICS, compute_rates, undefined_reason
 from fairslm.metrics._scores import SCORE_METRICS, expected_calibration_error, roc_auc_from_bins
-from fairslm.metrics._significance import PROPORTIONS, holm, proportion_parts, two_proportion_test
+from fairslm.metrics._significance import (
+    PROPORTIONS,
+    holm,
+    proportion_parts,
+    two_proportion_test,
+    two_proportion_tests,
+)
 from fairslm.metrics._table import CountTable
 
 __all__ = [
@@ -35,6 +42,7 @@ __all__ = [
     "SCORE_METRICS",
     "bootstrap_method",
     "bootstrap_tables",
+    "class_tpr",
     "compute_rates",
     "disparity",
     "disparity_batch",
@@ -43,7 +51,9 @@ __all__ = [
     "holm",
     "percentile_interval",
     "proportion_parts",
+    "rms_tpr_gap",
     "roc_auc_from_bins",
     "two_proportion_test",
+    "two_proportion_tests",
     "undefined_reason",
 ]

@@ -19,7 +19,13 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["PROPORTIONS", "holm", "proportion_parts", "two_proportion_test"]
+__all__ = [
+    "PROPORTIONS",
+    "holm",
+    "proportion_parts",
+    "two_proportion_test",
+    "two_proportion_tests",
+]
 
 Array = NDArray[np.float64]
 
@@ -72,22 +78,45 @@ def two_proportion_test(x1: float, n1: float, x2: float, n2: float) -> tuple[flo
     >>> two_proportion_test(1, 4, 3, 4)[1]
     'fisher'
     """
-    from scipy import stats
+    p, tests = two_proportion_tests(
+        np.array([x1], dtype=np.float64), np.array([n1], dtype=np.float64),
+        np.array([x2], dtype=np.float64), np.array([n2], dtype=np.float64),
+    )
+    return float(p[0]), str(tests[0])
 
-    if n1 <= 0 or n2 <= 0:
-        return float("nan"), "none"
-    pooled = (x1 + x2) / (n1 + n2)
-    expected = np.array([n1 * pooled, n1 * (1 - pooled), n2 * pooled, n2 * (1 - pooled)])
-    if expected.min() >= 5:
+
+def two_proportion_tests(
+    x1: Array, n1: Array, x2: Array, n2: Array
+) -> tuple[Array, NDArray[np.str_]]:
+    """Vectorised :func:`two_proportion_test`: z-tests at once, Fisher only where needed.
+
+    Returns the p-values (NaN where a side has no trials) and the test used per entry
+    (``"z"``, ``"fisher"`` or ``"none"``).
+    """
+    from scipy import special, stats
+
+    x1, n1, x2, n2 = (np.asarray(a, dtype=np.float64) for a in (x1, n1, x2, n2))
+    shape = np.broadcast(x1, n1, x2, n2).shape
+    x1, n1, x2, n2 = (np.broadcast_to(a, shape) for a in (x1, n1, x2, n2))
+    p = np.full(shape, np.nan)
+    tests = np.full(shape, "none", dtype="<U6")
+    valid = (n1 > 0) & (n2 > 0)
+    total = np.where(valid, n1 + n2, 1.0)
+    pooled = (x1 + x2) / total
+    exp_min = np.minimum(np.minimum(n1, n2) * pooled, np.minimum(n1, n2) * (1 - pooled))
+    use_z = valid & (exp_min >= 5)
+    with np.errstate(divide="ignore", invalid="ignore"):
         se = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
-        if se == 0:
-            return 1.0, "z"
         z = (x1 / n1 - x2 / n2) / se
-        return float(2 * stats.norm.sf(abs(z))), "z"
-    a, c = int(round(x1)), int(round(x2))
-    b, d = int(round(n1)) - a, int(round(n2)) - c
-    res = stats.fisher_exact([[a, max(b, 0)], [c, max(d, 0)]], alternative="two-sided")
-    return float(res.pvalue), "fisher"
+    pz = np.where(se > 0, 2 * special.ndtr(-np.abs(z)), 1.0)
+    p = np.where(use_z, pz, p)
+    tests = np.where(use_z, "z", tests)
+    for i in zip(*np.nonzero(valid & ~use_z), strict=True):
+        a, c = int(round(x1[i])), int(round(x2[i]))
+        b, d = max(int(round(n1[i])) - a, 0), max(int(round(n2[i])) - c, 0)
+        p[i] = float(stats.fisher_exact([[a, b], [c, d]], alternative="two-sided").pvalue)
+        tests[i] = "fisher"
+    return p, tests
 
 
 def holm(p_values: Array) -> Array:
@@ -95,7 +124,7 @@ def holm(p_values: Array) -> Array:
 
     Examples
     --------
-    >>> holm(np.array([0.01, 0.04, 0.03, np.nan])).tolist()
+    >>> holm(np.array([0.01, 0.04, 0.03, np.nan])).round(6).tolist()
     [0.03, 0.06, 0.06, nan]
     """
     p = np.asarray(p_values, dtype=np.float64)

@@ -95,9 +95,7 @@ class CountTable:
         if features == self.features:
             return self
         idx = [self.features.index(f) for f in features]
-        sub = self.keys[:, idx]
-        keys, inverse = np.unique(sub, axis=0, return_inverse=True)
-        inverse = np.asarray(inverse).reshape(-1)
+        keys, inverse = self._marginal_keys(idx)
 
         def agg(a: NDArray[np.float64] | None) -> NDArray[np.float64] | None:
             if a is None:
@@ -120,6 +118,17 @@ class CountTable:
             score_weight_sums=agg(self.score_weight_sums),
             score_sums=agg(self.score_sums),
         )
+
+    def _marginal_keys(self, idx: list[int]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        keys, inverse = np.unique(self.keys[:, idx], axis=0, return_inverse=True)
+        return keys, np.asarray(inverse).reshape(-1).astype(np.int64)
+
+    def group_index(self, features: Sequence[str]) -> NDArray[np.int64]:
+        """For each group of this table, its group in :meth:`marginal` over ``features``."""
+        features = tuple(features)
+        if features == self.features:
+            return np.arange(self.n_groups, dtype=np.int64)
+        return self._marginal_keys([self.features.index(f) for f in features])[1]
 
     def total(self) -> CountTable:
         """The whole population as a single group named ``overall``."""
