@@ -239,12 +239,9 @@ def _criterion(
     mets = CRITERIA[c][0]
     ds = [vd.arrays[m] for m in mets]
     r, diff = criterion_summary([x.summary_ratio for x in ds], [x.summary_difference for x in ds])
-    if len(ds) == 1:
-        worst_idx = ds[0].worst_index
-    else:
-        rs = [x.summary_ratio for x in ds]
-        pick = int(np.nanargmin(rs)) if not all(np.isnan(rs)) else 0
-        worst_idx = ds[pick].worst_index
+    rs = [x.summary_ratio for x in ds]
+    pick = int(np.nanargmin(rs)) if len(ds) > 1 and not all(np.isnan(rs)) else 0
+    worst_idx = ds[pick].worst_index
     failing: set[str] = set()
     for d in ds:
         folded = fold_ratio(d.ratio)
@@ -256,7 +253,9 @@ def _criterion(
         verdict = "undefined"
     else:
         verdict = "pass" if r >= threshold else "fail"
-    first = ds[0]
+    # The reference of the component that decides the verdict (with "min_max" the best-off
+    # group can differ between TPR and FPR).
+    first = ds[pick]
     ref_label = "overall" if first.reference_index is None else labels[first.reference_index]
     worst_label = None if worst_idx is None else labels[worst_idx]
     if verdict == "insufficient":

@@ -93,13 +93,13 @@ def two_proportion_tests(
     Returns the p-values (NaN where a side has no trials) and the test used per entry
     (``"z"``, ``"fisher"`` or ``"none"``).
     """
-    from scipy import special, stats
+    from scipy import special
 
     x1, n1, x2, n2 = (np.asarray(a, dtype=np.float64) for a in (x1, n1, x2, n2))
     shape = np.broadcast(x1, n1, x2, n2).shape
     x1, n1, x2, n2 = (np.broadcast_to(a, shape) for a in (x1, n1, x2, n2))
     p = np.full(shape, np.nan)
-    tests = np.full(shape, "none", dtype="<U6")
+    tests = np.full(shape, "none", dtype="<U9")
     valid = (n1 > 0) & (n2 > 0)
     total = np.where(valid, n1 + n2, 1.0)
     pooled = (x1 + x2) / total
@@ -111,7 +111,10 @@ def two_proportion_tests(
     pz = np.where(se > 0, 2 * special.ndtr(-np.abs(z)), 1.0)
     p = np.where(use_z, pz, p)
     tests = np.where(use_z, "z", tests)
-    for i in zip(*np.nonzero(valid & ~use_z), strict=True):
+    small = list(zip(*np.nonzero(valid & ~use_z), strict=True))
+    if small:
+        from scipy import stats  # imported only when needed: it takes ~1 s to import
+    for i in small:
         a, c = int(round(x1[i])), int(round(x2[i]))
         b, d = max(int(round(n1[i])) - a, 0), max(int(round(n2[i])) - c, 0)
         p[i] = float(stats.fisher_exact([[a, b], [c, d]], alternative="two-sided").pvalue)
