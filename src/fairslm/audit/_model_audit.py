@@ -113,13 +113,20 @@ def _rms_extras(
     for name, t in tables:
         cells = t.weight_sums if t.weighted else t.counts
         eligible = t.counts.sum(axis=(1, 2)) >= min_group_size
-        rms, gaps = rms_tpr_gap(class_tpr(cells), eligible)
+        tpr = class_tpr(cells)
+        rms, gaps = rms_tpr_gap(tpr, eligible)
         out[name] = {
             "value": float(rms),
             "by_class": {str(c): float(g) for c, g in zip(t.classes, gaps, strict=True)},
             "interval": None,
         }
-        groupings[name] = (root.group_index(t.features), eligible)
+        ok = eligible & ~np.isnan(tpr)
+        pairs = np.full((len(t.classes), 2), -1, dtype=np.int64)
+        for c in range(len(t.classes)):
+            if ok[c].sum() >= 2:
+                cand = np.flatnonzero(ok[c])
+                pairs[c] = (cand[np.argmax(tpr[c, cand])], cand[np.argmin(tpr[c, cand])])
+        groupings[name] = (root.group_index(t.features), eligible, pairs)
     return out, groupings
 
 
