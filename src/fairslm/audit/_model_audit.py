@@ -216,7 +216,7 @@ def audit_count_table(
     rms, rms_groupings = _rms_extras(tables, table, int(min_group_size))
     extras: dict[str, Any] = {"rms_tpr_gap": rms, "rms_tpr_gap_definition": RMS_DEFINITION}
     if seed is None and n_bootstrap:
-        seed = int(np.random.SeedSequence().entropy % (2**63))
+        seed = int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> 1)
     if n_bootstrap:
         info, rms_ci = add_bootstrap(
             table, views, n_bootstrap=int(n_bootstrap), confidence=float(confidence),

@@ -22,10 +22,23 @@ __all__ = [
     "DisparityResult",
     "GroupResult",
     "GroupView",
+    "audit_json_schema",
     "write_json_atomic",
 ]
 
-AUDIT_SCHEMA_VERSION = "1.0"
+AUDIT_SCHEMA_VERSION = "1.1"  # 1.1: intervals, tests, score metrics, multiclass views
+
+
+def audit_json_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) that :meth:`AuditResult.to_dict` output follows.
+
+    Examples
+    --------
+    >>> audit_json_schema()["properties"]["kind"]
+    {'const': 'fairslm.audit'}
+    """
+    text = (Path(__file__).with_name("audit.schema.json")).read_text(encoding="utf-8")
+    return dict(json.loads(text))
 
 
 def _clean(value: Any) -> Any:
@@ -313,8 +326,14 @@ class AuditResult:
             elif what == "disparities":
                 for d in v.disparities.values():
                     for gl, info in d.by_group.items():
+                        flat: dict[str, Any] = {}
+                        for key, val in info.items():
+                            if isinstance(val, (list, tuple)):  # an interval
+                                flat[f"{key}_low"], flat[f"{key}_high"] = val
+                            else:
+                                flat[key] = val
                         rows.append({"view": v.name, "class": v.label, "metric": d.metric,
-                                     "group": gl, "reference": d.reference, **info})
+                                     "group": gl, "reference": d.reference, **flat})
             elif what == "criteria":
                 for c in v.criteria:
                     rows.append({"view": v.name, "class": v.label, "criterion": c.name,

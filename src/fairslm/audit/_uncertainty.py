@@ -155,9 +155,9 @@ def add_bootstrap(
         # Per class, the gap between the two groups that define it on the data.
         tpr = rms_tpr[name]
         gaps = np.full((n_bootstrap, k), np.nan)
-        for c, (hi_g, lo_g) in enumerate(pairs):
+        for cls, (hi_g, lo_g) in enumerate(pairs):
             if hi_g >= 0:
-                gaps[:, c] = tpr[:, c, hi_g] - tpr[:, c, lo_g]
+                gaps[:, cls] = tpr[:, cls, int(hi_g)] - tpr[:, cls, int(lo_g)]
         defined = ~np.isnan(gaps)
         n_def = defined.sum(axis=1)
         sq = np.where(defined, gaps * gaps, 0.0).sum(axis=1)
