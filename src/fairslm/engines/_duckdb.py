@@ -152,6 +152,13 @@ def count_table_from_file(
                 f"complete and really {fmt}?"
             ) from exc
         columns = [str(r[0]) for r in described]
+        if fmt in ("CSV", "TSV") and len(columns) == 1 and any(d in columns[0] for d in ",;\t|"):
+            # The sniffer gave up on splitting: rows disagree on their fields or quoting.
+            raise InvalidDataError(
+                f"cannot read {p.name} as {fmt}: its lines could not be split into consistent "
+                f"columns (header read as one column {columns[0]!r}). Check for rows with a "
+                "different number of fields or unbalanced quotes"
+            )
         wanted = [("--y-true", y_true), ("--y-pred", y_pred)]
         wanted += [("--sensitive", s) for s in sensitive]
         wanted += [(o, c) for o, c in (("--weight", weight), ("--y-score", y_score)) if c]
