@@ -105,7 +105,8 @@ def count_table_from_file(
 
     One SQL query (``GROUP BY GROUPING SETS`` over the sensitive columns, ``y_true`` and
     ``y_pred``, plus the score bin when ``y_score`` is given) reads the file once; the result
-    equals :func:`count_table_from_arrays` on the same data.
+    equals :func:`count_table_from_arrays` on the same data. In CSV files the sensitive
+    columns are read as text (group labels), whatever they look like.
 
     Parameters
     ----------
@@ -168,6 +169,11 @@ def count_table_from_file(
                     f"column {col!r} not found in {p.name}; columns are: "
                     f"{', '.join(columns)}.{_suggest(col, columns)}"
                 )
+        if fmt in ("CSV", "TSV"):
+            # Read sensitive columns as text: the CSV sniffer would otherwise read a column of
+            # only "F" (or "T") as a boolean.
+            types = ", ".join(f"{_quote_str(c)}: 'VARCHAR'" for c in dict.fromkeys(sensitive))
+            reader = reader[:-1] + f", types={{{types}}})"
         agg = _aggregate(con, reader, p.name, y_true, y_pred, sensitive, weight, y_score,
                          n_score_bins)
     finally:
