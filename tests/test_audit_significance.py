@@ -61,7 +61,7 @@ def test_audit_stores_tests_against_the_reference_with_holm() -> None:
     assert by["b"]["p_value"] == pytest.approx(p_b, rel=1e-12)
     raw = np.array([by[k]["p_value"] for k in "bcd"])
     np.testing.assert_allclose([by[k]["p_value_holm"] for k in "bcd"], holm(raw))
-    assert by["b"]["p_value_holm"] < 0.001 < by["c"]["p_value_holm"]
+    assert by["b"]["p_value_holm"] < 0.01 < 0.3 < by["c"]["p_value_holm"]
 
 
 def test_overall_reference_tests_against_the_rest() -> None:
