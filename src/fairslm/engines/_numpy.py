@@ -7,11 +7,18 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from fairslm.engines._inputs import encode_features, encode_labels, to_1d, validate_weights
+from fairslm.engines._inputs import (
+    MISSING_LABEL,
+    encode_features,
+    encode_labels,
+    level_order,
+    to_1d,
+    validate_weights,
+)
 from fairslm.exceptions import InvalidDataError
 from fairslm.metrics import CountTable
 
-__all__ = ["count_table_from_arrays", "count_table_from_codes"]
+__all__ = ["canonical_table", "count_table_from_arrays", "count_table_from_codes"]
 
 # Above this many (feature-combination x class x class) cells, observed groups are found with
 # np.unique instead of a dense bincount, which would allocate the whole product.
@@ -39,6 +46,7 @@ def count_table_from_codes(
     """
     k = len(classes)
     sizes = [len(lv) for lv in levels]
+    # Mixed-radix group code, computed in place (each step is one pass over the rows).
     combined = np.zeros(len(true_codes), dtype=np.int64)
     for codes, size in zip(feature_codes, sizes, strict=True):
         combined *= size
@@ -53,7 +61,14 @@ def count_table_from_codes(
         gcode = gcode.reshape(-1).astype(np.int64)
         group_of_combo = uniq
         n_slots = len(uniq)
-    cell = (gcode * k + true_codes) * k + pred_codes
+    label_cell = true_codes * k
+    label_cell += pred_codes
+    if gcode is combined and score_bins is None:
+        cell = gcode  # reuse the group-code buffer: it is not needed afterwards
+        cell *= k * k
+    else:
+        cell = gcode * (k * k)
+    cell += label_cell
     minlength = n_slots * k * k
     counts = np.bincount(cell, minlength=minlength).astype(np.float64).reshape(n_slots, k, k)
     if sample_weight is not None:
@@ -98,6 +113,48 @@ def count_table_from_codes(
         score_counts=None if score_counts is None else score_counts[observed],
         score_weight_sums=None if score_wsum is None else score_wsum[observed],
         score_sums=None if score_sums is None else score_sums[observed],
+    )
+
+
+def canonical_table(table: CountTable) -> CountTable:
+    """Sort each feature's levels, drop levels without rows, and order groups by level codes.
+
+    Done on the aggregated table (a few rows per group) instead of re-coding every input row;
+    the result is the table a sorted encoding would have produced. A trailing ``(missing)``
+    level stays last.
+    """
+    keys = table.keys
+    new_levels: list[tuple[object, ...]] = []
+    new_keys = np.empty_like(keys)
+    for f, lv in enumerate(table.levels):
+        used = np.unique(keys[:, f])
+        values = np.asarray(lv, dtype=object)
+        has_missing = len(lv) > 0 and lv[-1] == MISSING_LABEL and (len(lv) - 1) in used
+        body = used[used != len(lv) - 1] if has_missing else used
+        body = body[level_order(values[body])]
+        order = np.r_[body, len(lv) - 1] if has_missing else body
+        lut = np.full(len(lv), -1, dtype=np.int64)
+        lut[order] = np.arange(len(order))
+        new_keys[:, f] = lut[keys[:, f]]
+        new_levels.append(tuple(lv[int(i)] for i in order))
+    perm = np.lexsort(new_keys.T[::-1]) if keys.shape[1] else np.arange(len(keys))
+
+    def take(a: NDArray[np.float64] | None) -> NDArray[np.float64] | None:
+        return None if a is None else a[perm]
+
+    return CountTable(
+        features=table.features,
+        levels=tuple(new_levels),
+        keys=new_keys[perm],
+        classes=table.classes,
+        counts=table.counts[perm],
+        weight_sums=table.weight_sums[perm],
+        weight_sq_sums=table.weight_sq_sums[perm],
+        weighted=table.weighted,
+        score_edges=table.score_edges,
+        score_counts=take(table.score_counts),
+        score_weight_sums=take(table.score_weight_sums),
+        score_sums=take(table.score_sums),
     )
 
 
@@ -146,7 +203,7 @@ def count_table_from_arrays(
         raise InvalidDataError("y_true is empty: there are no rows to audit")
     if len(yp) != n:
         raise InvalidDataError(f"y_pred has {len(yp)} values but y_true has {n}; they must match")
-    features, levels, codes = encode_features(sensitive_features, n, missing=missing)
+    features, levels, codes = encode_features(sensitive_features, n, missing=missing, sort=False)
     classes, tc, pc = encode_labels(yt, yp, pos_label)
     w = None if sample_weight is None else validate_weights(sample_weight, n)
     sb = se = sv = None
@@ -154,7 +211,8 @@ def count_table_from_arrays(
         sb, se, sv = bin_scores(y_score, n_score_bins)
         if len(sb) != n:
             raise InvalidDataError(f"y_score has {len(sb)} values but y_true has {n}")
-    return count_table_from_codes(
+    table = count_table_from_codes(
         features, levels, codes, classes, tc, pc, sample_weight=w, score_bins=sb, score_edges=se,
         scores=sv,
     )
+    return canonical_table(table)
