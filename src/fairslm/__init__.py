@@ -5,7 +5,7 @@ matplotlib, duckdb) are imported only by the functions that need them.
 """
 
 from fairslm._version import __version__
-from fairslm.audit import AuditResult, audit_predictions
+from fairslm.audit import AuditResult, audit_file, audit_predictions
 from fairslm.exceptions import (
     ConfigError,
     FairslmError,
@@ -24,5 +24,6 @@ __all__ = [
     "ModelLoadError",
     "UnsafeModelError",
     "__version__",
+    "audit_file",
     "audit_predictions",
 ]

@@ -1,5 +1,6 @@
 """Model audit, data audit and counterfactual tests, each returning a versioned result."""
 
+from fairslm.audit._files import audit_file
 from fairslm.audit._model_audit import audit_count_table, audit_predictions
 from fairslm.audit._result import (
     AUDIT_SCHEMA_VERSION,
@@ -8,6 +9,7 @@ from fairslm.audit._result import (
     DisparityResult,
     GroupResult,
     GroupView,
+    audit_json_schema,
 )
 
 __all__ = [
@@ -18,5 +20,7 @@ __all__ = [
     "GroupResult",
     "GroupView",
     "audit_count_table",
+    "audit_file",
+    "audit_json_schema",
     "audit_predictions",
 ]
