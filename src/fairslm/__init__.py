@@ -14,6 +14,7 @@ from fairslm.exceptions import (
     ModelLoadError,
     UnsafeModelError,
 )
+from fairslm.models import ModelAdapter, load_model
 
 __all__ = [
     "AuditResult",
@@ -21,8 +22,10 @@ __all__ = [
     "FairslmError",
     "InvalidDataError",
     "MissingDependencyError",
+    "ModelAdapter",
     "ModelLoadError",
     "UnsafeModelError",
     "__version__",
     "audit_predictions",
+    "load_model",
 ]
