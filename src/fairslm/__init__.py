@@ -14,6 +14,7 @@ from fairslm.exceptions import (
     ModelLoadError,
     UnsafeModelError,
 )
+from fairslm.models import ModelAdapter, load_model
 
 __all__ = [
     "AuditResult",
@@ -21,9 +22,11 @@ __all__ = [
     "FairslmError",
     "InvalidDataError",
     "MissingDependencyError",
+    "ModelAdapter",
     "ModelLoadError",
     "UnsafeModelError",
     "__version__",
     "audit_file",
     "audit_predictions",
+    "load_model",
 ]
