@@ -6,6 +6,7 @@ matplotlib, duckdb) are imported only by the functions that need them.
 
 from fairslm._version import __version__
 from fairslm.audit import AuditResult, audit_predictions
+from fairslm.data import Dataset, DatasetSpec, load_dataset
 from fairslm.exceptions import (
     ConfigError,
     FairslmError,
@@ -18,6 +19,8 @@ from fairslm.exceptions import (
 __all__ = [
     "AuditResult",
     "ConfigError",
+    "Dataset",
+    "DatasetSpec",
     "FairslmError",
     "InvalidDataError",
     "MissingDependencyError",
@@ -25,4 +28,5 @@ __all__ = [
     "UnsafeModelError",
     "__version__",
     "audit_predictions",
+    "load_dataset",
 ]
