@@ -137,7 +137,7 @@ class Dataset:
                 )
             self._labels = lab.to_numpy()
             try:
-                classes = sorted({_py(v) for v in self._labels})
+                classes: list[Any] = sorted({_py(v) for v in self._labels})  # type: ignore[type-var]
             except TypeError as exc:
                 raise InvalidDataError(
                     f"label column {spec.label!r} mixes types (e.g. numbers and strings); "
