@@ -1,5 +1,7 @@
 """Model audit, data audit and counterfactual tests, each returning a versioned result."""
 
+from fairslm.audit._counterfactual import counterfactual_file, counterfactual_test, mcnemar_exact
+from fairslm.audit._counterfactual_result import COUNTERFACTUAL_SCHEMA_VERSION, CounterfactualResult
 from fairslm.audit._model_audit import audit_count_table, audit_predictions
 from fairslm.audit._result import (
     AUDIT_SCHEMA_VERSION,
@@ -13,10 +15,15 @@ from fairslm.audit._result import (
 __all__ = [
     "AUDIT_SCHEMA_VERSION",
     "AuditResult",
+    "COUNTERFACTUAL_SCHEMA_VERSION",
+    "CounterfactualResult",
     "CriterionResult",
     "DisparityResult",
     "GroupResult",
     "GroupView",
     "audit_count_table",
     "audit_predictions",
+    "counterfactual_file",
+    "counterfactual_test",
+    "mcnemar_exact",
 ]
