@@ -51,7 +51,8 @@ def probe_attribute(
     leaks across folds); with ``embeddings`` it is standardised embeddings + logistic
     regression. The out-of-fold probabilities give the AUC (one-vs-rest per group, macro mean
     for more than two groups), a percentile bootstrap interval over rows, and a one-sided
-    Mann-Whitney test of the AUC against chance (0.5).
+    Mann-Whitney test of the AUC against chance (0.5); for more than two groups the p-value is
+    the Bonferroni-adjusted smallest one-vs-rest p-value (some group is identifiable).
     """
     from scipy.stats import mannwhitneyu
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -89,7 +90,7 @@ def probe_attribute(
     proba = cross_val_predict(model, X, g, cv=cv, method="predict_proba")
     rng = np.random.default_rng(seed)
     boot = rng.integers(0, len(g), size=(_N_BOOT, len(g)))
-    per_group = {}
+    per_group: dict[str, dict[str, Any]] = {}
     aucs, boots = [], []
     for j, lev in enumerate(levels):
         y = g == lev
@@ -111,7 +112,8 @@ def probe_attribute(
         auc = float(np.mean(aucs))
         lo, hi = np.nanpercentile(np.nanmean(np.vstack(boots), axis=0), [2.5, 97.5])
         ci = [float(lo), float(hi)]
-        p_value = float(max(v["p_value"] for v in per_group.values()))
+        # Some group is identifiable: Bonferroni-adjusted smallest one-vs-rest p-value.
+        p_value = min(1.0, len(levels) * min(float(v["p_value"]) for v in per_group.values()))
     return {
         "probe": kind,
         "auc": float(auc),
