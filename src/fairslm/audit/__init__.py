@@ -2,7 +2,7 @@
 
 from fairslm.audit._counterfactual import counterfactual_file, counterfactual_test, mcnemar_exact
 from fairslm.audit._counterfactual_result import COUNTERFACTUAL_SCHEMA_VERSION, CounterfactualResult
-from fairslm.audit._data_audit import audit_data
+from fairslm.audit._data_audit import audit_data, audit_data_file
 from fairslm.audit._data_audit_result import DATA_AUDIT_SCHEMA_VERSION, DataAuditResult
 from fairslm.audit._model_audit import audit_count_table, audit_predictions
 from fairslm.audit._result import (
@@ -27,6 +27,7 @@ __all__ = [
     "GroupView",
     "audit_count_table",
     "audit_data",
+    "audit_data_file",
     "audit_predictions",
     "counterfactual_file",
     "counterfactual_test",

@@ -25,7 +25,7 @@ from fairslm.audit._proxy import log_odds_terms, probe_attribute
 from fairslm.data import Dataset
 from fairslm.exceptions import ConfigError, InvalidDataError
 
-__all__ = ["audit_data"]
+__all__ = ["audit_data", "audit_data_file"]
 
 # A group is under-represented when its share is below expected / factor. 1.25 mirrors the
 # four-fifths rule: a share under 80% of the reference share is flagged.
@@ -391,3 +391,71 @@ def audit_data(
             "reference_distribution": reference,
         },
     )
+
+
+def _read_reference(ref: Any) -> Mapping[str, Any] | None:
+    """A reference distribution from a mapping, a JSON/YAML file, or ``"F=0.5,M=0.5"``."""
+    if ref is None or isinstance(ref, Mapping):
+        return ref
+    text = str(ref)
+    from pathlib import Path
+
+    path = Path(text)
+    if path.suffix.lower() in (".json", ".yaml", ".yml"):
+        import yaml
+
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise ConfigError(f"cannot read the reference distribution {path}: {exc}") from exc
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"reference distribution {path} must hold a mapping group -> share")
+        return data
+    shares: dict[str, float] = {}
+    for part in text.split(","):
+        key, sep, value = part.partition("=")
+        try:
+            if not sep:
+                raise ValueError(part)
+            shares[key.strip()] = float(value)
+        except ValueError as exc:
+            raise ConfigError(
+                f"cannot parse reference distribution {text!r}: expected GROUP=SHARE pairs "
+                "separated by commas (e.g. 'F=0.5,M=0.5') or a .json/.yaml file"
+            ) from exc
+    return shares
+
+
+def audit_data_file(
+    source: Any,
+    *,
+    text: str = "text",
+    label: str | None = "label",
+    sensitive: Any = ("gender",),
+    pos_label: Any = None,
+    weight: str | None = None,
+    split: str | None = None,
+    splits: Any = None,
+    reference_distribution: Any = None,
+    embeddings: Any = None,
+    **options: Any,
+) -> DataAuditResult:
+    """Load a data set with :func:`fairslm.load_dataset` and run :func:`audit_data` on it.
+
+    ``reference_distribution`` may also be a JSON/YAML file or ``"F=0.5,M=0.5"``;
+    ``embeddings`` a ``.npy`` file of shape ``(n_rows, dim)`` used as the probe.
+    """
+    from fairslm.data import load_dataset
+
+    ds = load_dataset(source, text=text, label=label, sensitive=sensitive, pos_label=pos_label,
+                      weight=weight, split=split, splits=splits)
+    if embeddings is not None and not hasattr(embeddings, "shape"):
+        try:
+            embeddings = np.load(str(embeddings), allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise InvalidDataError(f"cannot read embeddings {embeddings}: {exc}; expected a "
+                                   ".npy array of shape (n_rows, dim)") from exc
+    if embeddings is not None:
+        options["probe"] = embeddings
+    return audit_data(ds, reference_distribution=_read_reference(reference_distribution),
+                      **options)
