@@ -26,6 +26,10 @@ COMMAND_MODULES = [
     "fairslm.cli.audit_predictions",
     "fairslm.cli.data_audit",
     "fairslm.cli.counterfactual",
+    "fairslm.cli.policy",
+    "fairslm.cli.history",
+    "fairslm.cli.due",
+    "fairslm.cli.gate",
 ]
 
 app = typer.Typer(
