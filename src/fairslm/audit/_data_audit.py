@@ -170,13 +170,18 @@ def _labeling(ds: Dataset, min_group_size: int, threshold: float, seed: int) -> 
     targets = [ds.pos_label] if ds.pos_label is not None else list(ds.classes)
     out: dict[str, Any] = {}
     for c in targets:
-        res = audit_predictions(
-            ds.labels, ds.labels, sensitive_features=ds.sensitive, sample_weight=ds.weights,
-            pos_label=c, min_group_size=min_group_size, threshold=threshold,
-            criteria=["statistical_parity"], **_audit_kwargs(seed),
-        )
+        # Labels stand in for decisions, so every error rate is 0 or undefined (0/0) by
+        # construction; only the selection rate is read below.
+        with np.errstate(invalid="ignore", divide="ignore"):
+            res = audit_predictions(
+                ds.labels, ds.labels, sensitive_features=ds.sensitive, sample_weight=ds.weights,
+                pos_label=c, min_group_size=min_group_size, threshold=threshold,
+                criteria=["statistical_parity"], **_audit_kwargs(seed),
+            )
         views: dict[str, Any] = {}
         for v in res.views:
+            if v.label is not None and str(v.label) != str(c):
+                continue  # a multiclass audit also holds one view per other class
             groups = {}
             for g in v.groups:
                 rate = g.metrics["selection_rate"]
