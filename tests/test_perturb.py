@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fairslm import ConfigError, InvalidDataError
 from fairslm.data import CounterfactualPerturber, Edit, builtin_lexicon, load_terms
@@ -169,3 +171,34 @@ def test_names_list_cites_its_source() -> None:
     assert any("names_bertrand_mullainathan_2004" in s for s in lex.sources)
     assert "Kenya" not in lex.names["female"]["black"]  # a place name too: not swapped
     assert len(lex.names["male"]["black"]) == 9
+
+
+def test_multi_word_terms(tmp_path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text("christian,muslim\nSunday school,Friday prayer\nchurch,mosque\n")
+    res = CounterfactualPerturber("religion", terms=path).perturb(
+        ["After Sunday school at church; Sunday-schooled."], target="muslim"
+    )
+    assert res.texts == ["After Friday prayer at mosque; Sunday-schooled."]
+
+
+WORDS = ["he", "She", "HIS", "her", "him", "hers", "man", "Woman", "nurse", "Emily", "Jamal",
+         "the", "book", "Bradley", "sonnet", "herself", "Mr", "Mrs", ".", ",", "!"]
+
+
+@given(st.lists(st.sampled_from(WORDS), min_size=1, max_size=12), st.integers(0, 3))
+@settings(max_examples=60, deadline=None)
+def test_edits_reproduce_the_output(words, seed) -> None:
+    text = " ".join(words)
+    res = CounterfactualPerturber(seed=seed).perturb([text])
+    out, pos = [], 0
+    for e in res.edits[0]:
+        assert text[e.start:e.end] == e.original and e.start >= pos
+        out += [text[pos:e.start], e.replacement]
+        pos = e.end
+    out.append(text[pos:])
+    assert "".join(out) == res.texts[0]
+    assert res.changed[0] == bool(res.edits[0])
+    # untouched words stay: nothing outside the edits changes
+    for w in ("nurse", "book", "Bradley", "sonnet"):
+        assert res.texts[0].count(w) >= text.count(w)

@@ -9,6 +9,7 @@ add CSV or YAML files, and a malformed row is reported with its file and line nu
 from __future__ import annotations
 
 import csv
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -206,7 +207,9 @@ def load_terms(path: str | Path, *, attribute: str = "custom") -> Lexicon:
     raise InvalidDataError(f"term list {path} must be .csv or .yaml; got {suffix!r}")
 
 
+@functools.cache
 def _builtin(name: str) -> Lexicon:
+    # Parsed once per process: the shipped lists never change and YAML parsing is slow.
     ref = resources.files("fairslm.data").joinpath("lexicons", name)
     with resources.as_file(ref) as p:
         return _load_yaml(Path(p), name)
