@@ -36,8 +36,9 @@ def _render(result: Any) -> None:
         f"({result.task['score_class']})."
     )
     t = Table(title="decision flips")
-    for col in ("slice", "n", "flips", "flip rate", "mean change", "max |change|", "McNemar mid-p"):
-        t.add_column(col, justify="left" if col == "slice" else "right")
+    t.add_column("slice", no_wrap=True)
+    for col in ("n", "flips", "flip rate", "mean change", "max |change|", "McNemar mid-p"):
+        t.add_column(col, justify="right")
     rows = [("overall", result.overall)]
     rows += [(f"direction {d}", s) for d, s in result.by_direction.items()]
     rows += [(f"group {g}", s) for g, s in result.by_group.items()]
