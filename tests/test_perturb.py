@@ -26,6 +26,9 @@ def swap(text: str, **kw) -> str:
         ("He met her at noon; her, not him!", "She met him at noon; him, not her!"),
         # his -> her / hers
         ("The book is his.", "The book is hers."),
+        ("Each doctor and his or her patients; his/her notes.",
+         "Each doctor and her or his patients; her/his notes."),
+        ("Tell him or her that.", "Tell her or him that."),
         ("His wife said hers was better.", "Her husband said his was better."),
         # case and punctuation kept
         ("HE IS HERE. He's a man.", "SHE IS HERE. She's a woman."),

@@ -43,7 +43,10 @@ _OBJECT_FOLLOWERS = frozenset(
     always still just yet either neither both all
     """.split()
 )
-_FOLLOWING_WORD = re.compile(r"[ \t]+([^\W\d_]+)")
+# The word after "her"/"his", looking past a paired pronoun ("his/her", "his or her patients").
+_FOLLOWING_WORD = re.compile(
+    r"(?:\s*(?:/|\bor\b|\band\b)\s*(?:his|her|hers|him)\b)?\s+([^\W\d_]+)", re.IGNORECASE
+)
 
 
 class Edit(NamedTuple):
@@ -138,7 +141,8 @@ class CounterfactualPerturber:
     Notes
     -----
     "her" is both the object pronoun ("him") and the possessive ("his"). It is read as
-    possessive when the next word (after spaces only) is not one of a small set of function
+    possessive when the next word (after white space, and past a paired pronoun as in "his or
+    her patients" or "his/her") is not one of a small set of function
     words (determiners, prepositions, conjunctions, pronouns, auxiliaries, some adverbs), and as
     the object otherwise, including before punctuation. "his" becomes "her" before such a word
     and "hers" otherwise. A word listed in several rows maps by its first row: "Mr" -> "Ms",
