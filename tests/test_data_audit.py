@@ -151,3 +151,15 @@ def test_bias_in_bios_probe_finds_gender(biosbias_dir) -> None:
     lab = res.labeling["surgeon"]["gender"]
     assert lab["worst_group"] == "F" and lab["verdict"] == "fail"
     assert res.representation["gender"]["under_represented"] == []
+
+
+def test_probe_sample_and_embedding_rows() -> None:
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame({"text": [f"w{i} she" if i % 2 else f"w{i} he" for i in range(60)],
+                       "label": rng.integers(0, 2, 60), "gender": ["F", "M"] * 30})
+    ds = load_dataset(df)
+    res = audit_data(ds, probe_max_rows=40, n_folds=3, min_group_size=1)
+    assert res.proxies["gender"]["n_rows_probed"] == 40
+    assert res.proxies["gender"]["auc"] > 0.9
+    with pytest.raises(InvalidDataError, match="probe embeddings have 10 rows but the data set has 60"):
+        audit_data(ds, probe=np.zeros((10, 3)))

@@ -33,6 +33,9 @@ DEFAULT_UNDERREP_FACTOR = 1.25
 # A group's label distribution is flagged for aggregation bias when its total variation
 # distance to the pooled distribution is at least this: 10 points of label share moved.
 DEFAULT_AGGREGATION_TVD = 0.1
+# The probe answers "is the attribute recoverable from the text?"; 50,000 rows pin its AUC to
+# about +/-0.005 while keeping 5-fold TF-IDF + logistic regression to a minute or so.
+DEFAULT_PROBE_MAX_ROWS = 50_000
 # Tolerance on reference shares summing to one (rounded published figures).
 _SHARE_TOLERANCE = 0.01
 _Z95 = 1.959963984540054
@@ -59,9 +62,10 @@ def _katz(r1: float, n1: float, r2: float, n2: float) -> list[float] | None:
 
 
 def _labels_of(frame: pd.DataFrame, features: tuple[str, ...]) -> pd.Series:
-    if len(features) == 1:
-        return frame[features[0]].astype(str)
-    return frame[list(features)].astype(str).agg(", ".join, axis=1)
+    out = frame[features[0]].astype(str)
+    for f in features[1:]:
+        out = out + ", " + frame[f].astype(str)
+    return out
 
 
 def _views(features: tuple[str, ...]) -> list[tuple[str, tuple[str, ...]]]:
@@ -116,17 +120,19 @@ def _representation(ds: Dataset, reference: dict[str, dict[str, float]], factor:
         counts = lab.value_counts(sort=False)
         total_w = float(w.sum()) if w is not None else float(len(lab))
         wsum = (pd.Series(w, index=lab.index).groupby(lab).sum() if w is not None else counts)
+        by_split = None
+        if split_col is not None:
+            by_split = pd.crosstab(lab, frame[split_col].astype(str))
+            split_sizes = by_split.sum(axis=0)
         groups: dict[str, dict[str, Any]] = {}
         for g in sorted(counts.index):
             entry: dict[str, Any] = {"count": int(counts[g]), "share": float(wsum[g]) / total_w}
-            if split_col is not None:
-                sp = frame[split_col].astype(str)
-                per = {}
-                for s in pd.unique(sp):
-                    in_s = sp == s
-                    n_s = int((lab[in_s] == g).sum())
-                    per[str(s)] = {"count": n_s, "share": n_s / int(in_s.sum())}
-                entry["by_split"] = per
+            if by_split is not None:
+                entry["by_split"] = {
+                    str(sp): {"count": int(by_split.loc[g, sp]),
+                              "share": int(by_split.loc[g, sp]) / int(split_sizes[sp])}
+                    for sp in by_split.columns
+                }
             groups[g] = entry
         view: dict[str, Any] = {"features": list(feats), "groups": groups}
         if len(feats) > 1:
@@ -240,7 +246,8 @@ def _aggregation(ds: Dataset, tvd_threshold: float, min_group_size: int) -> dict
     return out
 
 
-def _proxies(ds: Dataset, probe: Any, n_folds: int, seed: int, n_terms: int) -> dict[str, Any]:
+def _proxies(ds: Dataset, probe: Any, n_folds: int, seed: int, n_terms: int,
+             max_rows: int | None) -> dict[str, Any]:
     if probe is None:
         return {"reason": "probe=None: skipped"}
     embeddings = None
@@ -249,11 +256,24 @@ def _proxies(ds: Dataset, probe: Any, n_folds: int, seed: int, n_terms: int) -> 
             raise ConfigError(f"probe must be 'tfidf', an embeddings array or None; got {probe!r}")
     else:
         embeddings = np.asarray(probe, dtype=np.float64)
+    if embeddings is not None and embeddings.shape[0] != len(ds):
+        raise InvalidDataError(
+            f"probe embeddings have {embeddings.shape[0]} rows but the data set has {len(ds)}; "
+            "pass one embedding per row, in row order"
+        )
     texts = ds.texts
+    rows = np.arange(len(ds))
+    if max_rows is not None and len(ds) > max_rows:
+        rows = np.sort(np.random.default_rng(seed).choice(len(ds), size=max_rows, replace=False))
     out: dict[str, Any] = {}
     for feat in ds.spec.sensitive:
         groups = ds.frame[feat].astype(str).to_numpy()
-        res = probe_attribute(texts, groups, embeddings=embeddings, n_folds=n_folds, seed=seed)
+        res = probe_attribute(
+            [texts[i] for i in rows], groups[rows],
+            embeddings=None if embeddings is None else embeddings[rows],
+            n_folds=n_folds, seed=seed,
+        )
+        res["n_rows_probed"] = int(len(rows))
         res["top_terms"] = log_odds_terms(texts, groups, n_terms=n_terms)
         out[feat] = res
     return out
@@ -312,6 +332,7 @@ def audit_data(
     n_folds: int = 5,
     n_terms: int = 15,
     aggregation_threshold: float = DEFAULT_AGGREGATION_TVD,
+    probe_max_rows: int | None = DEFAULT_PROBE_MAX_ROWS,
     seed: int = 0,
 ) -> DataAuditResult:
     """Audit a data set for representation bias, labeling bias, proxies and aggregation bias.
@@ -339,6 +360,8 @@ def audit_data(
     aggregation_threshold : float, default 0.1
         Total variation distance between a group's and the pooled label distribution above
         which the group is pointed out.
+    probe_max_rows : int or None, default 50000
+        The probe is fitted on a random sample of this many rows (None: all rows).
     seed : int, default 0
 
     Returns
@@ -369,7 +392,7 @@ def audit_data(
     reference = _normalise_reference(reference_distribution, dataset.spec.sensitive)
     rep = _representation(dataset, reference, float(underrep_factor), int(min_group_size))
     lab = _labeling(dataset, int(min_group_size), float(threshold), int(seed))
-    prox = _proxies(dataset, probe, int(n_folds), int(seed), int(n_terms))
+    prox = _proxies(dataset, probe, int(n_folds), int(seed), int(n_terms), probe_max_rows)
     agg = _aggregation(dataset, float(aggregation_threshold), int(min_group_size))
     findings = _findings(rep, lab, prox, agg, float(underrep_factor))
     spec = dataset.spec
@@ -392,6 +415,7 @@ def audit_data(
             "underrep_factor": float(underrep_factor), "min_group_size": int(min_group_size),
             "threshold": float(threshold), "n_folds": int(n_folds), "n_terms": int(n_terms),
             "aggregation_threshold": float(aggregation_threshold),
+            "probe_max_rows": probe_max_rows,
             "probe": probe if isinstance(probe, str) or probe is None else "embeddings",
             "reference_distribution": reference,
         },
