@@ -29,6 +29,7 @@ def swap(text: str, **kw) -> str:
         ("Each doctor and his or her patients; his/her notes.",
          "Each doctor and her or his patients; her/his notes."),
         ("Tell him or her that.", "Tell her or him that."),
+        ("İstanbul: he left, ﬁne.", "İstanbul: she left, ﬁne."),  # lower() changes length here
         ("His wife said hers was better.", "Her husband said his was better."),
         # case and punctuation kept
         ("HE IS HERE. He's a man.", "SHE IS HERE. She's a woman."),

@@ -43,6 +43,7 @@ _OBJECT_FOLLOWERS = frozenset(
     always still just yet either neither both all
     """.split()
 )
+_WORD = re.compile(r"\w+")
 # The word after "her"/"his", looking past a paired pronoun ("his/her", "his or her patients").
 _FOLLOWING_WORD = re.compile(
     r"(?:\s*(?:/|\bor\b|\band\b)\s*(?:his|her|hers|him)\b)?\s+([^\W\d_]+)", re.IGNORECASE
@@ -196,9 +197,13 @@ class CounterfactualPerturber:
                     index.setdefault(name.lower(), ("name", g, s))
         if not index:
             raise ConfigError(f"the term lists for {self.attribute!r} hold no terms")
-        alternatives = sorted(index, key=lambda t: (-len(t), t))
-        self._pattern = re.compile(
-            r"(?<!\w)(?:" + "|".join(re.escape(t) for t in alternatives) + r")(?!\w)", re.IGNORECASE
+        # One-word terms are found by a dictionary lookup of each word (fast); terms with spaces
+        # or punctuation ("Sunday school") by one alternation, longest first.
+        phrases = sorted((t for t in index if not _WORD.fullmatch(t)), key=lambda t: (-len(t), t))
+        self._phrases = (
+            re.compile(r"(?<!\w)(?:" + "|".join(re.escape(t) for t in phrases) + r")(?!\w)",
+                       re.IGNORECASE)
+            if phrases else None
         )
         self._index = index
         self._row_of = row_of
@@ -224,11 +229,24 @@ class CounterfactualPerturber:
     def _perturb_one(self, text: str, target: str | None) -> tuple[str, list[Edit], str | None]:
         lex = self.lexicon
         hits = []
-        for m in self._pattern.finditer(text):
-            kind, g, extra = self._index[m.group(0).lower()]
-            if kind == "name" and not m.group(0)[:1].isupper():
+        index = self._index
+        low = text.lower()
+        if len(low) != len(text):  # a few characters change length when lowered
+            low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+        spans = [(m.start(), m.end()) for m in _WORD.finditer(low) if m.group(0) in index]
+        if self._phrases is not None:
+            covered = [(m.start(), m.end()) for m in self._phrases.finditer(text)]
+            if covered:
+                spans = sorted(
+                    covered
+                    + [(a, b) for a, b in spans if not any(c < b and a < d for c, d in covered)]
+                )
+        for a, b in spans:
+            word = text[a:b]
+            kind, g, extra = index[low[a:b]]
+            if kind == "name" and not word[:1].isupper():
                 continue  # "brad" or "jay" in lower case is a word, not a name
-            hits.append((m, kind, g, extra))
+            hits.append(((a, b, word), kind, g, extra))
         if not hits:
             return text, [], None
         # The text's group: the one with most matched terms; a tie goes to the first mentioned.
@@ -237,7 +255,13 @@ class CounterfactualPerturber:
         for pos, (_, _, g, _) in enumerate(hits):
             first.setdefault(g, pos)
         src = max(counts, key=lambda g: (counts[g], -first[g]))
-        rng = np.random.default_rng(_text_seed(self.seed, text))
+        rngs: list[np.random.Generator] = []
+
+        def rng() -> np.random.Generator:  # built on first use: most texts need no draw
+            if not rngs:
+                rngs.append(np.random.default_rng(_text_seed(self.seed, text)))
+            return rngs[0]
+
         mapping: dict[str, str] = {}
         for g in lex.groups:
             if target is not None:
@@ -246,24 +270,23 @@ class CounterfactualPerturber:
                 mapping[g] = lex.groups[1 - lex.groups.index(g)]
             else:
                 others = [o for o in lex.groups if o != g]
-                mapping[g] = others[int(rng.integers(len(others)))]
+                mapping[g] = others[int(rng().integers(len(others)))]
         edits: list[Edit] = []
         chosen: dict[str, str] = {}
-        for m, kind, g, extra in hits:
+        for (a, b, word), kind, g, extra in hits:
             dst = mapping[g]
             if dst == g:
                 continue
-            word = m.group(0)
-            key = word.lower()
+            key = low[a:b]
             if kind == "row":
-                repl = self._row_replacement(text, m.end(), key, g, dst, self._row_of[(g, key)])
+                repl = self._row_replacement(text, b, key, g, dst, self._row_of[(g, key)])
             else:
                 if key not in chosen:
-                    chosen[key] = self._name_replacement(g, extra, dst, rng)
+                    chosen[key] = self._name_replacement(g, extra, dst, rng())
                 repl = chosen[key]
             repl = _match_case(word, repl)
             if repl != word:
-                edits.append(Edit(m.start(), m.end(), word, repl))
+                edits.append(Edit(a, b, word, repl))
         if not edits:
             return text, [], None
         out, pos = [], 0
