@@ -165,3 +165,17 @@ def test_tfidf_baseline_on_bias_in_bios_flips_significantly(biosbias_dir) -> Non
     assert f2m["mcnemar"]["c"] > f2m["mcnemar"]["b"] and f2m["mcnemar"]["p_exact"] < 1e-3
     assert m2f["mean_score_change"] < 0 < f2m["mean_score_change"]
     assert m2f["wilcoxon"]["p_value"] < 1e-3
+
+
+def test_output_follows_the_json_schema() -> None:
+    import jsonschema
+
+    from fairslm.audit import counterfactual_json_schema
+
+    schema = counterfactual_json_schema()
+    jsonschema.validate(_run().to_dict(), schema)
+    jsonschema.validate(counterfactual_test(Keyword(), ["A nurse."]).to_dict(), schema)
+    bad = _run().to_dict()
+    bad["counts"]["n_changed"] = -1
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, schema)

@@ -163,3 +163,19 @@ def test_probe_sample_and_embedding_rows() -> None:
     assert res.proxies["gender"]["auc"] > 0.9
     with pytest.raises(InvalidDataError, match="probe embeddings have 10 rows but the data set has 60"):
         audit_data(ds, probe=np.zeros((10, 3)))
+
+
+def test_output_follows_the_json_schema() -> None:
+    import jsonschema
+
+    from fairslm.audit import data_audit_json_schema
+
+    schema = data_audit_json_schema()
+    res = audit_data(load_dataset(FRAME.assign(label=[1, 0, 0, 1, 1, 0, 1, 0] * 1)),
+                     min_group_size=1, n_folds=2)
+    jsonschema.validate(res.to_dict(), schema)
+    jsonschema.validate(_audit(reference_distribution={"gender": {"F": 0.5, "M": 0.5}}).to_dict(),
+                        schema)
+    bad = res.to_dict() | {"kind": "fairslm.audit"}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, schema)

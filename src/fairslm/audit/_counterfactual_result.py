@@ -11,11 +11,22 @@ from typing import Any
 from fairslm.audit._result import _clean, write_json_atomic
 from fairslm.exceptions import InvalidDataError
 
-__all__ = ["COUNTERFACTUAL_SCHEMA_VERSION", "CounterfactualResult"]
+__all__ = ["COUNTERFACTUAL_SCHEMA_VERSION", "CounterfactualResult", "counterfactual_json_schema"]
 
 COUNTERFACTUAL_SCHEMA_VERSION = "1.0"
 KIND = "fairslm.counterfactual"
 
+
+
+def counterfactual_json_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) that ``to_dict()`` output follows.
+
+    Examples
+    --------
+    >>> counterfactual_json_schema()["properties"]["kind"]
+    {'const': 'fairslm.counterfactual'}
+    """
+    return dict(json.loads(Path(__file__).with_name("counterfactual.schema.json").read_text(encoding="utf-8")))
 
 @dataclass(frozen=True)
 class CounterfactualResult:

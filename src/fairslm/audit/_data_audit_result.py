@@ -11,11 +11,22 @@ from typing import Any
 from fairslm.audit._result import _clean, write_json_atomic
 from fairslm.exceptions import InvalidDataError
 
-__all__ = ["DATA_AUDIT_SCHEMA_VERSION", "DataAuditResult"]
+__all__ = ["DATA_AUDIT_SCHEMA_VERSION", "DataAuditResult", "data_audit_json_schema"]
 
 DATA_AUDIT_SCHEMA_VERSION = "1.0"
 KIND = "fairslm.data_audit"
 
+
+
+def data_audit_json_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) that ``to_dict()`` output follows.
+
+    Examples
+    --------
+    >>> data_audit_json_schema()["properties"]["kind"]
+    {'const': 'fairslm.data_audit'}
+    """
+    return dict(json.loads(Path(__file__).with_name("data_audit.schema.json").read_text(encoding="utf-8")))
 
 @dataclass(frozen=True)
 class DataAuditResult:
