@@ -50,6 +50,17 @@ def test_counterfactual_cli_writes_json(tmp_path, data) -> None:
     assert "1 had nothing to swap" in res.output
 
 
+def test_counterfactual_cli_pos_label_without_label_column(tmp_path, data) -> None:
+    path, _ = data
+    out = tmp_path / "cf.json"
+    res = CliRunner().invoke(app, ["counterfactual", "--model", "m", "--data", str(path),
+                                   "--pos-label", "nurse", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    d = json.loads(out.read_text())
+    assert d["task"]["score_class"] == "nurse"
+    assert d["by_direction"]["male->female"]["mean_score_change"] == pytest.approx(0.7)
+
+
 def test_counterfactual_cli_max_flip_rate_exit_1(tmp_path, data) -> None:
     path, _ = data
     res = CliRunner().invoke(app, ["counterfactual", "--model", "m", "--data", str(path),

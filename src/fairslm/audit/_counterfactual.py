@@ -338,4 +338,4 @@ def counterfactual_file(
                       pos_label=pos_label, splits=None if split is None else [split])
     perturber = CounterfactualPerturber(attribute, seed=seed, terms=terms, names=names)
     return counterfactual_test(model, ds, attribute=attribute, perturber=perturber, seed=seed,
-                               target=target, n_examples=n_examples)
+                               pos_label=pos_label, target=target, n_examples=n_examples)
