@@ -187,3 +187,15 @@ def test_jsonl_with_varying_types_falls_back(tmp_path) -> None:
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     ds = load_dataset(path)
     assert np.allclose(ds.labels.astype(float), [1.0, 0.5])
+
+
+def test_mapping_of_split_files_and_splits_without_column(tmp_path) -> None:
+    FRAME.iloc[[0, 1]].to_csv(tmp_path / "a.csv", index=False)
+    FRAME.iloc[[2, 3]].to_parquet(tmp_path / "b.parquet")
+    ds = load_dataset({"train": tmp_path / "a.csv", "test": tmp_path / "b.parquet"},
+                      split="part")
+    assert ds.spec.split == "part" and ds.split("test").texts == FRAME["text"].iloc[2:].tolist()
+    with pytest.raises(InvalidDataError, match=r"split\(s\) \['dev'\] not found"):
+        load_dataset({"train": tmp_path / "a.csv"}, splits=["dev"])
+    with pytest.raises(InvalidDataError, match="splits= needs a split column"):
+        load_dataset(FRAME, splits=["train"])
