@@ -6,6 +6,8 @@ matplotlib, duckdb) are imported only by the functions that need them.
 
 from fairslm._version import __version__
 from fairslm.audit import AuditResult, audit_file, audit_predictions
+from fairslm.audit import AuditResult, audit_predictions
+from fairslm.data import Dataset, DatasetSpec, load_dataset
 from fairslm.exceptions import (
     ConfigError,
     FairslmError,
@@ -19,6 +21,8 @@ from fairslm.models import ModelAdapter, load_model
 __all__ = [
     "AuditResult",
     "ConfigError",
+    "Dataset",
+    "DatasetSpec",
     "FairslmError",
     "InvalidDataError",
     "MissingDependencyError",
@@ -28,5 +32,6 @@ __all__ = [
     "__version__",
     "audit_file",
     "audit_predictions",
+    "load_dataset",
     "load_model",
 ]
