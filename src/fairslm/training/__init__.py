@@ -1,1 +1,27 @@
-"""fairslm.training."""
+"""Fine-tuning under fairness penalties, constraints or an adversary; checkpoints; sweeps."""
+
+from fairslm.training._config import (
+    AdversaryConfig,
+    ConstraintsConfig,
+    DataConfig,
+    LoraConfig,
+    PenaltyConfig,
+    TrainConfig,
+    load_train_config,
+)
+from fairslm.training._loop import train
+from fairslm.training._result import TrainResult
+from fairslm.training._selection import pareto_front
+
+__all__ = [
+    "AdversaryConfig",
+    "ConstraintsConfig",
+    "DataConfig",
+    "LoraConfig",
+    "PenaltyConfig",
+    "TrainConfig",
+    "TrainResult",
+    "load_train_config",
+    "pareto_front",
+    "train",
+]

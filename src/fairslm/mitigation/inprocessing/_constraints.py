@@ -188,6 +188,9 @@ class ProxyLagrangian:
     max_multiplier : float, default 100.0
         Upper bound on each multiplier (the projection of the ascent), which keeps one bad
         held-out batch from dominating training.
+    momentum : float, default 0.0
+        Decay of the held-out decision counts between updates: 0 measures each update's rows
+        alone; 0.9 measures a window of about 10 updates, which a small group needs.
 
     Examples
     --------
@@ -208,6 +211,7 @@ class ProxyLagrangian:
         *,
         multiplier_lr: float = 1.0,
         max_multiplier: float = 100.0,
+        momentum: float = 0.0,
     ) -> None:
         self.constraints = [_as_constraint(c) for c in constraints]
         if not self.constraints:
@@ -217,6 +221,10 @@ class ProxyLagrangian:
             raise ConfigError(f"fairness constraints need at least 2 groups; got {self.group_labels}")
         if float(multiplier_lr) <= 0 or float(max_multiplier) <= 0:
             raise ConfigError("multiplier_lr and max_multiplier must be > 0")
+        if not 0.0 <= float(momentum) < 1.0:
+            raise ConfigError(f"momentum must be in [0, 1); got {momentum}")
+        self.momentum = float(momentum)
+        self._hard: dict[str, list[list[float]]] = {}
         self.multiplier_lr = float(multiplier_lr)
         self.max_multiplier = float(max_multiplier)
         self.group_index: list[tuple[int, ...]] = []
@@ -286,7 +294,16 @@ class ProxyLagrangian:
         import torch
 
         score = torch.as_tensor(y_pred).to(torch.float64)
-        rates, dens = self._rates(score, y_true, group, sample_weight)
+        n = len(self.group_labels)
+        rates, dens = {}, {}
+        for m in {t.metric for t in self._terms}:
+            num, den = group_rate_sums(score, y_true, group, n, m, sample_weight)
+            prev_num, prev_den = self._hard.get(m, [[0.0] * n, [0.0] * n])
+            num = num + self.momentum * torch.tensor(prev_num, dtype=num.dtype)
+            den = den + self.momentum * torch.tensor(prev_den, dtype=den.dtype)
+            self._hard[m] = [num.tolist(), den.tolist()]
+            rates[m] = num / den.clamp_min(1e-12)
+            dens[m] = den
         for k, t in enumerate(self._terms):
             d = dens[t.metric]
             if d[t.a] <= 0 or d[t.b] <= 0:
@@ -343,7 +360,7 @@ class ProxyLagrangian:
 
     def state_dict(self) -> dict[str, Any]:
         """Multipliers, JSON-serialisable, for checkpoints."""
-        return {"multipliers": list(self._lambda)}
+        return {"multipliers": list(self._lambda), "hard_counts": dict(self._hard)}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore multipliers saved by :meth:`state_dict`."""
@@ -351,4 +368,6 @@ class ProxyLagrangian:
         if len(lam) != len(self._terms):
             raise ConfigError("checkpoint multipliers do not match these constraints")
         self._lambda = lam
+        self._hard = {k: [list(map(float, v[0])), list(map(float, v[1]))]
+                      for k, v in state.get("hard_counts", {}).items()}
 
