@@ -12,6 +12,7 @@ from fairslm.training._config import (
 from fairslm.training._loop import train
 from fairslm.training._result import TrainResult
 from fairslm.training._selection import pareto_front
+from fairslm.training._sweep import sweep
 
 __all__ = [
     "AdversaryConfig",
@@ -23,5 +24,6 @@ __all__ = [
     "TrainResult",
     "load_train_config",
     "pareto_front",
+    "sweep",
     "train",
 ]

@@ -119,6 +119,8 @@ class TrainConfig(_Frozen):
     adversary: AdversaryConfig | None = None
     lora: LoraConfig | None = None
     audit_threshold: float = Field(0.8, gt=0, le=1)
+    # As the audit's default: rates from fewer rows are reported but drive no verdict.
+    audit_min_group_size: int = Field(30, ge=0)
     deterministic: bool = True
     progress: bool | None = None
 

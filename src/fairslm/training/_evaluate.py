@@ -35,7 +35,8 @@ def predict_proba(tm: TrainableModel, ids: list[list[int]]) -> np.ndarray:
     return out
 
 
-def validation_audit(rows: Rows, proba: np.ndarray, *, threshold: float, provenance: dict[str, Any]) -> Any:
+def validation_audit(rows: Rows, proba: np.ndarray, *, threshold: float, min_group_size: int,
+                     provenance: dict[str, Any]) -> Any:
     """The fairslm audit of the model's validation decisions (an ``AuditResult``)."""
     from fairslm.audit import audit_predictions
 
@@ -44,7 +45,7 @@ def validation_audit(rows: Rows, proba: np.ndarray, *, threshold: float, provena
     return audit_predictions(
         classes[rows.y], classes[pred], sensitive_features=rows.sensitive,
         y_score=proba[:, rows.pos_index], sample_weight=None, pos_label=rows.classes[rows.pos_index],
-        threshold=threshold, provenance=provenance,
+        threshold=threshold, min_group_size=min_group_size, provenance=provenance,
     )
 
 

@@ -440,7 +440,8 @@ def _finish(cfg: TrainConfig, out: Path, tm: Any, base_path: str, tr: Rows, val:
     validation: dict[str, Any] = {}
     if val is not None:
         proba = predict_proba(tm, val_ids)
-        audit = validation_audit(val, proba, threshold=cfg.audit_threshold, provenance=provenance)
+        audit = validation_audit(val, proba, threshold=cfg.audit_threshold,
+                                 min_group_size=cfg.audit_min_group_size, provenance=provenance)
         audit.to_json(out / "audit.json")
         validation = {"accuracy": float(np.mean(proba.argmax(1) == val.y)), **criterion_ratios(audit)}
         if best is not None:

@@ -81,9 +81,10 @@ def violation(values: dict[str, float], targets: Sequence[Any]) -> float:
     return total
 
 
-def pareto_front(accuracy: Sequence[float], fairness: Sequence[float]) -> list[int]:
+def pareto_front(accuracy: Sequence[float | None], fairness: Sequence[float | None]) -> list[int]:
     """Indices of the points no other point beats on both accuracy and fairness (higher is
-    better for both), sorted by accuracy descending.
+    better for both), sorted by accuracy descending. Points with a missing (None/NaN) value are
+    left out.
 
     Examples
     --------
@@ -92,7 +93,10 @@ def pareto_front(accuracy: Sequence[float], fairness: Sequence[float]) -> list[i
     """
     if len(accuracy) != len(fairness):
         raise ValueError("accuracy and fairness must have the same length")
-    pts = [(float(a), float(f)) for a, f in zip(accuracy, fairness, strict=True)]
+    def num(v: float | None) -> float:
+        return float("nan") if v is None else float(v)
+
+    pts = [(num(a), num(f)) for a, f in zip(accuracy, fairness, strict=True)]
     keep = []
     for i, (a, f) in enumerate(pts):
         if math.isnan(a) or math.isnan(f):
