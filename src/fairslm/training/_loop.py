@@ -186,7 +186,7 @@ def train(
     _prepare_output(out, resume=resume, overwrite=overwrite)
 
     # Rows the multipliers are measured on are held out of training (Cotter et al. 2019).
-    if lagrangian is not None:
+    if lagrangian is not None and cfg.constraints is not None:
         keep, held = stratified_split(tr_all, cfg.constraints.holdout_fraction, cfg.seed)
         tr, hold = tr_all.subset(keep), tr_all.subset(held)
     else:
@@ -236,7 +236,7 @@ def _run(cfg: TrainConfig, out: Path, tr: Rows, hold: Rows | None, val: Rows | N
         {"params": [p for n, p in named if n.endswith(no_decay)], "weight_decay": 0.0,
          "lr": cfg.learning_rate, "base_lr": cfg.learning_rate},
     ]
-    if adversary is not None:
+    if adversary is not None and cfg.adversary is not None:
         groups.append({"params": list(adversary.parameters()), "weight_decay": 0.0,
                        "lr": cfg.adversary.learning_rate, "base_lr": cfg.adversary.learning_rate})
     groups = [g for g in groups if g["params"]]
@@ -314,6 +314,7 @@ def _run(cfg: TrainConfig, out: Path, tr: Rows, hold: Rows | None, val: Rows | N
 
     def dual_update() -> dict[str, float]:
         nonlocal updates
+        assert hold is not None and hold_ids is not None and lagrangian is not None
         hb = epoch_batches(strata(hold, True), np.array([len(x) for x in hold_ids]), cfg.batch_size,
                            seed=cfg.seed, epoch=1_000_003 + updates // max(1, math.ceil(len(hold) / cfg.batch_size)),
                            length_buckets=False)
@@ -397,7 +398,7 @@ def _run(cfg: TrainConfig, out: Path, tr: Rows, hold: Rows | None, val: Rows | N
                     record["adversary_accuracy"] = adv_acc
                 if penalty is not None:
                     record["group_rates"] = penalty.last_rates
-                if lagrangian is not None and step % cfg.constraints.update_every == 0:
+                if cfg.constraints is not None and step % cfg.constraints.update_every == 0:
                     record["constraints"] = dual_update()
                 if lagrangian is not None:
                     record["multipliers"] = lagrangian.multipliers
@@ -468,7 +469,7 @@ def _finish(cfg: TrainConfig, out: Path, tm: Any, base_path: str, tr: Rows, val:
                      "mean_step_time_s": float(np.mean(step_times)) if step_times else 0.0},
         "validation": validation,
     }
-    if tm.kind == "label_words":
+    if tm.kind == "label_words" and cfg.lora is not None:
         meta["label_words"] = dict(cfg.lora.label_words)
         meta["template"] = cfg.lora.template
     write_json_atomic(meta, out / "fairslm.json")
