@@ -6,7 +6,6 @@ matplotlib, duckdb) are imported only by the functions that need them.
 
 from fairslm._version import __version__
 from fairslm.audit import AuditResult, audit_file, audit_predictions
-from fairslm.audit import AuditResult, audit_predictions
 from fairslm.data import Dataset, DatasetSpec, load_dataset
 from fairslm.exceptions import (
     ConfigError,

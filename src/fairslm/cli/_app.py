@@ -30,6 +30,7 @@ COMMAND_MODULES = [
     "fairslm.cli.history",
     "fairslm.cli.due",
     "fairslm.cli.gate",
+    "fairslm.cli.train",
 ]
 
 app = typer.Typer(
