@@ -27,11 +27,14 @@ COMMAND_MODULES = [
     "fairslm.cli.run",
     "fairslm.cli.audit",
     "fairslm.cli.audit_predictions",
+    "fairslm.cli.data_audit",
+    "fairslm.cli.counterfactual",
     "fairslm.cli.report",
     "fairslm.cli.policy",
     "fairslm.cli.history",
     "fairslm.cli.due",
     "fairslm.cli.gate",
+    "fairslm.cli.train",
 ]
 
 app = typer.Typer(

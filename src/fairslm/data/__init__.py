@@ -1,5 +1,23 @@
-"""Data sets: readers, column specs and the synthetic hiring corpus."""
+"""Text data sets: readers, the column mapping, counterfactual perturbation and the synthetic
+hiring corpus."""
 
+from fairslm.data._dataset import Dataset, load_dataset
+from fairslm.data._lexicon import Lexicon, builtin_lexicon, load_terms
+from fairslm.data._perturb import CounterfactualPerturber, Edit, PerturbationResult
+from fairslm.data._spec import DatasetSpec
 from fairslm.data._synthetic import HIRING_COLUMNS, HiringCorpusConfig, make_hiring_corpus
 
-__all__ = ["HIRING_COLUMNS", "HiringCorpusConfig", "make_hiring_corpus"]
+__all__ = [
+    "HIRING_COLUMNS",
+    "CounterfactualPerturber",
+    "Dataset",
+    "DatasetSpec",
+    "Edit",
+    "HiringCorpusConfig",
+    "Lexicon",
+    "PerturbationResult",
+    "builtin_lexicon",
+    "load_dataset",
+    "load_terms",
+    "make_hiring_corpus",
+]
