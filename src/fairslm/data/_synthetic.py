@@ -119,7 +119,7 @@ class HiringCorpusConfig(BaseModel):
 
     gender_shares: dict[str, float] = Field(default_factory=lambda: {"male": 0.62, "female": 0.38})
     race_shares: dict[str, float] = Field(
-        default_factory=lambda: {"white": 0.6, "black": 0.18, "hispanic": 0.12, "asian": 0.10}
+        default_factory=lambda: {"white": 0.55, "black": 0.2, "hispanic": 0.15, "asian": 0.10}
     )
     age_shares: dict[str, float] = Field(
         default_factory=lambda: {"under_40": 0.7, "40_and_over": 0.3}
