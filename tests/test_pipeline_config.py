@@ -63,6 +63,13 @@ def test_impossible_orders_are_rejected(tmp_path):
         load_pipeline_config(_write(tmp_path, text))
 
 
+def test_counterfactual_attributes_must_be_sensitive_columns(tmp_path):
+    text = GOOD + '[counterfactual]\nattributes = ["religion"]\n'
+    with pytest.raises(ConfigError, match=r"counterfactual.attributes \['religion'\] are not "
+                       "sensitive columns; the sensitive columns are: gender"):
+        load_pipeline_config(_write(tmp_path, text))
+
+
 def test_sources_must_be_given_exactly_once(tmp_path):
     with pytest.raises(ConfigError, match=r"give exactly one of data.path .* or \[data.synthetic\]"):
         load_pipeline_config(_write(tmp_path, GOOD.replace("synthetic = {n = 60}", "")))

@@ -133,6 +133,8 @@ class CounterfactualSection(_Frozen):
 
     options: dict[str, Any] = Field(default_factory=dict)
     max_rows: int = Field(default=500, ge=1)
+    # None: "gender" when it is a sensitive column, else the first sensitive column.
+    attributes: list[str] | None = None
 
 
 class PolicySection(_Frozen):
@@ -209,6 +211,10 @@ class PipelineConfig(_Frozen):
         for step, section in need.items():
             if step in self.steps and getattr(self, section) is None:
                 raise ValueError(f"step {step!r} is listed but the [{section}] section is missing")
+        unknown = [a for a in self.counterfactual.attributes or [] if a not in self.data.sensitive]
+        if unknown:
+            raise ValueError(f"counterfactual.attributes {unknown} are not sensitive columns; "
+                             f"the sensitive columns are: {', '.join(self.data.sensitive)}")
         return self
 
 

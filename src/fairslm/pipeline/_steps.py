@@ -226,16 +226,19 @@ def counterfactual_step(state: RunState, folder: Path) -> dict[str, Any]:
     n = min(len(ev), cfg.counterfactual.max_rows)
     texts = ev.texts[:n]
     labels = None if ev.labels is None else np.asarray(ev.labels)[:n]
-    attribute = next((s for s in cfg.data.sensitive if s == "gender"), cfg.data.sensitive[0])
-    groups = ev.frame[attribute].to_numpy()[:n]
+    attrs = cfg.counterfactual.attributes or [
+        next((s for s in cfg.data.sensitive if s == "gender"), cfg.data.sensitive[0])]
     done = {}
     for name, path in state.models.items():
         model = load_model(path)
-        res = counterfactual_test(model, texts, attribute=attribute, labels=labels, groups=groups,
-                                  pos_label=ev.pos_label, seed=cfg.seed,
-                                  **cfg.counterfactual.options)
-        res.to_json(folder / f"{name}.json")
-        done[name] = f"{name}.json"
+        for attribute in attrs:
+            groups = ev.frame[attribute].to_numpy()[:n]
+            res = counterfactual_test(model, texts, attribute=attribute, labels=labels,
+                                      groups=groups, pos_label=ev.pos_label, seed=cfg.seed,
+                                      **cfg.counterfactual.options)
+            key = name if len(attrs) == 1 else f"{name}: {attribute}"
+            res.to_json(folder / f"{name}-{attribute}.json")
+            done[key] = f"{name}-{attribute}.json"
     return {"files": done}
 
 
