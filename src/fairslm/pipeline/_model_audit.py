@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,11 +92,8 @@ def audit_model(
     kw: dict[str, Any] = dict(
         sensitive_features=data.sensitive, pos_label=pos, y_score=score,
         reference_group=reference_group, threshold=threshold, min_group_size=min_group_size,
-        provenance=prov,
+        n_bootstrap=n_bootstrap, seed=seed, provenance=prov,
     )
-    params = inspect.signature(audit_predictions).parameters
-    if "n_bootstrap" in params:
-        kw.update(n_bootstrap=n_bootstrap, seed=seed)
     audit = audit_predictions(y_true, y_pred, **kw)
     scores = {"accuracy (labels)": float(np.mean(y_pred == y_true))}
     truth_audit = None
