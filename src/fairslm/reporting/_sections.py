@@ -201,7 +201,8 @@ def _cf_summary_rows(summaries: Mapping[str, Any]) -> list[list[str]]:
     for name, x in summaries.items():
         if not isinstance(x, Mapping):
             continue
-        mc = x.get("mcnemar") if isinstance(x.get("mcnemar"), Mapping) else {}
+        mc_raw = x.get("mcnemar")
+        mc: Mapping[str, Any] = mc_raw if isinstance(mc_raw, Mapping) else {}
         rows.append([e(name), f"<span class='num'>{fmt(x.get('n'))}</span>",
                      f"<span class='num'>{fmt(x.get('n_flips'))}</span>",
                      f"<span class='num'>{fmt(x.get('flip_rate'))}</span>",
