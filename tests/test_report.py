@@ -159,3 +159,18 @@ def test_write_report_round_trips(tmp_path):
     assert load_report(paths["json"]) == rep
     assert paths["html"].read_text(encoding="utf-8") == render_html(rep)
     assert "http://" not in render_html(rep).replace('xmlns="http://www.w3.org/2000/svg"', "")
+
+
+def test_comparison_section_plots_the_pareto_front():
+    comp = {"kind": "fairslm.comparison", "criterion": "statistical_parity", "threshold": 0.8,
+            "pareto": ["mitigated"],
+            "rows": [{"name": "mitigated", "accuracy": 0.9, "ratio": 0.95, "difference": 0.02,
+                      "verdict": "pass", "worst_group": "b", "extra": {"flip rate": 0.01}},
+                     {"name": "baseline", "accuracy": 0.85, "ratio": 0.6, "difference": 0.2,
+                      "verdict": "fail", "worst_group": XSS, "extra": {}}]}
+    html = render_html(build_report({"baseline": _audit(), "mitigated": _fair_audit()},
+                                    comparison=comp))
+    assert "Pareto front: accuracy against fairness" in html
+    assert "mitigated <span class='badge pass'>Pareto</span>" in html
+    assert "<polyline" not in html.split("Pareto front")[1].split("</svg>")[0]  # one point
+    assert "<script" not in html

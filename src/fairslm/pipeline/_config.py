@@ -114,6 +114,7 @@ class PostprocessSection(_Frozen):
 
     method: Literal["group_thresholds"] = "group_thresholds"
     constraint: str = "statistical_parity"
+    sensitive: str | None = None  # the column whose groups get thresholds (default: the first)
     options: dict[str, Any] = Field(default_factory=dict)
 
 

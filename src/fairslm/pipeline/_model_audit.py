@@ -21,6 +21,7 @@ class ModelAudit:
     scores: dict[str, float]
     truth_audit: AuditResult | None = None
     y_score: Any = field(default=None, repr=False)
+    y_pred: Any = field(default=None, repr=False)
 
     @property
     def passed(self) -> bool:
@@ -33,6 +34,8 @@ def audit_model(
     *,
     truth: Any = None,
     decision_threshold: float = 0.5,
+    group_thresholds: dict[str, float] | None = None,
+    threshold_column: str | None = None,
     reference_group: Any = "min_max",
     threshold: float = 0.8,
     min_group_size: int = 30,
@@ -54,6 +57,9 @@ def audit_model(
         against it.
     decision_threshold : float, default 0.5
         Probability of the favourable class at or above which the decision is favourable.
+    group_thresholds, threshold_column : optional
+        Post-processing: one decision threshold per group of ``threshold_column`` (groups not
+        listed keep ``decision_threshold``).
     n_bootstrap : int, default 500
         Bootstrap replicates for the confidence intervals (0: none).
 
@@ -83,7 +89,17 @@ def audit_model(
             f"the model's classes {classes} do not include the favourable label {pos!r}"
         )
     score = np.asarray(model.predict_proba(list(data.texts)), dtype=float)[:, idx[0]]
-    y_pred = np.where(score >= decision_threshold, pos, negatives[0])
+    cut = np.full(len(score), float(decision_threshold))
+    if group_thresholds:
+        if threshold_column not in data.sensitive.columns:
+            raise InvalidDataError(
+                f"group thresholds are for column {threshold_column!r}, which is not a sensitive "
+                f"column of the data ({', '.join(map(str, data.sensitive.columns))})"
+            )
+        groups = data.sensitive[threshold_column].astype(str).to_numpy()
+        for g, t in group_thresholds.items():
+            cut[groups == str(g)] = float(t)
+    y_pred = np.where(score >= cut, pos, negatives[0])
     y_true = np.asarray(data.labels)
     prov = {"dataset_sha256": data.content_hash, "seed": seed}
     if hasattr(model, "fingerprint"):
@@ -103,7 +119,8 @@ def audit_model(
             raise InvalidDataError(f"truth has {len(tv)} values for {len(y_true)} rows")
         scores["accuracy (true label)"] = float(np.mean(y_pred == tv))
         truth_audit = audit_predictions(tv, y_pred, **kw)
-    return ModelAudit(audit=audit, scores=scores, truth_audit=truth_audit, y_score=score)
+    return ModelAudit(audit=audit, scores=scores, truth_audit=truth_audit, y_score=score,
+                      y_pred=y_pred)
 
 
 def audit_model_file(

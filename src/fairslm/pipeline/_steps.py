@@ -42,6 +42,7 @@ class RunState:
     counterfactual: dict[str, dict[str, Any]] = field(default_factory=dict)
     comparison: dict[str, Any] | None = None
     postprocess: dict[str, Any] | None = None
+    predictions: dict[str, Any] = field(default_factory=dict)
     train_info: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
@@ -167,20 +168,31 @@ def load_debias(state: RunState, folder: Path, manifest: dict[str, Any]) -> None
 
 # -- post-processing -----------------------------------------------------------------------
 def postprocess_step(state: RunState, folder: Path) -> dict[str, Any]:
-    from fairslm.mitigation.postprocessing import fit_group_thresholds
+    from fairslm.mitigation.postprocessing import GroupThresholdOptimizer
+    from fairslm.models import load_model
 
-    pp = state.config.postprocess
-    assert pp is not None
+    cfg = state.config
+    pp = cfg.postprocess
+    assert pp is not None  # checked by PipelineConfig
     source = state.models.get(MITIGATED) or state.models[BASELINE]
     val = state.validation if state.validation is not None else state.train
-    out = fit_group_thresholds(source, val, constraint=pp.constraint, output_dir=folder / "model",
-                               **pp.options)
-    return {"model_dir": "model", "postprocess": dict(out) if isinstance(out, dict) else {}}
+    column = pp.sensitive or cfg.data.sensitive[0]
+    model = load_model(source)
+    classes = list(model.classes_)
+    pos = val.pos_label
+    idx = next((i for i, c in enumerate(classes) if c == pos or str(c) == str(pos)), len(classes) - 1)
+    scores = np.asarray(model.predict_proba(val.texts), dtype=float)[:, idx]
+    opt = GroupThresholdOptimizer(constraint=pp.constraint, pos_label=pos, **pp.options)
+    opt.fit(np.asarray(val.labels), scores, sensitive_features=val.frame[column].astype(str).to_numpy())
+    info = {"model_path": str(source), "sensitive_column": column, "constraint": pp.constraint,
+            "thresholds": {str(k): float(v) for k, v in opt.thresholds_.items()}}
+    write_json_atomic(info, folder / "thresholds.json")
+    return info
 
 
 def load_postprocess(state: RunState, folder: Path, manifest: dict[str, Any]) -> None:
-    state.models[MITIGATED] = folder / manifest["model_dir"]
-    state.postprocess = manifest.get("postprocess")
+    state.models[MITIGATED] = Path(manifest["model_path"])
+    state.postprocess = manifest
 
 
 # -- audits --------------------------------------------------------------------------------
@@ -188,8 +200,11 @@ def _audit_model(state: RunState, name: str, folder: Path) -> dict[str, Any]:
     from fairslm.pipeline._model_audit import audit_model
 
     a = state.config.audit
+    thresholds = state.postprocess if name == MITIGATED and state.postprocess else None
     res = audit_model(
         state.models[name], state.eval, truth=state.eval_truth,
+        group_thresholds=None if thresholds is None else thresholds["thresholds"],
+        threshold_column=None if thresholds is None else thresholds["sensitive_column"],
         decision_threshold=a.decision_threshold, reference_group=a.reference_group,
         threshold=a.threshold, min_group_size=a.min_group_size, n_bootstrap=a.n_bootstrap,
         seed=state.config.seed, provenance={"model": str(state.models[name])},
@@ -197,6 +212,10 @@ def _audit_model(state: RunState, name: str, folder: Path) -> dict[str, Any]:
     res.audit.to_json(folder / "audit.json")
     if res.truth_audit is not None:
         res.truth_audit.to_json(folder / "truth_audit.json")
+    import pandas as pd
+
+    pd.DataFrame({"score": res.y_score, "decision": res.y_pred}).to_parquet(
+        folder / "predictions.parquet")
     return {"model": name, "scores": res.scores}
 
 
@@ -206,6 +225,9 @@ def _load_audit(state: RunState, folder: Path, manifest: dict[str, Any]) -> None
     state.scores[name] = dict(manifest["scores"])
     if (folder / "truth_audit.json").exists():
         state.truth_audits[name] = AuditResult.from_json(folder / "truth_audit.json")
+    import pandas as pd
+
+    state.predictions[name] = pd.read_parquet(folder / "predictions.parquet")["decision"].to_numpy()
 
 
 def audit_baseline(state: RunState, folder: Path) -> dict[str, Any]:
@@ -249,10 +271,17 @@ def load_counterfactual(state: RunState, folder: Path, manifest: dict[str, Any])
 
 # -- compare -------------------------------------------------------------------------------
 def compare_step(state: RunState, folder: Path) -> dict[str, Any]:
-    from fairslm.mitigation.postprocessing import compare
+    from fairslm.mitigation.selection import compare
 
+    cfg = state.config
     ev = state.eval
-    res = compare({n: p for n, p in state.models.items()}, ev)
+    res = compare(
+        dict(state.predictions), y_true=np.asarray(ev.labels), sensitive_features=ev.sensitive,
+        pos_label=ev.pos_label, criterion=cfg.policy.criteria[0] if cfg.policy.criteria
+        else "statistical_parity", threshold=cfg.policy.threshold,
+        reference_group=cfg.audit.reference_group, min_group_size=cfg.audit.min_group_size,
+        extra={n: dict(v) for n, v in state.scores.items()},
+    )
     write_json_atomic(res.to_dict(), folder / "comparison.json")
     return {"files": ["comparison.json"]}
 

@@ -311,19 +311,41 @@ def comparison_section(report: Mapping[str, Any]) -> str:
                 for m in models]))
     comp = report.get("comparison")
     if comp:
-        out.append("<h3>Model comparison</h3>")
-        points = comp.get("pareto") or comp.get("points") or comp.get("front")
-        if isinstance(points, list) and points and all(isinstance(p, Mapping) for p in points):
-            xk = comp.get("x", "fairness")
-            yk = comp.get("y", "accuracy")
-            pts = [(str(p.get("name", p.get("label", i))), p.get(xk), p.get(yk),
-                    bool(p.get("on_front", p.get("pareto", False))))
-                   for i, p in enumerate(points)]
-            out.append(scatter_plot(pts, x_label=str(xk), y_label=str(yk),
-                                    title="Pareto front: fairness against accuracy",
-                                    x_line=float(pol["threshold"])))
-        rest = {k: v for k, v in comp.items() if k not in {"pareto", "points", "front", "x", "y"}}
-        out.append(generic(rest))
+        out.append(_comparison(comp, pol))
+    return "".join(out)
+
+
+def _comparison(comp: Mapping[str, Any], pol: Mapping[str, Any]) -> str:
+    """The comparison table and its Pareto plot (``fairslm.comparison`` data)."""
+    out = ["<h3>Model comparison</h3>"]
+    rows = [r for r in comp.get("rows") or [] if isinstance(r, Mapping)]
+    if not rows:
+        return "".join(out) + generic(comp)
+    crit = str(comp.get("criterion", "ratio"))
+    front = set(comp.get("pareto") or [])
+    title = criterion_guide(crit)["title"]
+    pts = [(str(r.get("name")), r.get("ratio"), r.get("accuracy"), r.get("name") in front)
+           for r in rows]
+    out.append(scatter_plot(pts, x_label=f"{title} ratio (1.0 = parity)", y_label="accuracy",
+                            title="Pareto front: accuracy against fairness (blue: not dominated)",
+                            x_line=float(comp.get("threshold", pol["threshold"]))))
+    extra_keys: list[str] = []
+    for r in rows:
+        extra_keys += [k for k in (r.get("extra") or {}) if k not in extra_keys]
+    body = []
+    for r in rows:
+        ex = r.get("extra") or {}
+        body.append([
+            e(r.get("name")) + (" <span class='badge pass'>Pareto</span>" if r.get("name") in front
+                                else ""),
+            f"<span class='num'>{fmt(r.get('accuracy'))}</span>",
+            f"<span class='num'>{fmt(r.get('ratio'))}</span>",
+            f"<span class='num'>{fmt(r.get('difference'))}</span>",
+            badge(r.get("verdict")), e(r.get("worst_group")),
+            *[f"<span class='num'>{fmt(ex.get(k))}</span>" for k in extra_keys],
+        ])
+    out.append(table(["model", "accuracy", f"{title} ratio", "difference", "verdict",
+                      "worst group", *extra_keys], body))
     return "".join(out)
 
 
