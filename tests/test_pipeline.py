@@ -10,7 +10,7 @@ pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from fairslm.cli import main  # noqa: E402
-from fairslm.pipeline import demo_config, run_pipeline  # noqa: E402
+from fairslm.pipeline import demo_config, run_demo, run_pipeline  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -33,17 +33,14 @@ def tiny_model(tmp_path_factory):
 
 def _config(out, model, **train):
     settings = {"max_steps": 4, "batch_size": 16, "max_length": 32, **train}
-    cfg = demo_config(out, rows=240, model=model, **settings)
-    return cfg.model_copy(update={
-        "audit": cfg.audit.model_copy(update={"min_group_size": 5, "n_bootstrap": 20}),
-        "counterfactual": cfg.counterfactual.model_copy(update={"max_rows": 40}),
-    })
+    return demo_config(out, rows=240, model=model, **settings)
 
 
 @pytest.mark.slow
-def test_pipeline_runs_reuses_and_reports(tmp_path, tiny_model):
+def test_reduced_demo_runs_reuses_and_reports(tmp_path, tiny_model):
+    """The demo's pipeline with a tiny model and 240 rows, end to end, then again."""
     out = tmp_path / "run"
-    first = run_pipeline(_config(out, tiny_model))
+    first = run_demo(out, rows=240, model=tiny_model, max_steps=4, batch_size=16, max_length=32)
     assert [s.name for s in first.steps] == ["data_audit", "baseline", "audit_baseline",
                                              "debias", "train", "audit", "counterfactual",
                                              "report"]
