@@ -83,7 +83,7 @@ def ratio_plot(
         else:
             body.append(f'<text x="{label_w + 4}" y="{y + 4:.1f}" fill="#6b7280">undefined</text>')
     axis_y = top + row_h * max(len(rows), 1) + 14
-    for tick in (0.25, 0.5, 0.8, 1.0, 1.25, 2.0, 4.0):
+    for tick in (0.25, 0.4, 0.5, 0.6, 0.8, 1.0, 1.25, 1.6, 2.0, 2.5, 4.0):
         if lo <= tick <= hi:
             body.append(f'<text x="{x(tick):.1f}" y="{axis_y}" text-anchor="middle" '
                         f'fill="#374151">{tick:g}</text>')
