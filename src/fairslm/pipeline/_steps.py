@@ -97,18 +97,36 @@ def load_data_audit(state: RunState, folder: Path, manifest: dict[str, Any]) -> 
 
 
 # -- training ------------------------------------------------------------------------------
+def _with_sensitive(ds: Any, columns: list[str] | None) -> Any:
+    """``ds`` whose groups are formed by ``columns`` only (a subset of its sensitive columns)."""
+    if ds is None or not columns:
+        return ds
+    from fairslm.data import Dataset
+
+    return Dataset(ds.frame, ds.spec.model_copy(update={"sensitive": tuple(columns)}),
+                   source=ds.source)
+
+
 def _train(state: RunState, folder: Path, settings: dict[str, Any], data: Any) -> dict[str, Any]:
     from fairslm.training import TrainConfig, train
 
     d = state.config.data
+    settings = dict(settings)
+    # Pipeline-only key: the sensitive columns whose groups the training sees (default: all).
+    columns = settings.pop("sensitive", None)
+    unknown = [c for c in columns or [] if c not in d.sensitive]
+    if unknown:
+        raise ConfigError(f"training sensitive columns {unknown} are not among data.sensitive "
+                          f"({', '.join(d.sensitive)})")
     base = {"seed": state.config.seed, "progress": False}
     try:
         cfg = TrainConfig(**{**base, **settings, "output_dir": folder / "model",
                              "data": {"text": d.text, "label": d.label,
-                                      "sensitive": list(d.sensitive)}})
+                                      "sensitive": list(columns or d.sensitive)}})
     except ValueError as exc:
         raise ConfigError(f"invalid training settings: {exc}") from None
-    res = train(cfg, train_data=data, validation_data=state.validation, overwrite=True)
+    res = train(cfg, train_data=_with_sensitive(data, columns),
+                validation_data=_with_sensitive(state.validation, columns), overwrite=True)
     info = {"steps": res.steps, "epochs": res.epochs, "train_time_s": res.train_time_s,
             "feasible": res.feasible, "validation": res.validation}
     return {"model_dir": "model", "train": info}
