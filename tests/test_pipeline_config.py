@@ -111,3 +111,16 @@ def test_output_path_that_is_a_file_is_not_writable(tmp_path):
     (tmp_path / "afile").write_text("x")
     with pytest.raises(ConfigError, match=r"output folder .*afile/out is not writable .*--out DIR"):
         run_pipeline(_write(tmp_path, GOOD), output=tmp_path / "afile" / "out")
+
+
+def test_training_settings_are_checked_when_the_file_is_read(tmp_path):
+    text = GOOD.replace('[baseline]\nmodel = "model"\n',
+                        '[baseline.train]\nepoch = 2\n')
+    with pytest.raises(ConfigError, match=r"unknown key 'epoch' in \[baseline.train\]; valid "
+                       r"keys: .*epochs"):
+        load_pipeline_config(_write(tmp_path, text))
+    text = GOOD.replace('[baseline]\nmodel = "model"\n',
+                        '[baseline.train]\nsensitive = ["race"]\n')
+    with pytest.raises(ConfigError, match=r"baseline.train.sensitive \['race'\] are not among "
+                       r"data.sensitive \(gender\)"):
+        load_pipeline_config(_write(tmp_path, text))

@@ -212,11 +212,42 @@ class PipelineConfig(_Frozen):
         for step, section in need.items():
             if step in self.steps and getattr(self, section) is None:
                 raise ValueError(f"step {step!r} is listed but the [{section}] section is missing")
+        for where, settings in (("train", self.train),
+                                ("baseline.train", self.baseline.train if self.baseline else None)):
+            if settings is not None:
+                _check_training(where, settings, self.data.sensitive)
         unknown = [a for a in self.counterfactual.attributes or [] if a not in self.data.sensitive]
         if unknown:
             raise ValueError(f"counterfactual.attributes {unknown} are not sensitive columns; "
                              f"the sensitive columns are: {', '.join(self.data.sensitive)}")
         return self
+
+
+def _check_training(where: str, settings: dict[str, Any], sensitive: list[str]) -> None:
+    """Validate fine-tuning settings now, so a typo fails before hours of work."""
+    from fairslm.training import TrainConfig
+
+    settings = dict(settings)
+    columns = settings.pop("sensitive", None) or []
+    bad = [c for c in columns if c not in sensitive]
+    if bad:
+        raise ValueError(f"{where}.sensitive {bad} are not among data.sensitive ({', '.join(sensitive)})")
+    for key in ("output_dir", "data"):
+        if key in settings:
+            raise ValueError(f"{where}.{key} is set by the pipeline; remove it")
+    try:
+        TrainConfig(output_dir=Path("."), **settings)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"])
+            if err["type"] == "extra_forbidden":
+                valid = (set(TrainConfig.model_fields) - {"output_dir", "data"}) | {"sensitive"}
+                problems.append(f"unknown key {loc!r} in [{where}]; valid keys: "
+                                f"{', '.join(sorted(valid))}")
+            else:
+                problems.append(f"{where}.{loc}: {err['msg']}")
+        raise ValueError("; ".join(problems)) from None
 
 
 _SECTION_MODELS: dict[str, type[BaseModel]] = {
