@@ -124,3 +124,8 @@ def test_training_settings_are_checked_when_the_file_is_read(tmp_path):
     with pytest.raises(ConfigError, match=r"baseline.train.sensitive \['race'\] are not among "
                        r"data.sensitive \(gender\)"):
         load_pipeline_config(_write(tmp_path, text))
+    text = GOOD.replace('[baseline]\nmodel = "model"\n',
+                        '[baseline.train]\nconstraints = {targets = ["parity"]}\n')
+    with pytest.raises(ConfigError, match=r"baseline.train.constraints.targets: cannot read the "
+                       r"constraint 'parity'"):
+        load_pipeline_config(_write(tmp_path, text))

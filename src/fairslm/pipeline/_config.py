@@ -248,6 +248,15 @@ def _check_training(where: str, settings: dict[str, Any], sensitive: list[str]) 
             else:
                 problems.append(f"{where}.{loc}: {err['msg']}")
         raise ValueError("; ".join(problems)) from None
+    targets = (settings.get("constraints") or {}).get("targets") or []
+    if targets:
+        from fairslm.mitigation.inprocessing import RateConstraint
+
+        for t in targets:
+            try:
+                RateConstraint.parse(t)
+            except ConfigError as exc:
+                raise ValueError(f"{where}.constraints.targets: {exc}") from None
 
 
 _SECTION_MODELS: dict[str, type[BaseModel]] = {

@@ -51,7 +51,7 @@ def demo_config(output: str | os.PathLike[str] = "fairslm-demo", *, rows: int = 
         },
         "baseline": {"train": base},
         "debias": {"steps": [{"method": "augment", "mode": "cda"}, {"method": "reweigh"}]},
-        "train": {**base, "constraints": {"targets": ["statistical_parity"]}},
+        "train": {**base, "constraints": {"targets": ["statistical_parity ratio >= 0.9"]}},
         "counterfactual": {"max_rows": 300},
         "policy": {"criteria": ["statistical_parity"], "threshold": 0.8, "views": "marginal"},
         "report": {"model_card": {
