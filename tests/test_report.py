@@ -174,3 +174,30 @@ def test_comparison_section_plots_the_pareto_front():
     assert "mitigated <span class='badge pass'>Pareto</span>" in html
     assert "<polyline" not in html.split("Pareto front")[1].split("</svg>")[0]  # one point
     assert "<script" not in html
+
+
+def test_report_command_builds_from_result_files(tmp_path, capsys):
+    from fairslm.cli import main
+
+    _audit().to_json(tmp_path / "before.json")
+    _fair_audit().to_json(tmp_path / "after.json")
+    code = main(["report", f"baseline={tmp_path / 'before.json'}",
+                 f"mitigated={tmp_path / 'after.json'}", "--out", str(tmp_path / "r"),
+                 "--title", "Quarterly audit"])
+    assert code == 0, capsys.readouterr().err
+    rep = load_report(tmp_path / "r" / "report.json")
+    assert [m["name"] for m in rep["models"]] == ["baseline", "mitigated"]
+    assert rep["title"] == "Quarterly audit" and rep["summary"]["verdict"] == "pass"
+    # the report.json renders again on its own
+    assert main(["report", str(tmp_path / "r" / "report.json"), "--out", str(tmp_path / "r2")]) == 0
+    assert (tmp_path / "r2" / "report.html").read_text() == (tmp_path / "r" / "report.html").read_text()
+
+
+def test_report_command_rejects_unknown_files(tmp_path, capsys):
+    from fairslm.cli import main
+
+    (tmp_path / "x.json").write_text('{"kind": "something.else"}')
+    assert main(["report", str(tmp_path / "x.json"), "--out", str(tmp_path)]) == 2
+    assert "is not a fairslm result (kind='something.else')" in capsys.readouterr().err
+    assert main(["report", str(tmp_path / "missing.json")]) == 2
+    assert "missing.json does not exist" in capsys.readouterr().err
