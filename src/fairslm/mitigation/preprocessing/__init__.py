@@ -15,7 +15,7 @@ from fairslm.mitigation.preprocessing._config import (
     parse_config,
 )
 from fairslm.mitigation.preprocessing._debias import DebiasResult, debias
-from fairslm.mitigation.preprocessing._resampling import ResampleReport, Resampler
+from fairslm.mitigation.preprocessing._resampling import Resampler, ResampleReport
 from fairslm.mitigation.preprocessing._reweighing import Reweighing
 from fairslm.mitigation.preprocessing._summary import DataSummary, GroupSummary
 

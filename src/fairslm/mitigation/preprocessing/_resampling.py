@@ -208,7 +208,15 @@ class Resampler:
             total = int(np.ceil(np.max(flat_counts[pos] / flat_shares[pos]) - 1e-9))
         else:
             total = int(np.floor(np.min(flat_counts[pos] / flat_shares[pos]) + 1e-9))
-        targets = _largest_remainder(flat_shares, total).reshape(counts.shape)
+        if isinstance(self.target, str):
+            # Round group sizes first, then each group's cells, so that groups the target
+            # makes equal stay equal.
+            group_totals = _largest_remainder(shares.sum(axis=1), total)
+            targets = np.stack(
+                [_largest_remainder(shares[g], int(group_totals[g])) for g in range(len(shares))]
+            )
+        else:
+            targets = _largest_remainder(flat_shares, total).reshape(counts.shape)
         if self.mode == "over":
             targets = np.maximum(targets, np.where(shares > 0, counts, 0))
         elif self.mode == "under":
