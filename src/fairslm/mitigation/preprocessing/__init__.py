@@ -13,6 +13,7 @@ from fairslm.mitigation.preprocessing._config import (
     ReweighStep,
     TargetShare,
     parse_config,
+    steps_from_options,
 )
 from fairslm.mitigation.preprocessing._debias import DebiasResult, debias
 from fairslm.mitigation.preprocessing._resampling import Resampler, ResampleReport
@@ -34,4 +35,5 @@ __all__ = [
     "TargetShare",
     "debias",
     "parse_config",
+    "steps_from_options",
 ]

@@ -18,6 +18,7 @@ __all__ = [
     "ReweighStep",
     "TargetShare",
     "parse_config",
+    "steps_from_options",
 ]
 
 
@@ -173,3 +174,36 @@ def _explain(exc: ValidationError, raw: list[dict[str, Any]]) -> str:
         else:
             problems.append(f"{where} {key}: {err['msg']} (got {err.get('input')!r})")
     return "invalid debias config: " + "; ".join(problems)
+
+
+def steps_from_options(methods: Sequence[str], options: Mapping[str, Any]) -> DebiasConfig:
+    """Build a config from method names and flat options (CLI flags), in the given order.
+
+    Each step takes the options its method knows; an option no chosen method uses is an error.
+    ``options`` keys are step fields (``smoothing``, ``target``, ``mode``, ``p``, ...); the
+    resampling and augmentation ``mode`` are given as ``resample_mode`` and ``augment_mode``.
+    """
+    given = {k: v for k, v in options.items() if v is not None}
+    used: set[str] = set()
+    steps: list[dict[str, Any]] = []
+    for method in methods:
+        if method not in _STEP_CLASSES:
+            raise ConfigError(
+                f"unknown debiasing method {method!r}; valid methods: {', '.join(METHODS)}"
+            )
+        step: dict[str, Any] = {"method": method}
+        for key, value in given.items():
+            field = {"resample_mode": ("resample", "mode"), "augment_mode": ("augment", "mode")}.get(
+                key, (method, key)
+            )
+            if field[0] == method and field[1] in _STEP_CLASSES[method].model_fields:
+                step[field[1]] = value
+                used.add(key)
+        steps.append(step)
+    unused = sorted(set(given) - used)
+    if unused:
+        raise ConfigError(
+            f"option(s) {', '.join(unused)} apply to none of the chosen methods "
+            f"({', '.join(methods)})"
+        )
+    return parse_config(steps)

@@ -49,8 +49,8 @@ class DataSummary:
         raise KeyError(f"no group {label!r}; groups are {[g.group for g in self.groups]}")
 
     def label_rate_gap(self, *, weighted: bool = True) -> float:
-        """Largest minus smallest rate of the positive label (or first label) across groups."""
-        label = self.pos_label if self.pos_label is not None else self.classes[0]
+        """Largest minus smallest rate of the positive label (else the last label) across groups."""
+        label = self.pos_label if self.pos_label is not None else self.classes[-1]
         rates = [
             (g.weighted_label_rates if weighted else g.label_rates)[label] for g in self.groups
         ]
