@@ -158,7 +158,7 @@ class Reweighing:
         out = frame.copy()
         column = rows.weight_column or WEIGHT_COLUMN
         out[column] = pd.Series(weights, index=out.index)
-        return rebuild_frame(out, rows)
+        return rebuild_frame(out, rows, weight_column=column)
 
     def fit_transform(
         self,

@@ -245,8 +245,18 @@ def _as_frame(sensitive: Any) -> pd.DataFrame:
     raise InvalidDataError(f"sensitive_features must be 1-D or 2-D; got shape {arr.shape}")
 
 
-def rebuild_frame(frame: pd.DataFrame, rows: Rows) -> Any:
-    """Return the caller's kind of object holding ``frame`` (a new DataFrame for its rows)."""
-    if rows.kind == "dataset":
-        return rows.source.with_frame(frame)
-    return frame
+def rebuild_frame(frame: pd.DataFrame, rows: Rows, *, weight_column: str | None = None) -> Any:
+    """Return the caller's kind of object holding ``frame`` (a new DataFrame for its rows).
+
+    For a ``Dataset`` whose spec names no weight column, ``weight_column`` (a column the method
+    added) becomes its weight column, so the weights travel with the data set.
+    """
+    if rows.kind != "dataset":
+        return frame
+    dataset = rows.source
+    spec = getattr(dataset, "spec", None)
+    if weight_column is not None and spec is not None and getattr(spec, "weight", None) is None:
+        new_spec = spec.model_copy(update={"weight": weight_column})
+        source = getattr(dataset, "source", "DataFrame")
+        return type(dataset)(frame, new_spec, source=source)
+    return dataset.with_frame(frame)
