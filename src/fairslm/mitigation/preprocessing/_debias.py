@@ -166,7 +166,7 @@ def debias(
             else:
                 if cols.text is None:
                     raise InvalidDataError(
-                        "augmentation needs the texts: pass text= naming the text column"
+                        "augmentation needs the texts: pass text= (CLI: --text) naming the text column"
                     )
                 current = aug.fit_resample(
                     current, cols.label, sensitive_features=cols.sensitive, text=cols.text

@@ -132,6 +132,11 @@ def as_rows(
                 "a Dataset carries its own labels and sensitive features; do not pass y= or "
                 "sensitive_features= with it"
             )
+        if X.labels is None:
+            raise InvalidDataError(
+                "the Dataset has no label column; debiasing needs labels. Load it with "
+                "load_dataset(..., label='COLUMN')"
+            )
         cols = _dataset_columns(X)
         sens = X.sensitive
         if not isinstance(sens, pd.DataFrame):
