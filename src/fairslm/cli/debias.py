@@ -80,12 +80,14 @@ def _render(result: Any) -> None:
     before, after = result.before, result.after
     label = after.pos_label if after.pos_label is not None else after.classes[-1]
     t = Table(title=f"training data before -> after (label rate of {label!r})")
-    for col in ("group", "rows", "share", "label rate", "weighted label rate", "weight range"):
+    for col in ("group", "rows", "weighted share", "label rate", "weighted label rate",
+                "weight range"):
         t.add_column(col, justify="left" if col == "group" else "right")
     for ga in after.groups:
         try:
             gb = before.group(ga.group)
-            rows_b, share_b, rate_b = str(gb.rows), f"{gb.share:.3f}", f"{gb.label_rates.get(label, 0.0):.3f}"
+            rows_b, share_b = str(gb.rows), f"{gb.weighted_share:.3f}"
+            rate_b = f"{gb.label_rates.get(label, 0.0):.3f}"
         except KeyError:
             rows_b = share_b = rate_b = "-"
         t.add_row(
