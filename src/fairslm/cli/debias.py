@@ -36,6 +36,9 @@ def debias_command(
     augment_mode: str | None = typer.Option(None, "--augment-mode", help="cda or cds."),
     p: float | None = typer.Option(None, "--p", help="augment cds: substitution probability."),
     attribute: str | None = typer.Option(None, "--attribute", help="augment: attribute swapped."),
+    terms: list[str] = typer.Option(
+        [], "--terms", help="augment: term-list file (CSV/YAML); repeat for several."
+    ),
     seed: int | None = typer.Option(None, "--seed", help="Seed of resample and augment."),
 ) -> None:
     """Reweigh, resample or augment training data; print group label rates before and after."""
@@ -50,7 +53,8 @@ def debias_command(
         steps = steps_from_options(
             method,
             {"smoothing": smoothing, "target": target, "resample_mode": resample_mode,
-             "augment_mode": augment_mode, "p": p, "attribute": attribute, "seed": seed},
+             "augment_mode": augment_mode, "p": p, "attribute": attribute, "seed": seed,
+             "terms": terms or None},
         )
     else:
         fail("no debiasing method; pass --method reweigh|resample|augment (or --config FILE)")

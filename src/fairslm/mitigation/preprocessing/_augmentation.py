@@ -48,8 +48,9 @@ class CounterfactualAugmenter:
     mode : {"cda", "cds"}, default "cda"
     p : float, default 0.5
         Substitution probability for ``"cds"`` (Maudslay et al. use 0.5).
-    terms : mapping or None
-        Own term pairs for the engine, instead of its built-in list.
+    terms : path, Lexicon, list of them, or None
+        Term lists (CSV or YAML files, see :func:`fairslm.data.load_terms`) merged with the
+        engine's built-in list for ``attribute``.
     swap_sensitive : "auto", mapping or None, default "auto"
         What the sensitive feature of a swapped row becomes. The feature is the one named
         ``attribute`` (or the only one). ``"auto"`` swaps its two values when it has exactly two
@@ -80,7 +81,7 @@ class CounterfactualAugmenter:
         attribute: str = "gender",
         mode: str = "cda",
         p: float = 0.5,
-        terms: Mapping[str, str] | None = None,
+        terms: Any = None,
         swap_sensitive: Any = "auto",
         seed: int = 0,
         perturber: Any = None,

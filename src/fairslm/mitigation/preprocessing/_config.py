@@ -62,7 +62,8 @@ class AugmentStep(_Strict):
     mode: Literal["cda", "cds"] = "cda"
     p: float = Field(0.5, ge=0.0, le=1.0)
     attribute: str = "gender"
-    terms: dict[str, str] | None = None
+    # term-list files (CSV/YAML) for the perturbation engine, merged with its built-in list
+    terms: str | list[str] | None = None
     # TOML has no null: "none" keeps the sensitive value of swapped rows.
     swap_sensitive: Literal["auto", "none"] | dict[str, str] = "auto"
     seed: int = 0
