@@ -122,3 +122,24 @@ def test_needs_texts() -> None:
         CounterfactualAugmenter(perturber=_SwapPronouns()).fit_resample(
             _frame(), "label", sensitive_features="gender"
         )
+
+
+_ENGINE = getattr(__import__("fairslm.data").data, "CounterfactualPerturber", None)
+
+
+@pytest.mark.skipif(_ENGINE is None, reason="fairslm.data.CounterfactualPerturber missing")
+def test_user_term_list_matching_nothing_warns_with_count(tmp_path) -> None:
+    terms = tmp_path / "religion.csv"
+    terms.write_text("christian,muslim\nchurch,mosque\n")
+    df = _frame()
+    aug = CounterfactualAugmenter(attribute="religion", terms=str(terms))
+    with pytest.warns(UserWarning, match=r"religion term list matched nothing in the 4 texts"):
+        out = aug.fit_resample(df, "label", sensitive_features="gender", text="text")
+    pd.testing.assert_frame_equal(out.drop(columns=["fairslm_augmented", "augmented_from"]), df)
+
+
+@pytest.mark.skipif(_ENGINE is None, reason="fairslm.data.CounterfactualPerturber missing")
+def test_default_engine_swaps_gender_terms() -> None:
+    out = CounterfactualAugmenter().fit_resample(_frame(), "label", sensitive_features="gender",
+                                                 text="text")
+    assert list(out["text"][4:]) == ["he is a surgeon", "she is a nurse", "her ward"]

@@ -168,3 +168,21 @@ def test_cli_errors(tmp_path, capsys) -> None:
                  "reweigh", "--out", str(tmp_path / "o.parquet")]) == 2
     assert "column(s) ['sex'] not found in train.csv" in capsys.readouterr().err
     assert not (tmp_path / "o.parquet").exists()
+
+
+def test_cli_config_file(tmp_path, capsys) -> None:
+    src = tmp_path / "train.csv"
+    _frame().to_csv(src, index=False)
+    cfg = tmp_path / "debias.toml"
+    cfg.write_text('[[steps]]\nmethod = "resample"\ntarget = "balanced"\nmode = "over"\n')
+    out = tmp_path / "out.csv"
+    assert main(["debias", str(src), "--config", str(cfg), "--label", "label", "--sensitive",
+                 "gender", "--out", str(out)]) == 0
+    df = pd.read_csv(out)
+    sizes = df.groupby("gender").size()
+    assert sizes["F"] == sizes["M"] and len(df) > 200
+    assert "duplicated, 0 dropped" in capsys.readouterr().out
+    cfg.write_text('[[steps]]\nmethod = "reweigh"\nsmoth = 1\n')
+    assert main(["debias", str(src), "--config", str(cfg), "--label", "label", "--sensitive",
+                 "gender", "--out", str(out)]) == 2
+    assert "unknown key 'smoth' in step 1 (reweigh)" in capsys.readouterr().err

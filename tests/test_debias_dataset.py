@@ -66,3 +66,12 @@ def test_debias_dataset_compose() -> None:
     assert res.before.label_rate_gap() == pytest.approx(0.5)
     assert res.after.label_rate_gap() < 1e-12
     assert res.provenance["input_hash"] == _dataset().content_hash
+
+
+def test_dataset_without_labels_is_refused() -> None:
+    from fairslm import InvalidDataError
+
+    ds = load_dataset(pd.DataFrame({"text": ["a", "b"], "g": ["F", "M"]}), label=None,
+                      sensitive="g")
+    with pytest.raises(InvalidDataError, match="the Dataset has no label column"):
+        Reweighing().fit(ds)
