@@ -75,7 +75,7 @@ class _Swap:
 def test_augment_then_reweigh(monkeypatch: pytest.MonkeyPatch) -> None:
     import fairslm.data
 
-    monkeypatch.setattr(fairslm.data, "CounterfactualPerturber", lambda **kw: _Swap(), raising=False)
+    monkeypatch.setattr(fairslm.data, "CounterfactualPerturber", lambda **kw: _Swap())
     df = _frame()
     res = debias(df, [{"method": "augment"}, {"method": "reweigh"}], y="label",
                  sensitive_features="gender", text="text", pos_label="surgeon")

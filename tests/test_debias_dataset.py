@@ -6,11 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import fairslm.data
+from fairslm.data import load_dataset
 from fairslm.mitigation import CounterfactualAugmenter, Resampler, Reweighing, debias
-
-load_dataset = getattr(fairslm.data, "load_dataset", None)
-pytestmark = pytest.mark.skipif(load_dataset is None, reason="fairslm.data.load_dataset missing")
 
 
 def _dataset(weight: bool = False):

@@ -105,7 +105,7 @@ class CounterfactualAugmenter:
     def _engine(self) -> Any:
         if self.perturber is not None:
             return self.perturber
-        from fairslm.data import CounterfactualPerturber  # type: ignore[attr-defined]
+        from fairslm.data import CounterfactualPerturber
 
         return CounterfactualPerturber(attribute=self.attribute, seed=self.seed, terms=self.terms)
 
