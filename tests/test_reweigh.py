@@ -182,3 +182,9 @@ def test_invariant_to_row_order_and_duplicating_every_row(seed: int) -> None:
     np.testing.assert_allclose(w_perm, w[perm], rtol=1e-12)
     w_twice = Reweighing().fit_transform(None, np.r_[y, y], sensitive_features=np.r_[g, g])
     np.testing.assert_allclose(w_twice, np.r_[w, w], rtol=1e-12)
+
+
+def test_dataframe_with_group_values_instead_of_column_names() -> None:
+    df = pd.DataFrame({"label": Y, "text": list("uvwxyz")})
+    out = Reweighing().fit_transform(df, "label", sensitive_features=G)
+    np.testing.assert_allclose(out["sample_weight"], [0.75, 0.75, 1.5, 1.5, 0.75, 0.75])

@@ -171,6 +171,10 @@ def as_rows(
             isinstance(sensitive_features, (list, tuple))
             and sensitive_features
             and all(isinstance(s, str) for s in sensitive_features)
+            and (
+                len(sensitive_features) != len(frame)
+                or all(s in frame.columns for s in sensitive_features)
+            )
         ):
             sens = pd.DataFrame(
                 {s: _column(frame, s, "sensitive").to_numpy() for s in sensitive_features}
