@@ -38,7 +38,7 @@ def test_labeling_bias_only_passes_over_qualified_members_of_the_named_groups():
     favoured = q[(q.gender == "male") & (q.race == "white") & (q.age_band == "under_40")]
     assert favoured["hired"].all()  # no bias configured against these groups
     women = q[(q.gender == "female") & (q.race == "white") & (q.age_band == "under_40")]
-    assert abs(women["hired"].mean() - 0.55) < 0.06  # passed over with probability 0.45
+    assert abs(women["hired"].mean() - 0.45) < 0.06  # passed over with probability 0.55
     fair = make_hiring_corpus(500, seed=1, config={"label_bias": {}})
     assert (fair["hired"] == fair["qualified"]).all()
 

@@ -126,9 +126,9 @@ class HiringCorpusConfig(BaseModel):
     )
     label_bias: dict[str, dict[str, float]] = Field(
         default_factory=lambda: {
-            "gender": {"female": 0.45},
-            "race": {"black": 0.45, "hispanic": 0.35},
-            "age_band": {"40_and_over": 0.35},
+            "gender": {"female": 0.55},
+            "race": {"black": 0.55, "hispanic": 0.45},
+            "age_band": {"40_and_over": 0.45},
         }
     )
     qualified_rate: float = Field(default=0.5, gt=0.0, lt=1.0)
