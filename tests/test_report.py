@@ -65,7 +65,8 @@ def test_policy_verdict_counts_only_policy_criteria():
     assert policy_verdict(audit, {"criteria": ["predictive_parity"], "views": "all"})[
         "failing"][0]["ratio"] == pytest.approx(2 / 3)
     assert policy_verdict(audit, {"criteria": ["statistical_parity"], "views": ["nope"]}) == {
-        "verdict": "pass", "failing": [], "not_judged": []}
+        "verdict": "pass", "failing": [], "not_judged": [], "worst": None}
+    assert res["worst"]["ratio"] == 0.5
 
 
 def test_data_strings_are_escaped_everywhere():

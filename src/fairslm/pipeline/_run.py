@@ -291,7 +291,10 @@ def run_pipeline(
     models: dict[str, dict[str, Any]] = {}
     for n, a in state.audits.items():
         pv = policy_verdict(a.to_dict(), cfg.policy.model_dump())
-        models[n] = {"verdict": pv["verdict"], "failing": pv["failing"], **state.scores.get(n, {})}
+        worst = pv["worst"] or {}
+        models[n] = {"verdict": pv["verdict"], "worst ratio": worst.get("ratio"),
+                     "worst view": worst.get("view"), **state.scores.get(n, {}),
+                     "failing": pv["failing"]}
     final = MITIGATED if MITIGATED in models else (BASELINE if BASELINE in models else None)
     return PipelineResult(
         output_dir=out, steps=records, verdict=None if final is None else models[final]["verdict"],

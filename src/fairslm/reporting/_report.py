@@ -67,7 +67,7 @@ def policy_verdict(audit: Mapping[str, Any], policy: Mapping[str, Any]) -> dict[
     """Judge one audit dict against a policy: which criteria, which views.
 
     ``policy`` holds ``criteria`` (names), ``views`` (``"all"``, ``"marginal"`` for the
-    single-feature views, or a list of view names). Returns ``{"verdict", "failing"}``;
+    single-feature views, or a list of view names). Returns ``{"verdict", "failing", "worst"}``;
     a criterion that is insufficient or undefined does not fail the policy but is listed
     under ``"not_judged"``.
     """
@@ -80,7 +80,7 @@ def policy_verdict(audit: Mapping[str, Any], policy: Mapping[str, Any]) -> dict[
     elif which != "all":
         names = set(which)
         views = [v for v in views if v.get("name") in names]
-    failing, not_judged = [], []
+    failing, not_judged, judged = [], [], []
     for v in views:
         for c in v.get("criteria", []):
             if criteria and c["name"] not in criteria:
@@ -91,8 +91,12 @@ def policy_verdict(audit: Mapping[str, Any], policy: Mapping[str, Any]) -> dict[
                 failing.append(row)
             elif c["verdict"] != "pass":
                 not_judged.append(row)
+            if c["verdict"] in ("pass", "fail") and c.get("ratio") is not None:
+                judged.append(row)
+    worst = min(judged, key=lambda r: min(r["ratio"], 1 / r["ratio"]) if r["ratio"] else 0.0,
+                default=None)
     return {"verdict": "fail" if failing else "pass", "failing": failing,
-            "not_judged": not_judged}
+            "not_judged": not_judged, "worst": worst}
 
 
 def build_report(
