@@ -146,6 +146,13 @@ class PolicySection(_Frozen):
     views: Literal["all", "marginal"] | list[str] = "marginal"
 
 
+class HistorySection(_Frozen):
+    """Keep every audit of the final model in a history file and show the trend."""
+
+    path: Path = Path("fairslm-history.db")
+    model: str = "model"  # the name the final model's audits are recorded under
+
+
 class ReportSection(_Frozen):
     """The report's title, model card text and formats."""
 
@@ -180,6 +187,7 @@ class PipelineConfig(_Frozen):
     audit: AuditSection = Field(default_factory=AuditSection)
     counterfactual: CounterfactualSection = Field(default_factory=CounterfactualSection)
     policy: PolicySection = Field(default_factory=PolicySection)
+    history: HistorySection | None = None
     report: ReportSection = Field(default_factory=ReportSection)
 
     @field_validator("steps")
@@ -269,6 +277,7 @@ _SECTION_MODELS: dict[str, type[BaseModel]] = {
     "audit": AuditSection,
     "counterfactual": CounterfactualSection,
     "policy": PolicySection,
+    "history": HistorySection,
     "report": ReportSection,
 }
 
@@ -303,6 +312,7 @@ def _resolve_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
 
     fix("data", "path")
     fix("baseline", "model")
+    fix("history", "path")
     if isinstance(out.get("output"), str):
         p = Path(out["output"]).expanduser()
         out["output"] = str(p if p.is_absolute() else base / p)

@@ -178,7 +178,30 @@ def _model_card(cfg: PipelineConfig, state: RunState) -> dict[str, Any]:
     return card
 
 
-def _build_report(cfg: PipelineConfig, state: RunState, out: Path) -> dict[str, Path]:
+def _history(cfg: PipelineConfig, state: RunState, records: list[StepRecord]) -> dict[str, Any] | None:
+    """Record a freshly run final audit in the history file; the trend of each policy criterion."""
+    if cfg.history is None:
+        return None
+    from fairslm.governance import HistoryStore, trend
+
+    name = MITIGATED if MITIGATED in state.audits else BASELINE
+    if name not in state.audits:
+        return None
+    step = "audit" if name == MITIGATED else "audit_baseline"
+    store = HistoryStore(cfg.history.path)
+    if any(r.name == step and r.status == "ran" for r in records):
+        store.record(state.audits[name], model=cfg.history.model,
+                     dataset_hash=None if state.dataset is None else state.dataset.content_hash)
+    trends = []
+    for criterion in cfg.policy.criteria:
+        t = trend(store, cfg.history.model, criterion, svg=False)
+        t.pop("svg", None)
+        trends.append(t)
+    return {"path": str(cfg.history.path), "trends": trends}
+
+
+def _build_report(cfg: PipelineConfig, state: RunState, out: Path,
+                  history: dict[str, Any] | None = None) -> dict[str, Path]:
     from fairslm.reporting import build_report, write_report
 
     mitigation = None
@@ -202,6 +225,7 @@ def _build_report(cfg: PipelineConfig, state: RunState, out: Path) -> dict[str, 
         counterfactual=state.counterfactual or None,
         mitigation=mitigation,
         comparison=state.comparison,
+        history=history,
         provenance=_provenance(cfg, state),
         model_card=_model_card(cfg, state),
     )
@@ -278,10 +302,12 @@ def run_pipeline(
         records.append(rec)
         emit("end", name, asdict(rec))
     paths: dict[str, Path] = {}
+    if "report" not in cfg.steps:
+        _history(cfg, state, records)
     if "report" in cfg.steps:
         t1 = time.perf_counter()
         emit("start", "report", {"help": STEP_HELP["report"]})
-        paths = _build_report(cfg, state, out)
+        paths = _build_report(cfg, state, out, _history(cfg, state, records))
         rec = StepRecord("report", "ran", time.perf_counter() - t1, "", str(out),
                          {k: str(v) for k, v in paths.items()})
         records.append(rec)
