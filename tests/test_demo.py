@@ -38,7 +38,7 @@ def test_labeling_bias_only_passes_over_qualified_members_of_the_named_groups():
     favoured = q[(q.gender == "male") & (q.race == "white") & (q.age_band == "under_40")]
     assert favoured["hired"].all()  # no bias configured against these groups
     women = q[(q.gender == "female") & (q.race == "white") & (q.age_band == "under_40")]
-    assert abs(women["hired"].mean() - 0.45) < 0.06  # passed over with probability 0.55
+    assert abs(women["hired"].mean() - 0.3) < 0.06  # passed over with probability 0.7
     fair = make_hiring_corpus(500, seed=1, config={"label_bias": {}})
     assert (fair["hired"] == fair["qualified"]).all()
 
@@ -46,7 +46,8 @@ def test_labeling_bias_only_passes_over_qualified_members_of_the_named_groups():
 def test_text_signals_groups_the_way_profiles_do():
     df = make_hiring_corpus(2000, seed=2)
     she = df["text"].str.contains(r"\bShe\b|\bher\b")
-    assert (df.loc[she, "gender"] == "female").all() and she.sum() > 200
+    assert (df.loc[she, "gender"] == "female").all()
+    assert she.sum() == (df["gender"] == "female").sum()  # every profile has a pronoun
     years = df["text"].str.extract(r"(?:class of|Class of|graduated in) (\d{4})")[0].dropna()
     older = df.loc[years.index, "age_band"] == "40_and_over"
     assert (years.astype(int)[older] <= 2024 - 41 + 22).all()

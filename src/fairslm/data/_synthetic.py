@@ -78,11 +78,11 @@ _TEMPLATES = (
     "{name} is applying for the data analyst role. {P} has {years} of experience in {field}. "
     "Skills: {skills}. {extra}",
     "{name}, {edu}. {P} worked {years} in {field} and lists {skills}. {extra}",
-    "Candidate {name} brings {years} in {field}. Strengths: {skills}. {extra} {edu_s}",
+    "Candidate {name} brings {years} in {field}. {P} lists {skills}. {extra} {edu_s}",
     "{name} graduated in {grad}. {P} spent {years} in {field}; {p} skills include {skills}. "
     "{extra}",
-    "Data analyst applicant: {name}. {years} of {field} experience. Key skills: {skills}. "
-    "{extra} Class of {grad}.",
+    "Data analyst applicant: {name}. {P} has {years} of {field} experience; {p} key skills are "
+    "{skills}. {extra} Class of {grad}.",
 )
 _FIELDS_GOOD = ("retail analytics", "marketing analytics", "business intelligence",
                 "financial reporting")
@@ -126,9 +126,9 @@ class HiringCorpusConfig(BaseModel):
     )
     label_bias: dict[str, dict[str, float]] = Field(
         default_factory=lambda: {
-            "gender": {"female": 0.55},
-            "race": {"black": 0.55, "hispanic": 0.45},
-            "age_band": {"40_and_over": 0.45},
+            "gender": {"female": 0.7},
+            "race": {"black": 0.65, "hispanic": 0.55},
+            "age_band": {"40_and_over": 0.55},
         }
     )
     qualified_rate: float = Field(default=0.5, gt=0.0, lt=1.0)
