@@ -35,6 +35,7 @@ def _documented_commands() -> list[tuple[str, str]]:
             block = re.sub(r"\\\n\s*", " ", block)  # join continued lines
             for line in block.splitlines():
                 line = line.split("  #")[0].strip()
+                line = re.sub(r"\s\[--[^\]]*\]", "", line)  # "[--opt VALUE]" marks an optional part
                 if line.startswith("fairslm "):
                     found.append((path.name, line))
     return found
