@@ -54,7 +54,9 @@ def demo_config(output: str | os.PathLike[str] = "fairslm-demo", *, rows: int = 
         "baseline": {"train": base},
         # Reweighing (Kamiran & Calders 2012) over the gender x race x age cells; counterfactual
         # augmentation would double the training rows and the demo's run time.
-        "debias": {"steps": [{"method": "reweigh"}]},
+        # A pseudo-count of 0.5 per cell: the rarest cells (older Black women who were hired)
+        # can be empty, and reweighing cannot scale an empty cell.
+        "debias": {"steps": [{"method": "reweigh", "smoothing": 0.5}]},
         # The constraint sees the two gender groups: 16 intersections of ~75 rows are too
         # small for a stable ratio constraint on every pair.
         "train": {**base, "sensitive": ["gender"],
