@@ -46,29 +46,28 @@ def count_table_from_codes(
     """
     k = len(classes)
     sizes = [len(lv) for lv in levels]
-    # Mixed-radix group code, computed in place (each step is one pass over the rows).
-    combined = np.zeros(len(true_codes), dtype=np.int64)
+    n = len(true_codes)
+    # Mixed-radix group code in ONE buffer, updated in place: every fresh 8-byte-per-row array
+    # costs page faults comparable to the arithmetic itself.
+    combined = np.zeros(n, dtype=np.int64)
     for codes, size in zip(feature_codes, sizes, strict=True):
         combined *= size
         combined += codes
     n_combos = int(np.prod(sizes, dtype=np.int64)) if sizes else 1
-    if n_combos * k * k <= _DENSE_CELL_LIMIT:
-        group_of_combo: NDArray[np.int64] | None = None
-        gcode = combined
-        n_slots = n_combos
-    else:
+    group_of_combo: NDArray[np.int64] | None = None
+    if n_combos * k * k > _DENSE_CELL_LIMIT:
         uniq, gcode = np.unique(combined, return_inverse=True)
-        gcode = gcode.reshape(-1).astype(np.int64)
+        combined = gcode.reshape(-1).astype(np.int64)
         group_of_combo = uniq
         n_slots = len(uniq)
-    label_cell = true_codes * k
-    label_cell += pred_codes
-    if gcode is combined and score_bins is None:
-        cell = gcode  # reuse the group-code buffer: it is not needed afterwards
-        cell *= k * k
     else:
-        cell = gcode * (k * k)
-    cell += label_cell
+        n_slots = n_combos
+    gcode = combined.copy() if score_bins is not None else None
+    cell = combined  # group code -> cell code, in place
+    cell *= k
+    cell += true_codes
+    cell *= k
+    cell += pred_codes
     minlength = n_slots * k * k
     counts = np.bincount(cell, minlength=minlength).astype(np.float64).reshape(n_slots, k, k)
     if sample_weight is not None:
@@ -79,7 +78,7 @@ def count_table_from_codes(
         wsum = counts
         wsq = counts
     score_counts = score_wsum = score_sums = None
-    if score_bins is not None and score_edges is not None:
+    if score_bins is not None and score_edges is not None and gcode is not None:
         nb = len(score_edges) - 1
         scell = (gcode * k + true_codes) * nb + score_bins
         sl = n_slots * k * nb
