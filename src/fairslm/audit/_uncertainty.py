@@ -128,7 +128,7 @@ def add_bootstrap(
                 continue
             bt = disparity_batch(
                 rates[m], eligible=vd.sufficient, sizes=vd.counts, reference=ref,
-                overall_values=overall[m],
+                overall_values=overall[m], summary=False,
             )
             r_ci = percentile_interval(bt.ratio, confidence)
             d_ci = percentile_interval(bt.difference, confidence)

@@ -49,8 +49,11 @@ def count_table_from_codes(
     n = len(true_codes)
     # Mixed-radix group code in ONE buffer, updated in place: every fresh 8-byte-per-row array
     # costs page faults comparable to the arithmetic itself.
-    combined = np.zeros(n, dtype=np.int64)
-    for codes, size in zip(feature_codes, sizes, strict=True):
+    if feature_codes:
+        combined = feature_codes[0].astype(np.int64)  # always a fresh copy: modified below
+    else:
+        combined = np.zeros(n, dtype=np.int64)
+    for codes, size in zip(feature_codes[1:], sizes[1:], strict=True):
         combined *= size
         combined += codes
     n_combos = int(np.prod(sizes, dtype=np.int64)) if sizes else 1
