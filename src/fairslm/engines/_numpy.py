@@ -197,7 +197,21 @@ def count_table_from_arrays(
     pos_label: object | None = None,
     missing: str = "error",
 ) -> CountTable:
-    """Build the count table from in-memory arrays, Series or DataFrames."""
+    """Build the count table from in-memory arrays, Series or DataFrames with ``bincount``.
+
+    Sensitive features may be arrays, lists, pandas Series/DataFrames (categoricals use
+    their codes directly, Arrow-backed strings are dictionary-encoded) or a mapping of name
+    to column. Every row is touched a handful of times, in place; everything else runs on the
+    aggregated table. With the default ``n_score_bins=1000``, scores count as tied only within
+    a bin 0.001 wide (the only difference to an exact ROC AUC), while the score table stays
+    at 2,000 cells per group.
+
+    Examples
+    --------
+    >>> t = count_table_from_arrays([1, 0, 1, 1], [1, 0, 0, 1], {"g": ["b", "a", "b", "a"]})
+    >>> t.group_labels, t.counts[1].tolist()  # group b: TP=1, FN=1
+    (['a', 'b'], [[0.0, 0.0], [1.0, 1.0]])
+    """
     yt = to_1d(y_true, "y_true")
     yp = to_1d(y_pred, "y_pred")
     n = len(yt)
