@@ -161,7 +161,9 @@ def add_bootstrap(
         n_def = defined.sum(axis=1)
         sq = np.where(defined, gaps * gaps, 0.0).sum(axis=1)
         rms = np.full(n_bootstrap, np.nan)
-        np.divide(sq, n_def, out=rms, where=n_def == defined.any(axis=0).sum())
+        # a replicate counts only when it defines every class gap the data defines
+        full = (n_def > 0) & (n_def == defined.any(axis=0).sum())
+        np.divide(sq, n_def, out=rms, where=full)
         lo, hi = percentile_interval(np.sqrt(rms)[:, None], confidence)
         rms_ci[name] = _pair(lo[0], hi[0])
     info = {
@@ -221,7 +223,7 @@ def _summary_intervals(
         # ratio = worst / best in [0, 1]; difference = best - worst >= 0
         return (
             (float(r_ci[0][w]), float(r_ci[1][w])),
-            (float(-d_ci[1][w]), float(-d_ci[0][w])),
+            (float(-d_ci[1][w]) + 0.0, float(-d_ci[0][w]) + 0.0),  # + 0.0: no -0.0
         )
     ok = vd.sufficient & ~np.isnan(d.difference)
     wd = int(np.flatnonzero(ok)[np.argmax(np.abs(d.difference[ok]))]) if ok.any() else w
