@@ -232,7 +232,8 @@ def section_duckdb(sizes: list[int], data_dir: Path, rows: list) -> None:
         for _ in range(3):
             out = subprocess.run([sys.executable, "-c", CHILD, str(path)], capture_output=True,
                                  text=True, env=env, check=True)
-            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+            last = out.stdout.strip().splitlines()[-1]
+            runs.append(json.loads(last[last.index("{"):]))
         assert runs[0]["rows"] == n
         t = statistics.median(r["seconds"] for r in runs)
         rss = max(r["peak_rss_mb"] for r in runs)
@@ -282,6 +283,8 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="small sizes, few repeats (~1 min)")
     ap.add_argument("--data-dir", type=Path,
                     default=Path(tempfile.gettempdir()) / "fairslm-bench")
+    ap.add_argument("--only", default="1,2,3,4,5",
+                    help="comma-separated sections to run (default: all)")
     ap.add_argument("--out", type=Path,
                     default=Path(__file__).with_name("results") / "audit_engine.json")
     args = ap.parse_args()
@@ -290,17 +293,24 @@ def main() -> None:
     q = args.quick
     print(f"fairslm {fairslm.__version__}, numpy {np.__version__}, pandas {pd.__version__}, "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
-    print("1. MetricFrame vs fairslm (medians)")
-    section_metricframe(200_000 if q else 1_000_000, [3, 60] if q else [3, 60, 600],
-                        1 if q else 3, 3 if q else 9, rows)
-    print("2-3. fairslm alone at scale; bootstrap")
-    section_large(1_000_000 if q else 10_000_000, 1 if q else 3, rows)
-    section_bootstrap_groups(1 if q else 3, rows)
-    print("4. Parquet through DuckDB (fresh process each run)")
-    section_duckdb([1_000_000, 5_000_000] if q else [10_000_000, 100_000_000], args.data_dir,
-                   rows)
-    print("5. Interval coverage")
-    section_coverage(300 if q else 5000, rows)
+    only = set(args.only.split(","))
+    if "1" in only:
+        print("1. MetricFrame vs fairslm (medians)")
+        section_metricframe(200_000 if q else 1_000_000, [3, 60] if q else [3, 60, 600],
+                            1 if q else 3, 3 if q else 9, rows)
+    if "2" in only:
+        print("2. fairslm alone at scale; 1000 bootstrap replicates from arrays")
+        section_large(1_000_000 if q else 10_000_000, 1 if q else 3, rows)
+    if "3" in only:
+        print("3. The bootstrap stage alone")
+        section_bootstrap_groups(1 if q else 3, rows)
+    if "4" in only:
+        print("4. Parquet through DuckDB (fresh process each run)")
+        section_duckdb([1_000_000, 5_000_000] if q else [10_000_000, 100_000_000],
+                       args.data_dir, rows)
+    if "5" in only:
+        print("5. Interval coverage")
+        section_coverage(300 if q else 5000, rows)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(rows, indent=2) + "\n")
     print(f"\n{'case':<58} {'input':<13} {'fairslm s':>10} {'MetricFrame s':>14} {'ratio':>8}")
