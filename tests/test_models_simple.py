@@ -68,7 +68,9 @@ def test_sklearn_untrusted_type_refused(tmp_path):
         FunctionTransformer(np.strings.lower), TfidfVectorizer(), LogisticRegression()
     ).fit(np.array(TRAIN), Y)
     path = save_sklearn_model(pipe, tmp_path / "custom.skops")
-    with pytest.raises(UnsafeModelError, match=r"not trusted by default: \['numpy.strings.lower'\]"):
+    with pytest.raises(
+        UnsafeModelError, match=r"not trusted by default: \['numpy.strings.lower'\]"
+    ):
         load_model(path)
     trusted = load_model(path, trusted=["numpy.strings.lower"])
     assert trusted.predict(["GOOD NURSE"]).tolist() == [1]
