@@ -165,6 +165,18 @@ def test_no_classification_head(model_dirs):
     assert "load_minilm_classifier" in str(err.value)
 
 
+def test_unknown_kind_in_fairslm_json(model_dirs, tmp_path):
+    path = tmp_path / "m"
+    shutil.copytree(model_dirs["bert"], path)
+    (path / "fairslm.json").write_text(json.dumps({"kind": "onnx"}))
+    with pytest.raises(ConfigError, match="fairslm.json gives the unknown model kind 'onnx'"):
+        load_model(path)
+    with pytest.raises(
+        ConfigError, match="unknown option 'template' for a model of kind 'hf-classifier'"
+    ):
+        load_model(model_dirs["bert"], template="{text}")
+
+
 def test_dir_with_no_model(tmp_path):
     (tmp_path / "notes.txt").write_text("hello")
     with pytest.raises(ModelLoadError, match=r"no model found in .*found: notes.txt"):

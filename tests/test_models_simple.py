@@ -228,3 +228,20 @@ def test_load_model_dispatch_errors(tmp_path):
     odd.write_bytes(b"")
     with pytest.raises(ModelLoadError, match="cannot tell what kind of model"):
         load_model(odd)
+
+
+def test_load_model_unknown_option(pipeline):
+    with pytest.raises(
+        ConfigError, match="unknown option 'batchsize' for a model of kind 'sklearn'"
+    ):
+        load_model(pipeline, batchsize=3)
+
+
+def test_progress_bar_only_for_long_runs():
+    from fairslm.models._batching import PROGRESS_MIN_TEXTS, progress
+
+    items = [1, 2]
+    assert progress(items, total_texts=10, show=None, desc="x") is items
+    assert progress(items, total_texts=PROGRESS_MIN_TEXTS, show=False, desc="x") is items
+    bar = progress(items, total_texts=PROGRESS_MIN_TEXTS, show=None, desc="x")
+    assert bar is not items and list(bar) == items
