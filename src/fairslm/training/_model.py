@@ -207,5 +207,10 @@ def load_trainable(model_path: str | None, classes: Sequence[str], *, max_length
         targets = [t for t in ("q_proj", "v_proj") if t in names] or None
     peft_cfg = peft.LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
                                target_modules=targets, task_type="CAUSAL_LM")
-    model = peft.get_peft_model(model, peft_cfg)
+    import warnings
+
+    with warnings.catch_warnings():
+        # peft 0.x reads transformers' deprecated `is_gradient_checkpointing`; harmless here.
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+        model = peft.get_peft_model(model, peft_cfg)
     return TrainableModel(model, tokenizer, "label_words", classes, max_length, ids, lora.template), path
