@@ -5,7 +5,8 @@ matplotlib, duckdb) are imported only by the functions that need them.
 """
 
 from fairslm._version import __version__
-from fairslm.audit import AuditResult, audit_predictions
+from fairslm.audit import AuditResult, audit_file, audit_predictions
+from fairslm.data import Dataset, DatasetSpec, load_dataset
 from fairslm.exceptions import (
     ConfigError,
     FairslmError,
@@ -14,15 +15,22 @@ from fairslm.exceptions import (
     ModelLoadError,
     UnsafeModelError,
 )
+from fairslm.models import ModelAdapter, load_model
 
 __all__ = [
     "AuditResult",
     "ConfigError",
+    "Dataset",
+    "DatasetSpec",
     "FairslmError",
     "InvalidDataError",
     "MissingDependencyError",
+    "ModelAdapter",
     "ModelLoadError",
     "UnsafeModelError",
     "__version__",
+    "audit_file",
     "audit_predictions",
+    "load_dataset",
+    "load_model",
 ]
