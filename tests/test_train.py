@@ -110,6 +110,10 @@ def test_train_writes_loadable_model_log_audit_and_provenance(tiny_bert, data, t
     assert prov["seed"] == 0 and prov["fairslm_version"] == fairslm.__version__
     assert len(prov["dataset_sha256"]) == 64 and len(prov["base_model_sha256"]) == 64
     assert meta["pos_label"] == "surgeon" and meta["group_labels"] == ["F", "M"]
+    assert meta["kind"] == "hf-classifier"
+    adapter = fairslm.load_model(out)  # the adapter the audit uses reads the same directory
+    assert np.mean(np.asarray(adapter.classes_)[adapter.predict_proba(va["text"]).argmax(1)]
+                   == np.asarray(va["label"])) == pytest.approx(res.validation["accuracy"])
     log = [json.loads(x) for x in (out / "train_log.jsonl").read_text().splitlines()]
     steps = [r for r in log if "event" not in r]
     assert [r["step"] for r in steps] == list(range(1, 25))

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fairslm.exceptions import ConfigError
+import fairslm
 from fairslm.training import train
 
 HERE = Path(__file__).resolve().parent
@@ -54,8 +54,7 @@ def _cfg(model: Path, out: Path, **kw):
 
 @pytest.mark.slow
 def test_lora_label_words_with_penalty_and_constraint(tiny_llama, tmp_path):
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM
 
     from fairslm.training._model import quiet_transformers
 
@@ -70,28 +69,13 @@ def test_lora_label_words_with_penalty_and_constraint(tiny_llama, tmp_path):
     assert all(np.isfinite(r["penalty"]) and "multipliers" in r for r in steps)
 
     meta = json.loads((res.output_dir / "fairslm.json").read_text())
-    assert meta["kind"] == "causal_lm_label_words" and meta["label_words"] == LABEL_WORDS
-    # the merged model loads as a plain causal LM and ranks the label words like training did
+    assert meta["kind"] == "hf-causal-lm" and meta["label_words"] == {"nurse": "nurse", "surgeon": "surgeon"}
+    # the merged model loads as a plain causal LM, and fairslm's label-word adapter scores it
+    # exactly as training did
     with quiet_transformers():
-        model = AutoModelForCausalLM.from_pretrained(res.output_dir).eval()
-        tok = AutoTokenizer.from_pretrained(res.output_dir)
-    ids = [tok.convert_tokens_to_ids(w) for w in ("nurse", "surgeon")]
-    correct = 0
-    for text, label in zip(va["text"], va["label"], strict=True):
-        enc = tok("<s> " + text + " Answer:", add_special_tokens=False, return_tensors="pt")
-        with torch.no_grad():
-            logits = model(**enc).logits[0, -1, ids]
-        correct += ["nurse", "surgeon"][int(logits.argmax())] == label
-    assert correct / len(va["text"]) == pytest.approx(res.validation["accuracy"])
-
-
-def test_lora_label_word_errors(tiny_llama, tmp_path):
-    tr = tt.toy_rows(16, 0)
-    with pytest.raises(ConfigError, match=r"no word for class\(es\) \['surgeon'\]"):
-        train(tt.base(tiny_llama, tmp_path / "a", lora={"label_words": {"nurse": "nurse"}}), train_data=tr)
-    with pytest.raises(ConfigError, match="label word 'nurse ward' for class 'nurse' is 2 tokens"):
-        train(tt.base(tiny_llama, tmp_path / "b",
-                      lora={"label_words": {"nurse": "nurse ward", "surgeon": "surgeon"}}), train_data=tr)
-    with pytest.raises(ConfigError, match="must contain '\\{text\\}'"):
-        train(tt.base(tiny_llama, tmp_path / "c", lora={"label_words": LABEL_WORDS, "template": "Answer:"}),
-              train_data=tr)
+        model = AutoModelForCausalLM.from_pretrained(res.output_dir)
+    assert model.config.architectures == ["LlamaForCausalLM"]
+    adapter = fairslm.load_model(res.output_dir)
+    proba = adapter.predict_proba(va["text"])
+    pred = np.asarray(adapter.classes_)[proba.argmax(1)]
+    assert np.mean(pred == np.asarray(va["label"])) == pytest.approx(res.validation["accuracy"])

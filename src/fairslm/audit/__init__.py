@@ -1,6 +1,5 @@
 """Model audit, data audit and counterfactual tests, each returning a versioned result."""
 
-from fairslm.audit._files import audit_file
 from fairslm.audit._counterfactual import counterfactual_file, counterfactual_test, mcnemar_exact
 from fairslm.audit._counterfactual_result import (
     COUNTERFACTUAL_SCHEMA_VERSION,
@@ -13,6 +12,7 @@ from fairslm.audit._data_audit_result import (
     DataAuditResult,
     data_audit_json_schema,
 )
+from fairslm.audit._files import audit_file
 from fairslm.audit._model_audit import audit_count_table, audit_predictions
 from fairslm.audit._result import (
     AUDIT_SCHEMA_VERSION,

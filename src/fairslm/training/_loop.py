@@ -449,7 +449,8 @@ def _finish(cfg: TrainConfig, out: Path, tm: Any, base_path: str, tr: Rows, val:
             validation["constraints"] = dict(best.constraints)
     meta = {
         "fairslm_version": __version__,
-        "kind": "sequence_classifier" if tm.kind == "sequence" else "causal_lm_label_words",
+        # the kind fairslm.load_model reads to pick the adapter
+        "kind": "hf-classifier" if tm.kind == "sequence" else "hf-causal-lm",
         "classes": tr.classes,
         "pos_label": tr.classes[tr.pos_index],
         "sensitive_features": list(tr.sensitive.columns),
@@ -470,7 +471,8 @@ def _finish(cfg: TrainConfig, out: Path, tm: Any, base_path: str, tr: Rows, val:
         "validation": validation,
     }
     if tm.kind == "label_words" and cfg.lora is not None:
-        meta["label_words"] = dict(cfg.lora.label_words)
+        # as the causal-LM adapter reads them: word -> class
+        meta["label_words"] = {w: c for c, w in cfg.lora.label_words.items()}
         meta["template"] = cfg.lora.template
     write_json_atomic(meta, out / "fairslm.json")
     return TrainResult(
