@@ -308,3 +308,40 @@ def test_cli_train_and_errors(tiny_bert, data, tmp_path, capsys):
     assert "unknown key 'penalty.wieght'" in capsys.readouterr().err
     assert main(["train", "--config", cfg, "--set", "seed"]) == 2
     assert "--set expects KEY=VALUE" in capsys.readouterr().err
+
+
+def test_epoch_batches_are_stratified_bucketed_and_reproducible():
+    from fairslm.training._data import epoch_batches
+
+    rng = np.random.default_rng(0)
+    key = np.repeat([0, 1, 2, 3], [120, 40, 24, 16])  # cells of 60%, 20%, 12%, 8%
+    cells = [np.flatnonzero(key == k) for k in range(4)]
+    lengths = rng.integers(5, 200, size=200)
+    kw = {"seed": 3, "epoch": 1, "length_buckets": True, "chunk_batches": 5}
+    batches = epoch_batches(cells, lengths, 10, **kw)
+    assert sorted(np.concatenate(batches).tolist()) == list(range(200))
+    # every cell holding at least 1/batch_size of the rows is in every batch; the 8% cell's 16
+    # rows land in 16 different batches of the 20
+    assert all({0, 1, 2} <= set(key[b]) for b in batches)
+    assert sum(3 in set(key[b]) for b in batches) == 16
+    # length-bucketed: within a batch, each cell's rows come from one length quantile, so the
+    # mean within-batch spread is far below that of random batches
+    spread = np.mean([np.ptp(lengths[b]) for b in batches])
+    plain = epoch_batches(cells, lengths, 10, seed=3, epoch=1, length_buckets=False)
+    assert spread < 0.6 * np.mean([np.ptp(lengths[b]) for b in plain])
+    again = epoch_batches(cells, lengths, 10, **kw)
+    assert all(np.array_equal(a, b) for a, b in zip(batches, again, strict=True))
+    other = epoch_batches(cells, lengths, 10, **{**kw, "epoch": 2})
+    assert not all(np.array_equal(a, b) for a, b in zip(batches, other, strict=True))
+
+
+def test_stratified_holdout_split():
+    from fairslm.training._data import read_rows, stratified_split
+
+    rows = read_rows(toy_rows(96, 0), sensitive=["gender"], pos_label="surgeon")
+    keep, held = stratified_split(rows, 0.1, seed=0)
+    assert sorted(np.concatenate([keep, held]).tolist()) == list(range(96))
+    for g in range(2):
+        for y in range(2):
+            cell = np.flatnonzero((rows.group == g) & (rows.y == y))
+            assert np.isin(held, cell).sum() == max(1, round(0.1 * len(cell)))
