@@ -345,3 +345,13 @@ def test_stratified_holdout_split():
         for y in range(2):
             cell = np.flatnonzero((rows.group == g) & (rows.y == y))
             assert np.isin(held, cell).sum() == max(1, round(0.1 * len(cell)))
+
+
+def test_selection_needs_validation_data_but_constraints_do_not(tiny_bert, data, tmp_path):
+    with pytest.raises(ConfigError, match=r"selection = \[...\] picks a checkpoint on validation data"):
+        train(base(tiny_bert, tmp_path / "s", selection=["equal_opportunity ratio >= 0.9"]),
+              train_data=data[0])
+    res = train(base(tiny_bert, tmp_path / "c", epochs=1,
+                     constraints={"targets": ["equal_opportunity ratio >= 0.9"]}), train_data=data[0])
+    assert res.feasible is None and res.selected_step == res.steps and res.validation == {}
+    assert not (tmp_path / "c" / "audit.json").exists()

@@ -174,12 +174,13 @@ def train(
         lagrangian = ProxyLagrangian(c.targets, labels, multiplier_lr=c.multiplier_lr,
                                      max_multiplier=c.max_multiplier, momentum=c.momentum)
         lagrangian.check_support(tr_all.y_pos, tr_all.group, positive_name=pos_name)
-    sel_targets = cfg.selection or (cfg.constraints.targets if cfg.constraints else [])
+    if cfg.selection and val is None:
+        raise ConfigError("selection = [...] picks a checkpoint on validation data; pass "
+                          "validation_data= or set data.validation")
+    # Without validation data a constrained run keeps its last weights (nothing to select on).
+    sel_targets = cfg.selection or (cfg.constraints.targets if cfg.constraints and val is not None else [])
     if sel_targets:
         selection = ProxyLagrangian(sel_targets, labels)
-        if val is None:
-            raise ConfigError("model selection against constraints needs validation data; "
-                              "pass validation_data= or set data.validation")
     if cfg.adversary is not None and cfg.adversary.criterion not in ("statistical_parity", "equal_opportunity", "equalized_odds"):
         raise ConfigError(f"unknown adversary criterion {cfg.adversary.criterion!r}")
 
