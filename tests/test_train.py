@@ -355,3 +355,23 @@ def test_selection_needs_validation_data_but_constraints_do_not(tiny_bert, data,
                      constraints={"targets": ["equal_opportunity ratio >= 0.9"]}), train_data=data[0])
     assert res.feasible is None and res.selected_step == res.steps and res.validation == {}
     assert not (tmp_path / "c" / "audit.json").exists()
+
+
+def test_dataset_input_and_sample_weights(tiny_bert, data, tmp_path):
+    import pandas as pd
+
+    from fairslm.data import load_dataset
+
+    frame = pd.DataFrame(data[0])
+    cfg = base(tiny_bert, tmp_path / "plain", epochs=1)
+    plain = _weights(train(cfg, train_data=frame).output_dir)
+
+    def run(name, w):
+        ds = load_dataset(frame.assign(w=w), sensitive="gender", weight="w", pos_label="surgeon")
+        return _weights(train({**cfg, "output_dir": str(tmp_path / name)}, train_data=ds).output_dir)
+
+    # weights are normalised within each batch: a constant weight is no weight at all
+    doubled = run("doubled", 2.0)
+    assert all(np.allclose(plain[k], doubled[k], atol=1e-6) for k in plain)
+    skewed = run("skewed", np.where(frame.gender == "F", 3.0, 0.5))
+    assert not all(np.allclose(plain[k], skewed[k], atol=1e-6) for k in plain)

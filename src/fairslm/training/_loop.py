@@ -276,7 +276,6 @@ def _run(cfg: TrainConfig, out: Path, tr: Rows, hold: Rows | None, val: Rows | N
         step, epoch0, batch0, updates = st["step"], st["epoch"], st["batch"], st["dual_updates"]
         step_times = list(st.get("step_times", []))
         resumed_from = step
-    log = _Log(out / "train_log.jsonl", resumed_from)
     pos = tr.pos_index
     best_dir = out / "best"
 
@@ -337,6 +336,7 @@ def _run(cfg: TrainConfig, out: Path, tr: Rows, hold: Rows | None, val: Rows | N
     g_t = torch.as_tensor(tr.group)
     w_t = torch.as_tensor(tr.weight, dtype=torch.float32)
     done = step >= total
+    log = _Log(out / "train_log.jsonl", resumed_from)
     with Progress(disable=not show, transient=True) as bar, _closing(log):
         task = bar.add_task("fine-tuning", total=total, completed=step)
         for epoch in range(epoch0, cfg.epochs):
