@@ -16,6 +16,7 @@ from fairslm.exceptions import (
     UnsafeModelError,
 )
 from fairslm.models import ModelAdapter, load_model
+from fairslm.training import TrainResult, train
 
 __all__ = [
     "AuditResult",
@@ -27,10 +28,12 @@ __all__ = [
     "MissingDependencyError",
     "ModelAdapter",
     "ModelLoadError",
+    "TrainResult",
     "UnsafeModelError",
     "__version__",
     "audit_file",
     "audit_predictions",
     "load_dataset",
     "load_model",
+    "train",
 ]
