@@ -262,3 +262,28 @@ def test_inputs_not_modified():
     GroupThresholdOptimizer(n_bins=20).fit(np.array(Y), s, sensitive_features=g)
     assert np.array_equal(s, s0)
     assert np.array_equal(g, g0)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_max_difference_matches_brute_force(seed):
+    rng = np.random.default_rng(seed + 10)
+    n, n_bins = 150, 10
+    g = rng.choice(["a", "b"], n, p=[0.6, 0.4])
+    y = rng.binomial(1, np.where(g == "a", 0.6, 0.35))
+    s = (np.clip(np.round(rng.normal(0.3 + 0.35 * y + 0.1 * (g == "a"), 0.2) * n_bins - 0.5), 0, n_bins - 1) + 0.5) / n_bins
+    opt = GroupThresholdOptimizer(constraint="equalized_odds", max_difference=0.05, n_bins=n_bins)
+    pred = opt.fit(y, s, sensitive_features=g).predict(s, sensitive_features=g)
+    edges = np.append(np.linspace(0, 1, n_bins + 1)[:-1], 1.0 + 1e-9)
+    best = -1.0
+    for ta, tb in itertools.product(edges, repeat=2):
+        p = (s >= np.where(g == "a", ta, tb)).astype(int)
+        if all(np.ptp(list(_rates(y, p, g, w).values())) <= 0.05 + 1e-12 for w in ("tpr", "fpr")):
+            best = max(best, float((p == y).mean()))
+    assert opt.validation_["difference"] <= 0.05 + 1e-12
+    assert (pred == y).mean() == pytest.approx(best)
+
+
+@pytest.mark.parametrize("bad", [1.0, -0.1, True])
+def test_bad_max_difference(bad):
+    with pytest.raises(ConfigError, match=r"max_difference must be a rate difference in \[0, 1\)"):
+        GroupThresholdOptimizer(max_difference=bad).fit(Y, S, sensitive_features=G)

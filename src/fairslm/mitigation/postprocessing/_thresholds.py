@@ -109,6 +109,11 @@ class GroupThresholdOptimizer:
     target : float in (0, 1], default 0.9
         Required ratio of the smallest to the largest group rate (with ``reference_group``:
         of each group's rate to the reference group's, folded so that ``1/r`` counts as ``r``).
+    max_difference : float, optional
+        When given, require ``largest - smallest rate <= max_difference`` (with
+        ``reference_group``: ``|rate - reference rate| <= max_difference``) instead of the
+        ratio; ``target`` is then ignored. Differences suit small rates such as false
+        positive rates, whose ratios swing with a handful of rows.
     reference_group : str, optional
         Compare every group with this one instead of smallest against largest.
     pos_label : optional
@@ -140,12 +145,14 @@ class GroupThresholdOptimizer:
         *,
         constraint: str = "equal_opportunity",
         target: float = 0.9,
+        max_difference: float | None = None,
         reference_group: str | None = None,
         pos_label: object | None = None,
         n_bins: int = 1000,
     ) -> None:
         self.constraint = constraint
         self.target = target
+        self.max_difference = max_difference
         self.reference_group = reference_group
         self.pos_label = pos_label
         self.n_bins = n_bins
@@ -161,6 +168,11 @@ class GroupThresholdOptimizer:
             raise ConfigError(
                 f"target must be a ratio in (0, 1] (for example 0.8 for the four-fifths rule or "
                 f"0.9); got {t!r}"
+            )
+        d = self.max_difference
+        if d is not None and (isinstance(d, bool) or not isinstance(d, (int, float)) or not 0 <= d < 1):
+            raise ConfigError(
+                f"max_difference must be a rate difference in [0, 1) such as 0.05; got {d!r}"
             )
         if not isinstance(self.n_bins, int) or self.n_bins < 2:
             raise ConfigError(f"n_bins must be an integer >= 2; got {self.n_bins!r}")
@@ -226,11 +238,15 @@ class GroupThresholdOptimizer:
         achieved = {
             m: rate_of[m][rows, best_j].tolist() for m in ("selection_rate", "true_positive_rate", "false_positive_rate")
         }
-        ratios = {m: _ratio(np.asarray(achieved[m]), self._ref_index(labels)) for m in rates_needed}
+        ref = self._ref_index(labels)
+        ratios = {m: _ratio(np.asarray(achieved[m]), ref) for m in rates_needed}
+        diffs = {m: _difference(np.asarray(achieved[m]), ref) for m in rates_needed}
         self.validation_ = {
             "accuracy": float(correct[rows, best_j].sum() / total.sum()),
             "ratio": float(min(ratios.values())),
             "ratios": ratios,
+            "difference": float(max(diffs.values())),
+            "differences": diffs,
             "rates": {m: dict(zip(labels, v, strict=True)) for m, v in achieved.items()},
         }
         return self
@@ -260,12 +276,13 @@ class GroupThresholdOptimizer:
         hi_idx = np.full((n_groups, n_cand), correct.shape[1] - 1, dtype=np.int64)
         for m, lev in zip(rates_needed, levels, strict=True):
             for g in range(n_groups):
+                d = self.max_difference
                 if ref is None:
-                    lo, hi = lev, lev / t
+                    lo, hi = lev, (lev / t if d is None else lev + d)
                 elif g == ref:
                     lo, hi = lev, lev
                 else:
-                    lo, hi = lev * t, lev / t
+                    lo, hi = (lev * t, lev / t) if d is None else (lev - d, lev + d)
                 a, b = _band_interval(rate_of[m][g], lo, hi)
                 lo_idx[g] = np.maximum(lo_idx[g], a)
                 hi_idx[g] = np.minimum(hi_idx[g], b)
@@ -301,6 +318,12 @@ def _ratio(values: NDArray[np.float64], ref: int | None) -> float:
         return 1.0 if float(np.abs(values).max()) == 0 else 0.0
     r = values / rv
     return float(np.min(np.minimum(r, np.where(r > 0, 1 / np.where(r > 0, r, 1), 0))))
+
+
+def _difference(values: NDArray[np.float64], ref: int | None) -> float:
+    if ref is None:
+        return float(values.max() - values.min())
+    return float(np.abs(values - values[ref]).max())
 
 
 def apply_thresholds(
