@@ -14,9 +14,11 @@ from fairslm.exceptions import (
     ModelLoadError,
     UnsafeModelError,
 )
+from fairslm.mitigation.selection import ComparisonResult, compare
 
 __all__ = [
     "AuditResult",
+    "ComparisonResult",
     "ConfigError",
     "FairslmError",
     "InvalidDataError",
@@ -25,4 +27,5 @@ __all__ = [
     "UnsafeModelError",
     "__version__",
     "audit_predictions",
+    "compare",
 ]
