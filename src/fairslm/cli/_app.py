@@ -25,6 +25,13 @@ EXIT_USAGE = 2  # bad input, bad options, unreadable files
 COMMAND_MODULES = [
     "fairslm.cli.audit_predictions",
     "fairslm.cli.compare",
+    "fairslm.cli.data_audit",
+    "fairslm.cli.counterfactual",
+    "fairslm.cli.policy",
+    "fairslm.cli.history",
+    "fairslm.cli.due",
+    "fairslm.cli.gate",
+    "fairslm.cli.train",
 ]
 
 app = typer.Typer(

@@ -7,11 +7,18 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from fairslm.engines._inputs import encode_features, encode_labels, to_1d, validate_weights
+from fairslm.engines._inputs import (
+    MISSING_LABEL,
+    encode_features,
+    encode_labels,
+    level_order,
+    to_1d,
+    validate_weights,
+)
 from fairslm.exceptions import InvalidDataError
 from fairslm.metrics import CountTable
 
-__all__ = ["count_table_from_arrays", "count_table_from_codes"]
+__all__ = ["canonical_table", "count_table_from_arrays", "count_table_from_codes"]
 
 # Above this many (feature-combination x class x class) cells, observed groups are found with
 # np.unique instead of a dense bincount, which would allocate the whole product.
@@ -29,10 +36,17 @@ def count_table_from_codes(
     sample_weight: NDArray[np.float64] | None = None,
     score_bins: NDArray[np.int64] | None = None,
     score_edges: NDArray[np.float64] | None = None,
+    scores: NDArray[np.float64] | None = None,
 ) -> CountTable:
-    """Aggregate already-encoded columns into a count table."""
+    """Aggregate already-encoded columns into a count table.
+
+    ``feature_codes`` holds each feature's level codes (0 .. len(levels) - 1), ``true_codes``
+    and ``pred_codes`` the class codes; ``score_bins`` (with ``score_edges`` and the raw
+    ``scores``) adds the ``(group, y_true, score bin)`` table.
+    """
     k = len(classes)
     sizes = [len(lv) for lv in levels]
+    # Mixed-radix group code, computed in place (each step is one pass over the rows).
     combined = np.zeros(len(true_codes), dtype=np.int64)
     for codes, size in zip(feature_codes, sizes, strict=True):
         combined *= size
@@ -47,7 +61,14 @@ def count_table_from_codes(
         gcode = gcode.reshape(-1).astype(np.int64)
         group_of_combo = uniq
         n_slots = len(uniq)
-    cell = (gcode * k + true_codes) * k + pred_codes
+    label_cell = true_codes * k
+    label_cell += pred_codes
+    if gcode is combined and score_bins is None:
+        cell = gcode  # reuse the group-code buffer: it is not needed afterwards
+        cell *= k * k
+    else:
+        cell = gcode * (k * k)
+    cell += label_cell
     minlength = n_slots * k * k
     counts = np.bincount(cell, minlength=minlength).astype(np.float64).reshape(n_slots, k, k)
     if sample_weight is not None:
@@ -57,7 +78,7 @@ def count_table_from_codes(
     else:
         wsum = counts
         wsq = counts
-    score_counts = score_wsum = None
+    score_counts = score_wsum = score_sums = None
     if score_bins is not None and score_edges is not None:
         nb = len(score_edges) - 1
         scell = (gcode * k + true_codes) * nb + score_bins
@@ -69,6 +90,9 @@ def count_table_from_codes(
             )
         else:
             score_wsum = score_counts
+        if scores is not None:
+            sw = scores if sample_weight is None else scores * sample_weight
+            score_sums = np.bincount(scell, weights=sw, minlength=sl).reshape(n_slots, k, nb)
     observed = np.flatnonzero(counts.sum(axis=(1, 2)) > 0)
     combo_ids = observed if group_of_combo is None else group_of_combo[observed]
     keys = (
@@ -88,11 +112,60 @@ def count_table_from_codes(
         score_edges=score_edges,
         score_counts=None if score_counts is None else score_counts[observed],
         score_weight_sums=None if score_wsum is None else score_wsum[observed],
+        score_sums=None if score_sums is None else score_sums[observed],
     )
 
 
-def bin_scores(y_score: Any, n_bins: int) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-    """Bin probabilities in [0, 1] into ``n_bins`` equal-width bins."""
+def canonical_table(table: CountTable) -> CountTable:
+    """Sort each feature's levels, drop levels without rows, and order groups by level codes.
+
+    Done on the aggregated table (a few rows per group) instead of re-coding every input row;
+    the result is the table a sorted encoding would have produced. A trailing ``(missing)``
+    level stays last.
+    """
+    keys = table.keys
+    new_levels: list[tuple[object, ...]] = []
+    new_keys = np.empty_like(keys)
+    for f, lv in enumerate(table.levels):
+        used = np.unique(keys[:, f])
+        values = np.asarray(lv, dtype=object)
+        has_missing = len(lv) > 0 and lv[-1] == MISSING_LABEL and (len(lv) - 1) in used
+        body = used[used != len(lv) - 1] if has_missing else used
+        body = body[level_order(values[body])]
+        order = np.r_[body, len(lv) - 1] if has_missing else body
+        lut = np.full(len(lv), -1, dtype=np.int64)
+        lut[order] = np.arange(len(order))
+        new_keys[:, f] = lut[keys[:, f]]
+        new_levels.append(tuple(lv[int(i)] for i in order))
+    perm = np.lexsort(new_keys.T[::-1]) if keys.shape[1] else np.arange(len(keys))
+
+    def take(a: NDArray[np.float64] | None) -> NDArray[np.float64] | None:
+        return None if a is None else a[perm]
+
+    return CountTable(
+        features=table.features,
+        levels=tuple(new_levels),
+        keys=new_keys[perm],
+        classes=table.classes,
+        counts=table.counts[perm],
+        weight_sums=table.weight_sums[perm],
+        weight_sq_sums=table.weight_sq_sums[perm],
+        weighted=table.weighted,
+        score_edges=table.score_edges,
+        score_counts=take(table.score_counts),
+        score_weight_sums=take(table.score_weight_sums),
+        score_sums=take(table.score_sums),
+    )
+
+
+def bin_scores(
+    y_score: Any, n_bins: int
+) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
+    """Bin probabilities in [0, 1] into ``n_bins`` equal-width bins ``[k/n, (k+1)/n)``.
+
+    Returns the bin of each score, the bin edges and the scores as float64. The last bin
+    includes 1.0. The same rule runs in SQL in the DuckDB engine.
+    """
     s = to_1d(y_score, "y_score")
     try:
         s = s.astype(np.float64)
@@ -108,7 +181,7 @@ def bin_scores(y_score: Any, n_bins: int) -> tuple[NDArray[np.int64], NDArray[np
         )
     edges = np.linspace(0.0, 1.0, n_bins + 1)
     bins = np.minimum((s * n_bins).astype(np.int64), n_bins - 1)
-    return bins, edges
+    return bins, edges, s
 
 
 def count_table_from_arrays(
@@ -130,14 +203,16 @@ def count_table_from_arrays(
         raise InvalidDataError("y_true is empty: there are no rows to audit")
     if len(yp) != n:
         raise InvalidDataError(f"y_pred has {len(yp)} values but y_true has {n}; they must match")
-    features, levels, codes = encode_features(sensitive_features, n, missing=missing)
+    features, levels, codes = encode_features(sensitive_features, n, missing=missing, sort=False)
     classes, tc, pc = encode_labels(yt, yp, pos_label)
     w = None if sample_weight is None else validate_weights(sample_weight, n)
-    sb = se = None
+    sb = se = sv = None
     if y_score is not None:
-        sb, se = bin_scores(y_score, n_score_bins)
+        sb, se, sv = bin_scores(y_score, n_score_bins)
         if len(sb) != n:
             raise InvalidDataError(f"y_score has {len(sb)} values but y_true has {n}")
-    return count_table_from_codes(
-        features, levels, codes, classes, tc, pc, sample_weight=w, score_bins=sb, score_edges=se
+    table = count_table_from_codes(
+        features, levels, codes, classes, tc, pc, sample_weight=w, score_bins=sb, score_edges=se,
+        scores=sv,
     )
+    return canonical_table(table)
