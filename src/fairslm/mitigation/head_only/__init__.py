@@ -10,11 +10,7 @@ from fairslm.mitigation.head_only._comparators import (
     ExponentiatedGradientHead,
     LeaceHead,
 )
-from fairslm.mitigation.head_only._embeddings import (
-    default_encoder_path,
-    embed_texts,
-    embedding_cache_key,
-)
+from fairslm.mitigation.head_only._embeddings import embed_texts
 from fairslm.mitigation.head_only._head import FAIRNESS_MODES, HEAD_CONSTRAINTS, HeadOnlyClassifier
 from fairslm.mitigation.head_only._pipeline import EmbeddingPipeline
 
@@ -26,7 +22,5 @@ __all__ = [
     "ExponentiatedGradientHead",
     "HeadOnlyClassifier",
     "LeaceHead",
-    "default_encoder_path",
     "embed_texts",
-    "embedding_cache_key",
 ]

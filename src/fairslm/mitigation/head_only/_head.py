@@ -13,18 +13,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fairslm._optional import import_optional
-from fairslm.engines._inputs import encode_features, to_1d, validate_weights
+from fairslm.engines._inputs import to_1d, validate_weights
 from fairslm.exceptions import ConfigError, InvalidDataError
+from fairslm.mitigation.inprocessing import CRITERION_METRICS, check_support
+from fairslm.mitigation.postprocessing._thresholds import group_labels_of
 
 __all__ = ["FAIRNESS_MODES", "HEAD_CONSTRAINTS", "HeadOnlyClassifier", "binary_labels"]
 
 FAIRNESS_MODES = (None, "penalty", "constraint", "adversary")
-# constraint -> the soft rates it equalises
-HEAD_CONSTRAINTS: dict[str, tuple[str, ...]] = {
-    "statistical_parity": ("selection_rate",),
-    "equal_opportunity": ("true_positive_rate",),
-    "equalized_odds": ("true_positive_rate", "false_positive_rate"),
-}
+# The criteria the head trains for (the fine-tuning loop's, from the in-processing module).
+HEAD_CONSTRAINTS = CRITERION_METRICS
 
 
 def binary_labels(y: Any, pos_label: object | None) -> tuple[NDArray[np.float32], object, list[object]]:
@@ -58,13 +56,15 @@ class HeadOnlyClassifier:
         decisions). ``"constraint"`` enforces ``ratio >= target`` with Lagrange multipliers
         updated by dual ascent on the hard rates of a held-out slice, the proxy-Lagrangian
         of Cotter, Jiang & Sridharan (2019). ``"adversary"`` trains an adversary to predict the
-        group from the logit (and the label for equalized odds; positives only for equal
-        opportunity) through a gradient-reversal layer (Zhang, Lemoine & Mitchell, 2018;
-        Ganin & Lempitsky, 2015).
+        group from the logit (and the label, for equal opportunity and equalized odds) through
+        a gradient-reversal layer (Zhang, Lemoine & Mitchell, 2018; Ganin & Lempitsky, 2015).
+        All three are the fine-tuning loop's own objects from
+        :mod:`fairslm.mitigation.inprocessing` (``FairnessPenalty``, ``ProxyLagrangian``,
+        ``build_adversary``), applied to full batches.
     constraint : {"statistical_parity", "equal_opportunity", "equalized_odds"}
     target : float in (0, 1], default 0.9
         Ratio of the smallest to the largest group rate the constraint mode asks for.
-    max_difference : float, optional
+    max_difference : float in (0, 1], optional
         When given, the constraint mode asks for ``largest - smallest rate <= max_difference``
         instead of the ratio (useful for small rates such as false positive rates).
     penalty_weight : float, default 1.0
@@ -139,8 +139,8 @@ class HeadOnlyClassifier:
         if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 < float(t) <= 1:
             raise ConfigError(f"target must be a ratio in (0, 1]; got {t!r}")
         d = self.max_difference
-        if d is not None and (isinstance(d, bool) or not isinstance(d, (int, float)) or not 0 <= d < 1):
-            raise ConfigError(f"max_difference must be in [0, 1); got {d!r}")
+        if d is not None and (isinstance(d, bool) or not isinstance(d, (int, float)) or not 0 < d <= 1):
+            raise ConfigError(f"max_difference must be in (0, 1]; got {d!r}")
         if not 0 < self.holdout < 1:
             raise ConfigError(f"holdout must be in (0, 1); got {self.holdout}")
         return HEAD_CONSTRAINTS[self.constraint]
@@ -158,22 +158,25 @@ class HeadOnlyClassifier:
         y01, pos, classes = binary_labels(y, self.pos_label)
         if len(y01) != n:
             raise InvalidDataError(f"y has {len(y01)} values but X has {n} rows")
-        _, levels, codes = encode_features(sensitive_features, n)
-        gcode = np.zeros(n, dtype=np.int64)
-        for lv, c in zip(levels, codes, strict=True):
-            gcode = gcode * len(lv) + c
-        _, gcode = np.unique(gcode, return_inverse=True)
-        gcode = gcode.reshape(-1)
-        n_groups = int(gcode.max()) + 1
+        group_names, gcode = np.unique(group_labels_of(sensitive_features, n).astype(str), return_inverse=True)
+        gcode = gcode.reshape(-1).astype(np.int64)
+        labels = [str(v) for v in group_names]
+        n_groups = len(labels)
+        if self.fairness is not None and n_groups < 2:
+            raise InvalidDataError(
+                f"fairness={self.fairness!r} needs at least two groups; sensitive_features has "
+                f"one ({labels[0]!r})"
+            )
         w = np.ones(n) if sample_weight is None else validate_weights(sample_weight, n)
-        if "true_positive_rate" in rates and self.fairness is not None:
-            for k in range(n_groups):
-                if not (y01[gcode == k] > 0).any():
-                    raise InvalidDataError(
-                        f"group {k} of sensitive_features has no positives in training, so "
-                        f"its true positive rate and {self.constraint} are undefined; merge or "
-                        "drop it, or use statistical_parity"
-                    )
+        if self.fairness in ("penalty", "constraint"):
+            check_support(rates, y01, gcode, labels, positive_name=repr(pos))
+
+        from fairslm.mitigation.inprocessing import (
+            FairnessPenalty,
+            ProxyLagrangian,
+            RateConstraint,
+            build_adversary,
+        )
 
         torch.manual_seed(self.seed)
         rng = np.random.default_rng(self.seed)
@@ -202,62 +205,53 @@ class HeadOnlyClassifier:
             )
         )
         params = list(head.parameters())
-        adversary = None
-        if self.fairness == "adversary":
-            in_dim = 2 if self.constraint == "equalized_odds" else 1
-            adversary = torch.nn.Sequential(
-                torch.nn.Linear(in_dim, 16), torch.nn.ReLU(), torch.nn.Linear(16, n_groups)
+        penalty = lagrangian = adversary = None
+        if self.fairness == "penalty":
+            # Full batches hold every row, so the batch rate is the exact rate: no running mean.
+            penalty = FairnessPenalty(
+                self.constraint, n_groups=n_groups, weight=self.penalty_weight, momentum=0.0
+            )
+        elif self.fairness == "constraint":
+            target = RateConstraint(
+                metric=self.constraint,
+                kind="ratio" if self.max_difference is None else "difference",
+                target=float(self.target if self.max_difference is None else self.max_difference),
+            )
+            lagrangian = ProxyLagrangian([target], labels, multiplier_lr=self.dual_lr)
+        elif self.fairness == "adversary":
+            # The adversary reads the logit, as in Zhang, Lemoine & Mitchell (2018).
+            adversary = build_adversary(
+                1, n_groups, criterion=self.constraint, hidden=16, alpha=self.adversary_weight
             )
             params += list(adversary.parameters())
         opt = torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay)
-        n_pairs = n_groups * (n_groups - 1) * len(rates)
-        lam = torch.zeros(n_pairs)
         tr = torch.from_numpy(train_idx)
         ho = torch.from_numpy(hold_idx)
-        log: list[dict[str, float]] = []
+        log: list[dict[str, Any]] = []
         for step in range(self.n_steps):
             opt.zero_grad()
             logits = head(Xt[tr]).squeeze(-1)
             yb, gb, wb = yt[tr], gt[tr], wt[tr]
             loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, yb, weight=wb)
-            fair = torch.zeros(())
-            if self.fairness == "penalty":
-                p = torch.sigmoid(logits)
-                for m in rates:
-                    r = _soft_rates(torch, p, yb, gb, wb, n_groups, m)
-                    fair = fair + ((r - r.mean()) ** 2).sum()
-                loss = loss + self.penalty_weight * fair
-            elif self.fairness == "constraint":
-                p = torch.sigmoid(logits)
-                viol = torch.cat(
-                    [_pair_violations(torch, _soft_rates(torch, p, yb, gb, wb, n_groups, m), self.target, self.max_difference) for m in rates]
-                )
-                loss = loss + (lam * viol).sum()
+            p = torch.sigmoid(logits)
+            if penalty is not None:
+                loss = loss + penalty(p, yb, gb, wb)
+            elif lagrangian is not None:
+                loss = loss + lagrangian.penalty(p, yb, gb, wb)
             elif adversary is not None:
-                feats = _GradReverse.apply(logits, self.adversary_weight).unsqueeze(-1)
-                mask = yb > 0 if self.constraint == "equal_opportunity" else torch.ones_like(yb, dtype=torch.bool)
-                if self.constraint == "equalized_odds":
-                    feats = torch.cat([feats, yb.unsqueeze(-1)], dim=1)
-                adv_logits = adversary(feats[mask])
-                fair = torch.nn.functional.cross_entropy(adv_logits, gb[mask])
-                loss = loss + fair
+                adv_loss, _ = adversary.loss(logits.unsqueeze(-1), gb, yb.long(), wb)
+                loss = loss + adv_loss
             loss.backward()
             opt.step()
-            if self.fairness == "constraint":
+            if lagrangian is not None:
                 with torch.no_grad():
-                    hard = (head(Xt[ho]).squeeze(-1) > 0).float()
-                    hv = torch.cat(
-                        [
-                            _pair_violations(torch, _soft_rates(torch, hard, yt[ho], gt[ho], wt[ho], n_groups, m), self.target, self.max_difference)
-                            for m in rates
-                        ]
-                    )
-                    lam = torch.clamp(lam + self.dual_lr * hv, min=0.0)
+                    hard = (head(Xt[ho]).squeeze(-1) > 0).to(torch.float32)
+                values = lagrangian.update(hard, yt[ho], gt[ho], wt[ho])
                 if step % 50 == 0 or step == self.n_steps - 1:
-                    log.append({"step": step, "loss": float(loss.detach()), "max_violation": float(hv.max()),
-                                "multipliers": [float(v) for v in lam]})  # type: ignore[dict-item]
+                    log.append({"step": step, "loss": float(loss.detach()), "constraints": values,
+                                "multipliers": lagrangian.multipliers})
         self.head_ = head
-        self.multipliers_ = lam.tolist()
+        self.multipliers_ = dict(lagrangian.multipliers) if lagrangian is not None else {}
         self.log_ = log
         self.pos_label_ = pos
         self.classes_ = classes
@@ -285,58 +279,3 @@ class HeadOnlyClassifier:
             return sel.astype(np.int64)
         neg = [c for c in self.classes_ if c != self.pos_label_][0]
         return np.where(sel, self.pos_label_, neg)
-
-
-def _soft_rates(torch: Any, p: Any, y: Any, g: Any, w: Any, n_groups: int, metric: str) -> Any:
-    """Per-group (soft) selection rate, TPR or FPR: weighted means of ``p`` over a row mask."""
-    if metric == "selection_rate":
-        mask = torch.ones_like(y)
-    elif metric == "true_positive_rate":
-        mask = y
-    else:
-        mask = 1.0 - y
-    ww = w * mask
-    num = torch.zeros(n_groups).index_add(0, g, ww * p)
-    den = torch.zeros(n_groups).index_add(0, g, ww)
-    return num / den.clamp(min=1e-12)
-
-
-def _pair_violations(torch: Any, r: Any, target: float, max_difference: float | None) -> Any:
-    """Per ordered pair g != h: ``target * r_h - r_g`` or ``r_h - r_g - max_difference``.
-
-    Every value <= 0 means ratio >= target (or difference <= max_difference).
-    """
-    k = r.shape[0]
-    gi, hi = np.where(~np.eye(k, dtype=bool))
-    rh, rg = r[torch.from_numpy(hi)], r[torch.from_numpy(gi)]
-    if max_difference is not None:
-        return rh - rg - max_difference
-    return target * rh - rg
-
-
-def _make_grad_reverse() -> Any:
-    torch = import_optional("torch", purpose="adversarial debiasing")
-
-    class GradReverse(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx: Any, x: Any, alpha: float) -> Any:
-            ctx.alpha = alpha
-            return x.view_as(x)
-
-        @staticmethod
-        def backward(ctx: Any, grad: Any) -> Any:
-            return -ctx.alpha * grad, None
-
-    return GradReverse
-
-
-class _LazyGradReverse:
-    _fn: Any = None
-
-    def apply(self, x: Any, alpha: float) -> Any:
-        if _LazyGradReverse._fn is None:
-            _LazyGradReverse._fn = _make_grad_reverse()
-        return _LazyGradReverse._fn.apply(x, alpha)
-
-
-_GradReverse = _LazyGradReverse()
