@@ -163,3 +163,43 @@ def test_load_missing_model_dir(tmp_path):
 
     with pytest.raises(ModelLoadError, match="does not exist; pass a saved model directory"):
         load_for_comparison(tmp_path / "missing")
+
+
+def test_cli_compare_saved_models_with_thresholds(tmp_path):
+    """A saved model and the same model with group thresholds in its fairslm.json."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from fairslm.mitigation.postprocessing import GroupThresholdOptimizer, save_group_thresholds
+    from fairslm.models import load_model, save_sklearn_model
+
+    rng = np.random.default_rng(0)
+    n = 400
+    gender = rng.choice(["M", "F"], n)
+    label = np.where(rng.random(n) < np.where(gender == "M", 0.8, 0.2), "surgeon", "nurse")
+    words = np.where(label == "surgeon", "operates", "cares")
+    noisy = np.where(rng.random(n) < 0.25, np.where(words == "operates", "cares", "operates"), words)
+    texts = [f"{'he' if g == 'M' else 'she'} {w}" for g, w in zip(gender, noisy, strict=True)]
+    pipe = make_pipeline(TfidfVectorizer(), LogisticRegression(C=100)).fit(texts, label)
+    plain, fair = tmp_path / "plain", tmp_path / "fair"
+    for d in (plain, fair):
+        d.mkdir()
+        save_sklearn_model(pipe, d / "model.skops")
+    model = load_model(fair)
+    scores = model.predict_proba(texts)[:, list(model.classes_).index("surgeon")]
+    opt = GroupThresholdOptimizer(constraint="equal_opportunity", target=0.95, pos_label="surgeon")
+    opt.fit(label, scores, sensitive_features=gender)
+    save_group_thresholds(fair, opt, sensitive_column="gender")
+    data = tmp_path / "test.csv"
+    pd.DataFrame({"text": texts, "label": label, "gender": gender}).to_csv(data, index=False)
+    out = tmp_path / "cmp.json"
+    r = CliRunner().invoke(app, ["compare", "--data", str(data), "--model", str(plain),
+                                 "--model", str(fair), "--sensitive", "gender",
+                                 "--pos-label", "surgeon", "--threshold", "0.95", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    res = ComparisonResult.from_dict(json.loads(out.read_text()))
+    assert res.row("plain").ratio < 0.95  # "she" pulls women's scores down
+    assert res.row("fair").ratio >= 0.95
+    assert res.row("fair").ratio == pytest.approx(opt.validation_["ratio"])
+    assert res.row("fair").accuracy == pytest.approx(opt.validation_["accuracy"])

@@ -70,9 +70,13 @@ def load_group_thresholds(model_dir: str | os.PathLike[str]) -> dict[str, Any]:
     return dict(meta[_KEY])
 
 
-def _positive_scores(proba: Any) -> NDArray[np.float64]:
+def _positive_scores(proba: Any, classes: Any, pos_label: object) -> NDArray[np.float64]:
     arr = np.asarray(proba, dtype=np.float64)
     if arr.ndim == 2 and arr.shape[1] == 2:
+        # A model that names its columns (a ModelAdapter's classes_) is read by name.
+        names = [str(c) for c in classes] if classes is not None else []
+        if len(names) == 2 and str(pos_label) in names:
+            return arr[:, names.index(str(pos_label))]
         return arr[:, 1]
     if arr.ndim == 2 and arr.shape[1] == 1:
         return arr[:, 0]
@@ -90,8 +94,9 @@ class ThresholdedModel:
     Parameters
     ----------
     model : object
-        Anything with ``predict_proba(texts)`` returning scores of the positive class,
-        shape ``(n,)`` or ``(n, 2)``.
+        Anything with ``predict_proba(texts)`` returning scores of the positive class, shape
+        ``(n,)``, or ``(n, 2)`` with columns named by ``model.classes_`` (a
+        :class:`~fairslm.models.ModelAdapter`) or else column 1 the positive class.
     thresholds : mapping of str to float
         Group label -> threshold (``GroupThresholdOptimizer.thresholds_``).
     sensitive_column : str
@@ -157,7 +162,9 @@ class ThresholdedModel:
 
     def predict(self, texts: Sequence[str], *, sensitive_features: Any) -> NDArray[Any]:
         """Decisions with each row's group threshold."""
-        scores = _positive_scores(self.model.predict_proba(texts))
+        scores = _positive_scores(
+            self.model.predict_proba(texts), getattr(self.model, "classes_", None), self.pos_label
+        )
         return apply_thresholds(
             self.thresholds,
             scores,
