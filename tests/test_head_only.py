@@ -64,7 +64,7 @@ def test_pipeline_scores_texts(tiny_encoder):
     assert pipe.predict(TEXTS).tolist() == head.predict(X).tolist()
 
 
-def _biased(seed=0, n=2000):
+def _biased(seed=0, n=1200):
     """Group 1 is mostly negative; a 'group' direction leaks into the embeddings."""
     rng = np.random.default_rng(seed)
     g = rng.binomial(1, 0.5, n)

@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from fairslm._optional import import_optional
 from fairslm.engines._inputs import encode_features
 from fairslm.exceptions import ConfigError, InvalidDataError
-from fairslm.mitigation.head_only._head import binary_labels
+from fairslm.mitigation.head_only._head import binary_labels, decisions
 
 __all__ = ["EG_CONSTRAINTS", "ExponentiatedGradientHead", "LeaceHead"]
 
@@ -50,11 +50,7 @@ class _BinaryOutput:
 
     def predict(self, X: Any) -> NDArray[Any]:
         """Decisions at probability 0.5, in the labels of ``y``."""
-        sel = self.predict_proba(X)[:, 1] >= 0.5
-        if set(self.classes_) <= {0, 1}:
-            return sel.astype(np.int64)
-        neg = [c for c in self.classes_ if c != self.pos_label_][0]
-        return np.where(sel, self.pos_label_, neg)
+        return decisions(self.predict_proba(X)[:, 1] >= 0.5, self.classes_, self.pos_label_)
 
 
 class ExponentiatedGradientHead(_BinaryOutput):

@@ -18,7 +18,7 @@ from fairslm.exceptions import ConfigError, InvalidDataError
 from fairslm.mitigation.inprocessing import CRITERION_METRICS, check_support
 from fairslm.mitigation.postprocessing._thresholds import group_labels_of
 
-__all__ = ["FAIRNESS_MODES", "HEAD_CONSTRAINTS", "HeadOnlyClassifier", "binary_labels"]
+__all__ = ["FAIRNESS_MODES", "HEAD_CONSTRAINTS", "HeadOnlyClassifier", "binary_labels", "decisions"]
 
 FAIRNESS_MODES = (None, "penalty", "constraint", "adversary")
 # The criteria the head trains for (the fine-tuning loop's, from the in-processing module).
@@ -274,8 +274,15 @@ class HeadOnlyClassifier:
 
     def predict(self, X: Any) -> NDArray[Any]:
         """Decisions at probability 0.5, in the labels of ``y``."""
-        sel = self.predict_proba(X)[:, 1] >= 0.5
-        if set(self.classes_) <= {0, 1}:
-            return sel.astype(np.int64)
-        neg = [c for c in self.classes_ if c != self.pos_label_][0]
-        return np.where(sel, self.pos_label_, neg)
+        return decisions(self.predict_proba(X)[:, 1] >= 0.5, self.classes_, self.pos_label_)
+
+
+def decisions(selected: NDArray[np.bool_], classes: list[object], pos_label: object) -> NDArray[Any]:
+    """Selected rows -> ``pos_label``, others -> the other class (0/1 labels stay integers)."""
+    if set(classes) <= {0, 1}:
+        return selected.astype(np.int64)
+    neg = [c for c in classes if c != pos_label][0]
+    out = np.empty(len(selected), dtype=object)
+    out[selected] = pos_label
+    out[~selected] = neg
+    return out

@@ -103,7 +103,8 @@ def select_most_accurate(
         meets = fair >= target - 1e-12 if kind == "ratio" else fair <= target + 1e-12
     meets &= ~np.isnan(fair) & ~np.isnan(acc)
     label = f"{criterion.replace('_', ' ')} {kind} {'>=' if kind == 'ratio' else '<='} {target:g}"
-    feasible = tuple(str(names[i]) for i in np.flatnonzero(meets))
+    names = [str(v) for v in names]
+    feasible = tuple(names[int(i)] for i in np.flatnonzero(meets))
     if not meets.any():
         valid = np.flatnonzero(~np.isnan(fair))
         if valid.size:
