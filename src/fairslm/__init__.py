@@ -15,10 +15,13 @@ from fairslm.exceptions import (
     ModelLoadError,
     UnsafeModelError,
 )
+from fairslm.mitigation.selection import ComparisonResult, compare
 from fairslm.models import ModelAdapter, load_model
+from fairslm.training import TrainResult, train
 
 __all__ = [
     "AuditResult",
+    "ComparisonResult",
     "ConfigError",
     "Dataset",
     "DatasetSpec",
@@ -27,10 +30,13 @@ __all__ = [
     "MissingDependencyError",
     "ModelAdapter",
     "ModelLoadError",
+    "TrainResult",
     "UnsafeModelError",
     "__version__",
     "audit_file",
     "audit_predictions",
+    "compare",
     "load_dataset",
     "load_model",
+    "train",
 ]
