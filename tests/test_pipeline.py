@@ -47,13 +47,15 @@ def test_reduced_demo_runs_reuses_and_reports(tmp_path, tiny_model):
     first = run_pipeline(_config(out, tiny_model))
     assert [s.name for s in first.steps] == ["data_audit", "baseline", "audit_baseline",
                                              "debias", "train", "audit", "counterfactual",
-                                             "report"]
+                                             "compare", "report"]
     assert {s.status for s in first.steps} == {"ran"}
     report = json.loads((out / "report.json").read_text())
     assert report["kind"] == "fairslm.report"
     assert [m["name"] for m in report["models"]] == ["baseline", "mitigated"]
     assert set(report["models"][0]["scores"]) == {"accuracy (labels)", "accuracy (true label)"}
     assert report["data_audit"]["kind"] == "fairslm.data_audit"
+    assert report["comparison"]["kind"] == "fairslm.comparison"
+    assert [r["name"] for r in report["comparison"]["rows"]] == ["baseline", "mitigated"]
     assert set(report["counterfactual"]) == {"baseline", "mitigated"}
     prov = report["provenance"]
     assert re.fullmatch(r"[0-9a-f]{64}", prov["dataset_sha256"])
@@ -66,7 +68,7 @@ def test_reduced_demo_runs_reuses_and_reports(tmp_path, tiny_model):
 
     # Nothing changed: every step is reused.
     again = run_pipeline(_config(out, tiny_model))
-    assert [s.status for s in again.steps[:-1]] == ["reused"] * 7
+    assert [s.status for s in again.steps[:-1]] == ["reused"] * 8
     assert again.models == first.models
 
     # A training setting of the mitigated model changed: the baseline is reused, train re-runs.
@@ -82,7 +84,8 @@ def test_run_command_json_and_exit_code(tmp_path, tiny_model, capsys):
     import tomli_w
 
     cfg = _config(tmp_path / "out", tiny_model).model_dump(mode="json", exclude_none=True)
-    cfg["steps"] = ["baseline", "audit_baseline", "report"]
+    cfg["steps"] = ["baseline", "audit_baseline", "postprocess", "audit", "report"]
+    cfg["postprocess"] = {"constraint": "statistical_parity", "sensitive": "gender"}
     for key in ("debias", "train"):
         cfg.pop(key)
     cfg["history"] = {"path": str(tmp_path / "history.db"), "model": "screener"}
@@ -91,7 +94,9 @@ def test_run_command_json_and_exit_code(tmp_path, tiny_model, capsys):
     code = main(["run", str(path), "--json"])
     result = json.loads(capsys.readouterr().out)
     assert result["kind"] == "fairslm.pipeline_run"
-    assert result["final_model"] == "baseline"
+    assert result["final_model"] == "mitigated"  # the baseline with group thresholds
+    thresholds = next(s for s in result["steps"] if s["name"] == "postprocess")["manifest"]
+    assert set(thresholds["thresholds"]) == {"female", "male"}
     assert code == (1 if result["verdict"] == "fail" else 0)
     assert (tmp_path / "out" / "report.html").exists()
     # Run again, recomputing: the audit is recorded a second time and the report shows the trend.

@@ -45,7 +45,7 @@ def demo_config(output: str | os.PathLike[str] = "fairslm-demo", *, rows: int = 
         "seed": 0,
         "output": str(Path(output)),
         "steps": ["data_audit", "baseline", "audit_baseline", "debias", "train", "audit",
-                  "counterfactual", "report"],
+                  "counterfactual", "compare", "report"],
         "data": {
             "synthetic": {"n": rows, "seed": 0, "config": {"splits": DEMO_SPLITS}},
             "text": "text", "label": "hired", "truth": "qualified",
