@@ -62,6 +62,11 @@ def demo_config(output: str | os.PathLike[str] = "fairslm-demo", *, rows: int = 
         "train": {**base, "sensitive": ["gender"],
                   "constraints": {"targets": ["statistical_parity ratio >= 0.9"]}},
         "counterfactual": {"max_rows": 300},
+        # A shortlist: everyone whose predicted chance of being hired is at least 0.4. Historical
+        # hires are ~30% of candidates while ~50% are qualified, so a model that has unlearned
+        # the bias scores qualified candidates near 0.5; any cut-off in 0.2-0.4 gives the same
+        # verdicts, 0.5 would reject about half of the qualified candidates at random.
+        "audit": {"decision_threshold": 0.4},
         "policy": {"criteria": ["statistical_parity"], "threshold": 0.8, "views": "marginal"},
         "report": {"model_card": {
             "intended_use": "Demonstration only: shows how fairslm audits and mitigates a "
