@@ -32,7 +32,9 @@ main{max-width:1100px;margin:0 auto;padding:24px 28px 60px}
 h1{font-size:1.7em;margin:.2em 0}h2{margin-top:2em;border-bottom:2px solid #e5e7eb;
 padding-bottom:.2em}h3{margin-top:1.4em}
 table{border-collapse:collapse;margin:.6em 0 1em;background:#fff;font-size:.92em}
-th,td{border:1px solid #e5e7eb;padding:4px 8px;text-align:left;vertical-align:top}
+th,td{border:1px solid #e5e7eb;padding:4px 8px;text-align:left;vertical-align:top;
+overflow-wrap:anywhere}
+table{max-width:100%}
 th{background:#f3f4f6}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;font-weight:600;font-size:.85em}
 .pass{background:#dcfce7;color:#166534}.fail{background:#fee2e2;color:#991b1b}
