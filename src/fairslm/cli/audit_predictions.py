@@ -42,6 +42,10 @@ def audit_predictions_command(
         "2GB", "--memory-limit", help="DuckDB memory limit while reading the file."
     ),
     out: Path = typer.Option(Path("audit.json"), "--out", "-o", help="Where to write the JSON."),
+    history: Path | None = typer.Option(
+        None, "--history", help="Also record the audit in this history file (see `fairslm due`)."
+    ),
+    model: str | None = typer.Option(None, "--model", help="Model name to record it under."),
 ) -> None:
     """Audit a predictions file; exit 0 if every criterion passes, 1 if one fails."""
     from fairslm.audit._files import audit_file
@@ -68,4 +72,9 @@ def audit_predictions_command(
     result.to_json(out)
     print_audit_summary(result)
     typer.echo(f"wrote {out}")
+    if history is not None:
+        from fairslm.governance import record_audit
+
+        audit_id = record_audit(history, result, model=model, data=path)
+        typer.echo(f"recorded audit #{audit_id} of {model} in {history}")
     raise typer.Exit(EXIT_OK if result.passed else EXIT_FAIL)

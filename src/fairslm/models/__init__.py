@@ -1,1 +1,36 @@
-"""fairslm.models."""
+"""Models seen through one interface: :class:`ModelAdapter` and :func:`load_model`.
+
+Adapters for Hugging Face sequence classifiers, causal LMs scored through label words,
+scikit-learn text pipelines (skops), plain callables and predictions files; the packaged
+all-MiniLM-L6-v2 encoder (sentence embeddings, and a base to fine-tune); fast, cached,
+length-sorted batched inference.
+"""
+
+from fairslm.models._base import METADATA_FILE, ModelAdapter
+from fairslm.models._cache import ScoreCache
+from fairslm.models._callable import CallableAdapter
+from fairslm.models._hf_causal import HFCausalLMAdapter
+from fairslm.models._hf_classifier import HFClassifierAdapter
+from fairslm.models._load import KINDS, load_model
+from fairslm.models._minilm import SentenceEncoder, default_model_path, load_minilm_classifier
+from fairslm.models._predictions import PredictionsFileAdapter
+from fairslm.models._sklearn import SklearnAdapter, save_sklearn_model
+from fairslm.models._texts import check_texts
+
+__all__ = [
+    "KINDS",
+    "METADATA_FILE",
+    "CallableAdapter",
+    "HFCausalLMAdapter",
+    "HFClassifierAdapter",
+    "ModelAdapter",
+    "PredictionsFileAdapter",
+    "ScoreCache",
+    "SentenceEncoder",
+    "SklearnAdapter",
+    "check_texts",
+    "default_model_path",
+    "load_minilm_classifier",
+    "load_model",
+    "save_sklearn_model",
+]
