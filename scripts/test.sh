@@ -3,6 +3,6 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/_env.sh
-echo "== ruff" && ruff check src tests benchmarks
+echo "== ruff" && ruff check .
 echo "== mypy" && mypy
 echo "== pytest" && python -m pytest "$@"

@@ -5,7 +5,8 @@ matplotlib, duckdb) are imported only by the functions that need them.
 """
 
 from fairslm._version import __version__
-from fairslm.audit import AuditResult, audit_predictions
+from fairslm.audit import AuditResult, audit_file, audit_predictions
+from fairslm.data import Dataset, DatasetSpec, load_dataset
 from fairslm.exceptions import (
     ConfigError,
     FairslmError,
@@ -14,18 +15,28 @@ from fairslm.exceptions import (
     ModelLoadError,
     UnsafeModelError,
 )
+from fairslm.mitigation.selection import ComparisonResult, compare
 from fairslm.models import ModelAdapter, load_model
+from fairslm.training import TrainResult, train
 
 __all__ = [
     "AuditResult",
+    "ComparisonResult",
     "ConfigError",
+    "Dataset",
+    "DatasetSpec",
     "FairslmError",
     "InvalidDataError",
     "MissingDependencyError",
     "ModelAdapter",
     "ModelLoadError",
+    "TrainResult",
     "UnsafeModelError",
     "__version__",
+    "audit_file",
     "audit_predictions",
+    "compare",
+    "load_dataset",
     "load_model",
+    "train",
 ]

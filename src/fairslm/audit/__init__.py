@@ -1,5 +1,18 @@
 """Model audit, data audit and counterfactual tests, each returning a versioned result."""
 
+from fairslm.audit._counterfactual import counterfactual_file, counterfactual_test, mcnemar_exact
+from fairslm.audit._counterfactual_result import (
+    COUNTERFACTUAL_SCHEMA_VERSION,
+    CounterfactualResult,
+    counterfactual_json_schema,
+)
+from fairslm.audit._data_audit import audit_data, audit_data_file
+from fairslm.audit._data_audit_result import (
+    DATA_AUDIT_SCHEMA_VERSION,
+    DataAuditResult,
+    data_audit_json_schema,
+)
+from fairslm.audit._files import audit_file
 from fairslm.audit._model_audit import audit_count_table, audit_predictions
 from fairslm.audit._result import (
     AUDIT_SCHEMA_VERSION,
@@ -8,15 +21,29 @@ from fairslm.audit._result import (
     DisparityResult,
     GroupResult,
     GroupView,
+    audit_json_schema,
 )
 
 __all__ = [
     "AUDIT_SCHEMA_VERSION",
     "AuditResult",
+    "COUNTERFACTUAL_SCHEMA_VERSION",
+    "CounterfactualResult",
     "CriterionResult",
+    "DATA_AUDIT_SCHEMA_VERSION",
+    "DataAuditResult",
     "DisparityResult",
     "GroupResult",
     "GroupView",
     "audit_count_table",
+    "audit_data",
+    "audit_data_file",
+    "audit_file",
+    "audit_json_schema",
     "audit_predictions",
+    "counterfactual_file",
+    "counterfactual_json_schema",
+    "counterfactual_test",
+    "data_audit_json_schema",
+    "mcnemar_exact",
 ]

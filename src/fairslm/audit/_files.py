@@ -1,4 +1,4 @@
-"""Audit prediction files (Parquet, CSV, JSON Lines)."""
+"""Audit prediction files (Parquet, CSV, JSON Lines) through the DuckDB engine."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from fairslm.audit._model_audit import audit_predictions
+from fairslm.audit._model_audit import audit_count_table
 from fairslm.audit._result import AuditResult
-from fairslm.exceptions import InvalidDataError
+from fairslm.engines import DEFAULT_MEMORY_LIMIT, count_table_from_file
 
 __all__ = ["audit_file"]
 
@@ -21,34 +21,46 @@ def audit_file(
     sensitive: Sequence[str],
     y_score: str | None = None,
     weight: str | None = None,
+    pos_label: object | None = None,
+    missing: str = "error",
+    n_score_bins: int = 1000,
+    memory_limit: str = DEFAULT_MEMORY_LIMIT,
+    threads: int | None = None,
     **options: Any,
 ) -> AuditResult:
-    """Audit the predictions stored in a file."""
-    import pandas as pd
+    """Audit the predictions stored in a file, aggregated by one SQL query in DuckDB.
 
+    The file is read once and never loaded into memory whole, so files larger than memory
+    work. ``options`` are those of :func:`~fairslm.audit.audit_count_table` (reference group,
+    threshold, bootstrap, ...).
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile, os
+    >>> f = os.path.join(tempfile.mkdtemp(), "preds.csv")
+    >>> pd.DataFrame({"y": [1, 1, 0, 1, 1, 0], "p": [1, 1, 0, 1, 0, 0],
+    ...               "gender": list("MMMFFF")}).to_csv(f, index=False)
+    >>> res = audit_file(f, y_true="y", y_pred="p", sensitive=["gender"], min_group_size=1)
+    >>> res.view("gender").criterion("equal_opportunity").ratio
+    0.5
+    """
     path = Path(path)
-    if not path.exists():
-        raise InvalidDataError(f"predictions file {path} does not exist")
-    suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        df = pd.read_parquet(path)
-    elif suffix == ".csv":
-        df = pd.read_csv(path)
-    elif suffix in (".jsonl", ".json"):
-        df = pd.read_json(path, lines=True)
-    else:
-        raise InvalidDataError(f"unsupported file type {suffix!r}; use .parquet, .csv or .jsonl")
-    cols = [y_true, y_pred, *sensitive] + [c for c in (y_score, weight) if c]
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise InvalidDataError(
-            f"column(s) {missing} not found in {path.name}; columns are: {', '.join(map(str, df.columns))}"
-        )
-    return audit_predictions(
-        df[y_true],
-        df[y_pred],
-        sensitive_features=df[list(sensitive)],
-        y_score=None if y_score is None else df[y_score],
-        sample_weight=None if weight is None else df[weight],
+    table = count_table_from_file(
+        path, y_true=y_true, y_pred=y_pred, sensitive=sensitive, weight=weight,
+        y_score=y_score, n_score_bins=n_score_bins, pos_label=pos_label, missing=missing,
+        memory_limit=memory_limit, threads=threads,
+    )
+    provenance = {
+        "engine": "duckdb",
+        "source": {"file": path.name, "bytes": path.stat().st_size, "format": path.suffix[1:]},
+        **dict(options.pop("provenance", None) or {}),
+    }
+    columns = {"y_true": y_true, "y_pred": y_pred, "sensitive": list(sensitive),
+               "y_score": y_score, "weight": weight}
+    return audit_count_table(
+        table,
+        pos_label=pos_label,
+        provenance=provenance,
+        options={"missing": missing, "n_score_bins": int(n_score_bins), "columns": columns},
         **options,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -9,25 +10,18 @@ from typing import Any
 import numpy as np
 
 from fairslm._version import __version__
-from fairslm.audit._result import (
-    AUDIT_SCHEMA_VERSION,
-    AuditResult,
-    CriterionResult,
-    DisparityResult,
-    GroupResult,
-    GroupView,
-)
+from fairslm.audit._result import AUDIT_SCHEMA_VERSION, AuditResult
+from fairslm.audit._uncertainty import add_bootstrap, add_significance
+from fairslm.audit._views import ViewData, build_view, prepare_view, score_rates
 from fairslm.engines import count_table_from_arrays
 from fairslm.exceptions import ConfigError, InvalidDataError
 from fairslm.metrics import (
-    BINARY_METRICS,
     CRITERIA,
     REFERENCE_MODES,
     CountTable,
+    class_tpr,
     compute_rates,
-    disparity,
-    fold_ratio,
-    undefined_reason,
+    rms_tpr_gap,
 )
 
 __all__ = ["audit_count_table", "audit_predictions", "resolve_pos_label"]
@@ -68,24 +62,6 @@ def _table_hash(table: CountTable) -> str:
     return h.hexdigest()
 
 
-def _reading(criterion: str, worst: str, ref: str, r: float, threshold: float) -> str:
-    phrase = CRITERIA[criterion][1]
-    if not np.isfinite(r):
-        return f"The {criterion.replace('_', ' ')} ratio is undefined for these groups."
-    pct = abs(1.0 - r) * 100
-    if criterion == "equalized_odds":
-        core = (
-            f"{worst} {phrase} from {ref}'s by a ratio of {r:.2f} "
-            f"(the worse of the TPR and FPR ratios)"
-        )
-    elif r <= 1:
-        core = f"{worst} {phrase} {pct:.0f}% less often than {ref} (ratio {r:.2f})"
-    else:
-        core = f"{worst} {phrase} {pct:.0f}% more often than {ref} (ratio {r:.2f})"
-    rule = f"the policy asks for a ratio of at least {threshold:g} (1.0 is parity)"
-    return f"{core}; {rule}."
-
-
 def _resolve_reference(
     reference_group: Any, view_name: str, features: tuple[str, ...], labels: list[str]
 ) -> str | int:
@@ -102,6 +78,65 @@ def _resolve_reference(
     return -1  # not in this view
 
 
+def _check_groups(table: CountTable) -> None:
+    for f, lv in zip(table.features, table.levels, strict=True):
+        observed = np.unique(table.keys[:, table.features.index(f)])
+        if observed.size < 2:
+            raise InvalidDataError(
+                f"sensitive feature {f!r} has only one group ({lv[int(observed[0])]!r}) in "
+                f"{table.n_rows} rows; a fairness audit compares at least two groups. Check "
+                "the column, or drop it from the sensitive features"
+            )
+
+
+def _check_reference(reference_group: Any, tables: list[tuple[str, CountTable]]) -> None:
+    if isinstance(reference_group, Mapping) or reference_group in REFERENCE_MODES:
+        return
+    all_labels = {lab for _, t in tables for lab in t.group_labels}
+    ref_label = (
+        ", ".join(str(v) for v in reference_group)
+        if isinstance(reference_group, tuple)
+        else str(reference_group)
+    )
+    if ref_label not in all_labels:
+        raise InvalidDataError(
+            f"reference group {reference_group!r} does not exist; groups are: "
+            f"{', '.join(sorted(all_labels))}. Or use one of {', '.join(REFERENCE_MODES)}"
+        )
+
+
+def _rms_extras(
+    tables: list[tuple[str, CountTable]], root: CountTable, min_group_size: int
+) -> tuple[dict[str, Any], dict[str, tuple[Any, Any]]]:
+    out: dict[str, Any] = {}
+    groupings = {}
+    for name, t in tables:
+        cells = t.weight_sums if t.weighted else t.counts
+        eligible = t.counts.sum(axis=(1, 2)) >= min_group_size
+        tpr = class_tpr(cells)
+        rms, gaps = rms_tpr_gap(tpr, eligible)
+        out[name] = {
+            "value": float(rms),
+            "by_class": {str(c): float(g) for c, g in zip(t.classes, gaps, strict=True)},
+            "interval": None,
+        }
+        ok = eligible & ~np.isnan(tpr)
+        pairs = np.full((len(t.classes), 2), -1, dtype=np.int64)
+        for c in range(len(t.classes)):
+            if ok[c].sum() >= 2:
+                cand = np.flatnonzero(ok[c])
+                pairs[c] = (cand[np.argmax(tpr[c, cand])], cand[np.argmin(tpr[c, cand])])
+        groupings[name] = (root.group_index(t.features), eligible, pairs)
+    return out, groupings
+
+
+RMS_DEFINITION = (
+    "sqrt(mean over classes c of gap_c^2), gap_c = max_g TPR(c, g) - min_g TPR(c, g) over "
+    "groups with at least min_group_size rows and a defined TPR; for two groups this is the "
+    "RMS TPR gap of De-Arteaga et al. (2019) and Ravfogel et al. (2020)"
+)
+
+
 def audit_count_table(
     table: CountTable,
     *,
@@ -111,10 +146,19 @@ def audit_count_table(
     min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
     criteria: Sequence[str] | None = None,
     marginals: bool = True,
+    n_bootstrap: int = 0,
+    confidence: float = 0.95,
+    seed: int | None = None,
+    stratify: bool = False,
+    significance: bool = True,
+    n_calibration_bins: int = 10,
     provenance: Mapping[str, Any] | None = None,
     options: Mapping[str, Any] | None = None,
 ) -> AuditResult:
-    """Audit an already-aggregated :class:`~fairslm.metrics.CountTable`."""
+    """Audit an already-aggregated :class:`~fairslm.metrics.CountTable`.
+
+    Takes the same options as :func:`audit_predictions`; nothing here touches rows.
+    """
     if not 0 < float(threshold) <= 1:
         raise ConfigError(
             f"threshold must be in (0, 1] (a ratio such as 0.8 for the four-fifths rule); "
@@ -122,148 +166,80 @@ def audit_count_table(
         )
     if int(min_group_size) < 0:
         raise ConfigError(f"min_group_size must be >= 0; got {min_group_size}")
+    if int(n_bootstrap) < 0:
+        raise ConfigError(f"n_bootstrap must be >= 0 (0: no intervals); got {n_bootstrap}")
+    if not 0 < float(confidence) < 1:
+        raise ConfigError(f"confidence must be in (0, 1), e.g. 0.95; got {confidence}")
     crit_names = tuple(CRITERIA) if criteria is None else tuple(criteria)
     unknown = [c for c in crit_names if c not in CRITERIA]
     if unknown:
         raise ConfigError(f"unknown criteria {unknown}; known criteria: {', '.join(CRITERIA)}")
-    pos = resolve_pos_label(table.classes, pos_label)
+    _check_groups(table)
+    multiclass = len(table.classes) > 2
+    if multiclass:
+        pos = resolve_pos_label(table.classes, pos_label) if pos_label is not None else None
+        view_classes: list[object] = list(table.classes)
+    else:
+        pos = resolve_pos_label(table.classes, pos_label)
+        view_classes = [pos]
+    if multiclass and table.score_weight_sums is not None and pos is None:
+        raise InvalidDataError(
+            f"y_score gives the probability of one class, but the labels have "
+            f"{len(table.classes)} classes {list(table.classes)}; pass pos_label= naming "
+            "the class the scores are for"
+        )
 
     tables: list[tuple[str, CountTable]] = [(" & ".join(table.features), table)]
     if marginals and len(table.features) > 1:
         tables += [(f, table.marginal([f])) for f in table.features]
+    _check_reference(reference_group, tables)
     total = table.total()
-    overall_conf = total.binary(pos)
-    overall = {m: float(v[0]) for m, v in compute_rates(overall_conf).items()}
-    n_total = float(table.counts.sum())
 
-    if not isinstance(reference_group, Mapping) and reference_group not in REFERENCE_MODES:
-        all_labels = {lab for _, t in tables for lab in t.group_labels}
-        ref_label = (
-            ", ".join(str(v) for v in reference_group)
-            if isinstance(reference_group, tuple)
-            else str(reference_group)
+    views: list[ViewData] = []
+    for c in view_classes:
+        overall = {m: float(v[0]) for m, v in compute_rates(total.binary(c)).items()}
+        if c == pos:
+            overall.update({m: float(v[0]) for m, v in score_rates(total, c, n_calibration_bins).items()})
+        for name, t in tables:
+            ref = _resolve_reference(reference_group, name, t.features, t.group_labels)
+            if ref == -1:
+                ref = "largest"
+            # Score metrics are for the class the scores belong to only.
+            tv = t if c == pos else _without_scores(t)
+            views.append(
+                prepare_view(
+                    name, str(c) if multiclass else None, tv, table, c, ref=ref,
+                    overall=overall, min_group_size=int(min_group_size),
+                    n_calibration_bins=n_calibration_bins,
+                )
+            )
+    rms, rms_groupings = _rms_extras(tables, table, int(min_group_size))
+    extras: dict[str, Any] = {"rms_tpr_gap": rms, "rms_tpr_gap_definition": RMS_DEFINITION}
+    if seed is None and n_bootstrap:
+        seed = int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> 1)
+    if n_bootstrap:
+        info, rms_ci = add_bootstrap(
+            table, views, n_bootstrap=int(n_bootstrap), confidence=float(confidence),
+            seed=int(seed), stratify=bool(stratify), crit_names=crit_names,  # type: ignore[arg-type]
+            rms_groupings=rms_groupings,
         )
-        if ref_label not in all_labels:
-            raise InvalidDataError(
-                f"reference group {reference_group!r} does not exist; groups are: "
-                f"{', '.join(sorted(all_labels))}. Or use one of {', '.join(REFERENCE_MODES)}"
-            )
-
-    views = []
-    for name, t in tables:
-        labels = t.group_labels
-        values = t.group_values
-        conf = t.binary(pos)
-        counts = t.counts.sum(axis=(1, 2))
-        weights = t.weight_sums.sum(axis=(1, 2))
-        rates = compute_rates(conf)
-        sufficient = counts >= min_group_size
-        ref = _resolve_reference(reference_group, name, t.features, labels)
-        if ref == -1:
-            ref = "largest"
-        groups = []
-        for i, lab in enumerate(labels):
-            metrics = {m: float(rates[m][i]) for m in BINARY_METRICS}
-            undefined = {m: undefined_reason(m) for m, v in metrics.items() if np.isnan(v)}
-            groups.append(
-                GroupResult(
-                    label=lab,
-                    values=dict(zip(t.features, values[i], strict=True)),
-                    count=int(round(counts[i])),
-                    share=float(counts[i] / n_total),
-                    weight=float(weights[i]),
-                    sufficient=bool(sufficient[i]),
-                    metrics=metrics,
-                    undefined=undefined,
-                    confusion={
-                        "tp": float(conf[i, 1, 1]),
-                        "fp": float(conf[i, 0, 1]),
-                        "fn": float(conf[i, 1, 0]),
-                        "tn": float(conf[i, 0, 0]),
-                    },
-                )
-            )
-        disp: dict[str, DisparityResult] = {}
-        arrays = {}
-        for m in BINARY_METRICS:
-            d = disparity(
-                rates[m], eligible=sufficient, sizes=counts, reference=ref,
-                overall_value=overall[m],
-            )
-            arrays[m] = d
-            ref_label = "overall" if d.reference_index is None else labels[d.reference_index]
-            disp[m] = DisparityResult(
-                metric=m,
-                reference=ref_label,
-                reference_value=d.reference_value,
-                ratio=d.summary_ratio,
-                difference=d.summary_difference,
-                worst_group=None if d.worst_index is None else labels[d.worst_index],
-                by_group={
-                    lab: {"ratio": float(d.ratio[i]), "difference": float(d.difference[i])}
-                    for i, lab in enumerate(labels)
-                },
-            )
-        crits = []
-        for c in crit_names:
-            mets = CRITERIA[c][0]
-            ds = [arrays[m] for m in mets]
-            if len(ds) == 1:
-                r, diff, worst_idx = ds[0].summary_ratio, ds[0].summary_difference, ds[0].worst_index
-            else:
-                # Worse of the component disparities (Fairlearn's worst_case aggregation).
-                rs = [x.summary_ratio for x in ds]
-                r = float(np.nanmin(rs)) if not all(np.isnan(rs)) else np.nan
-                diffs = [x.summary_difference for x in ds]
-                diff = float(np.nanmax(diffs)) if not all(np.isnan(diffs)) else np.nan
-                pick = int(np.nanargmin(rs)) if not all(np.isnan(rs)) else 0
-                worst_idx = ds[pick].worst_index
-            n_eligible = int(sufficient.sum())
-            failing: set[str] = set()
-            for d in ds:
-                folded = fold_ratio(d.ratio)
-                for i in np.flatnonzero(sufficient & (folded < threshold)):
-                    failing.add(labels[i])
-            if n_eligible < 2:
-                verdict = "insufficient"
-            elif np.isnan(r):
-                verdict = "undefined"
-            else:
-                verdict = "pass" if r >= threshold else "fail"
-            first = ds[0]
-            ref_label = "overall" if first.reference_index is None else labels[first.reference_index]
-            worst_label = None if worst_idx is None else labels[worst_idx]
-            if verdict == "insufficient":
-                reading = (
-                    f"Fewer than two groups have at least {min_group_size} rows, so "
-                    f"{c.replace('_', ' ')} cannot be judged."
-                )
-            else:
-                reading = _reading(c, worst_label or "?", ref_label, r, threshold)
-            crits.append(
-                CriterionResult(
-                    name=c,
-                    metrics=mets,
-                    ratio=float(r),
-                    difference=float(diff),
-                    threshold=float(threshold),
-                    verdict=verdict,
-                    reference=ref_label,
-                    worst_group=worst_label,
-                    failing_groups=tuple(sorted(failing)),
-                    reading=reading,
-                )
-            )
-        views.append(
-            GroupView(
-                name=name,
-                features=t.features,
-                groups=tuple(groups),
-                disparities=disp,
-                criteria=tuple(crits),
-            )
-        )
-    prov = {"fairslm_version": __version__, "table_sha256": _table_hash(table)}
+        extras["bootstrap"] = info
+        for name, ci in rms_ci.items():
+            rms[name]["interval"] = list(ci)
+    if significance:
+        for vd in views:
+            add_significance(vd)
+        extras["significance"] = {
+            "tests": "two-proportion z-test; Fisher's exact test when an expected count is < 5",
+            "correction": "Holm, across the groups of each view and metric",
+            "weights": "Kish effective sample size" if table.weighted else "none",
+        }
+    built = tuple(
+        build_view(vd, crit_names=crit_names, threshold=float(threshold),
+                   min_group_size=int(min_group_size))
+        for vd in views
+    )
+    prov = {"fairslm_version": __version__, "table_sha256": _table_hash(table), "seed": seed}
     prov.update(dict(provenance or {}))
     opts = {
         "reference_group": reference_group if isinstance(reference_group, (str, Mapping)) else str(reference_group),
@@ -271,6 +247,13 @@ def audit_count_table(
         "band": [float(threshold), float(1.0 / threshold)],
         "min_group_size": int(min_group_size),
         "criteria": list(crit_names),
+        "n_bootstrap": int(n_bootstrap),
+        "confidence": float(confidence),
+        "seed": seed,
+        "stratify": bool(stratify),
+        "significance": bool(significance),
+        "n_calibration_bins": int(n_calibration_bins),
+        "undefined": "nan",
     }
     opts.update(dict(options or {}))
     return AuditResult(
@@ -281,12 +264,29 @@ def audit_count_table(
             "n_rows": table.n_rows,
             "weighted": table.weighted,
             "features": list(table.features),
+            "multiclass": multiclass,
+            "scores": table.score_weight_sums is not None,
         },
         options=opts,
-        overall=overall,
-        views=tuple(views),
+        overall={m: float(v) for m, v in _overall_for(views, pos, view_classes).items()},
+        views=built,
         provenance=prov,
+        extras=extras,
     )
+
+
+def _overall_for(views: list[ViewData], pos: object, classes: list[object]) -> dict[str, float]:
+    target = pos if pos is not None else classes[0]
+    for vd in views:
+        if vd.pos == target:
+            return vd.overall
+    return views[0].overall
+
+
+def _without_scores(t: CountTable) -> CountTable:
+    if t.score_weight_sums is None:
+        return t
+    return dataclasses.replace(t, score_counts=None, score_weight_sums=None, score_sums=None)
 
 
 def audit_predictions(
@@ -303,6 +303,13 @@ def audit_predictions(
     criteria: Sequence[str] | None = None,
     missing: str = "error",
     marginals: bool = True,
+    n_bootstrap: int = 0,
+    confidence: float = 0.95,
+    seed: int | None = None,
+    stratify: bool = False,
+    significance: bool = True,
+    n_score_bins: int = 1000,
+    n_calibration_bins: int = 10,
     provenance: Mapping[str, Any] | None = None,
 ) -> AuditResult:
     """Audit a model's decisions across groups.
@@ -328,7 +335,26 @@ def audit_predictions(
     min_group_size : int, default 30
         Groups with fewer rows are reported but never drive a verdict.
     missing : {"error", "group"}
-        What to do with missing sensitive values.
+        What to do with missing sensitive values: refuse them (with their count), or audit
+        them as their own group named ``(missing)``.
+    marginals : bool, default True
+        With several sensitive features, also audit each feature's own groups.
+    n_bootstrap : int, default 0
+        Bootstrap replicates for confidence intervals of every group metric, disparity and
+        criterion (1000 is a good choice; 0: no intervals). Drawn over the count table's cells.
+    confidence : float, default 0.95
+        Coverage of the percentile intervals.
+    seed : int, optional
+        Seed of the bootstrap; drawn at random and recorded in the result when not given.
+    stratify : bool, default False
+        Keep each group's size fixed in the bootstrap (groups sampled separately).
+    significance : bool, default True
+        Test each group's gap against the reference (z-test, Fisher's exact test for small
+        counts), Holm-corrected across groups.
+    n_score_bins : int, default 1000
+        Equal-width bins of ``y_score`` in the ``(group, y_true, score bin)`` table.
+    n_calibration_bins : int, default 10
+        Bins of the expected calibration error; must divide ``n_score_bins``.
 
     Returns
     -------
@@ -344,7 +370,7 @@ def audit_predictions(
     """
     table = count_table_from_arrays(
         y_true, y_pred, sensitive_features, sample_weight=sample_weight, y_score=y_score,
-        pos_label=pos_label, missing=missing,
+        pos_label=pos_label, missing=missing, n_score_bins=n_score_bins,
     )
     return audit_count_table(
         table,
@@ -354,6 +380,12 @@ def audit_predictions(
         min_group_size=min_group_size,
         criteria=criteria,
         marginals=marginals,
-        provenance=provenance,
-        options={"missing": missing},
+        n_bootstrap=n_bootstrap,
+        confidence=confidence,
+        seed=seed,
+        stratify=stratify,
+        significance=significance,
+        n_calibration_bins=n_calibration_bins,
+        provenance={"engine": "numpy", **dict(provenance or {})},
+        options={"missing": missing, "n_score_bins": int(n_score_bins)},
     )

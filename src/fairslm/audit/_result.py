@@ -22,10 +22,23 @@ __all__ = [
     "DisparityResult",
     "GroupResult",
     "GroupView",
+    "audit_json_schema",
     "write_json_atomic",
 ]
 
-AUDIT_SCHEMA_VERSION = "1.0"
+AUDIT_SCHEMA_VERSION = "1.1"  # 1.1: intervals, tests, score metrics, multiclass views
+
+
+def audit_json_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) that :meth:`AuditResult.to_dict` output follows.
+
+    Examples
+    --------
+    >>> audit_json_schema()["properties"]["kind"]
+    {'const': 'fairslm.audit'}
+    """
+    text = (Path(__file__).with_name("audit.schema.json")).read_text(encoding="utf-8")
+    return dict(json.loads(text))
 
 
 def _clean(value: Any) -> Any:
@@ -59,6 +72,15 @@ def write_json_atomic(data: Any, path: str | os.PathLike[str]) -> Path:
 
 def _nan(v: Any) -> float:
     return float("nan") if v is None else float(v)
+
+
+def _by_group_value(v: Any) -> Any:
+    """A per-group disparity entry read back from JSON: null -> NaN, intervals stay lists."""
+    if v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)):
+        return _nan(v)
+    if isinstance(v, list):
+        return [_nan(x) for x in v]
+    return v
 
 
 @dataclass(frozen=True)
@@ -107,6 +129,7 @@ class CriterionResult:
     failing_groups: tuple[str, ...]
     reading: str
     ratio_interval: tuple[float, float] | None = None
+    difference_interval: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -224,8 +247,7 @@ class AuditResult:
                     difference=_nan(d["difference"]),
                     worst_group=d["worst_group"],
                     by_group={
-                        gk: {kk: (_nan(vv) if isinstance(vv, (int, float)) or vv is None else vv)
-                             for kk, vv in gv.items()}
+                        gk: {kk: _by_group_value(vv) for kk, vv in gv.items()}
                         for gk, gv in d.get("by_group", {}).items()
                     },
                     ratio_interval=tup(d.get("ratio_interval")),
@@ -246,6 +268,7 @@ class AuditResult:
                     failing_groups=tuple(c["failing_groups"]),
                     reading=c["reading"],
                     ratio_interval=tup(c.get("ratio_interval")),
+                    difference_interval=tup(c.get("difference_interval")),
                 )
                 for c in v["criteria"]
             )
@@ -303,8 +326,14 @@ class AuditResult:
             elif what == "disparities":
                 for d in v.disparities.values():
                     for gl, info in d.by_group.items():
+                        flat: dict[str, Any] = {}
+                        for key, val in info.items():
+                            if isinstance(val, (list, tuple)):  # an interval
+                                flat[f"{key}_low"], flat[f"{key}_high"] = val
+                            else:
+                                flat[key] = val
                         rows.append({"view": v.name, "class": v.label, "metric": d.metric,
-                                     "group": gl, "reference": d.reference, **info})
+                                     "group": gl, "reference": d.reference, **flat})
             elif what == "criteria":
                 for c in v.criteria:
                     rows.append({"view": v.name, "class": v.label, "criterion": c.name,

@@ -24,6 +24,15 @@ EXIT_USAGE = 2  # bad input, bad options, unreadable files
 # Command modules, in the order `fairslm --help` lists them.
 COMMAND_MODULES = [
     "fairslm.cli.audit_predictions",
+    "fairslm.cli.compare",
+    "fairslm.cli.data_audit",
+    "fairslm.cli.counterfactual",
+    "fairslm.cli.policy",
+    "fairslm.cli.history",
+    "fairslm.cli.due",
+    "fairslm.cli.gate",
+    "fairslm.cli.train",
+    "fairslm.cli.debias",
 ]
 
 app = typer.Typer(

@@ -29,8 +29,23 @@ def audit_predictions_command(
     ),
     threshold: float = typer.Option(0.8, "--threshold", help="Ratio threshold (four-fifths: 0.8)."),
     min_group_size: int = typer.Option(30, "--min-group-size"),
-    missing: str = typer.Option("error", "--missing", help="error, or group: keep missing values."),
+    missing: str = typer.Option(
+        "error", "--missing", help="Missing sensitive values: error, or group (their own group)."
+    ),
+    bootstrap: int = typer.Option(
+        0, "--bootstrap", help="Bootstrap replicates for confidence intervals (e.g. 1000; 0: none)."
+    ),
+    confidence: float = typer.Option(0.95, "--confidence", help="Interval coverage."),
+    seed: int | None = typer.Option(None, "--seed", help="Bootstrap seed (recorded in the JSON)."),
+    stratify: bool = typer.Option(False, "--stratify", help="Bootstrap with group sizes fixed."),
+    memory_limit: str = typer.Option(
+        "2GB", "--memory-limit", help="DuckDB memory limit while reading the file."
+    ),
     out: Path = typer.Option(Path("audit.json"), "--out", "-o", help="Where to write the JSON."),
+    history: Path | None = typer.Option(
+        None, "--history", help="Also record the audit in this history file (see `fairslm due`)."
+    ),
+    model: str | None = typer.Option(None, "--model", help="Model name to record it under."),
 ) -> None:
     """Audit a predictions file; exit 0 if every criterion passes, 1 if one fails."""
     from fairslm.audit._files import audit_file
@@ -48,8 +63,18 @@ def audit_predictions_command(
         threshold=threshold,
         min_group_size=min_group_size,
         missing=missing,
+        n_bootstrap=bootstrap,
+        confidence=confidence,
+        seed=seed,
+        stratify=stratify,
+        memory_limit=memory_limit,
     )
     result.to_json(out)
     print_audit_summary(result)
     typer.echo(f"wrote {out}")
+    if history is not None:
+        from fairslm.governance import record_audit
+
+        audit_id = record_audit(history, result, model=model, data=path)
+        typer.echo(f"recorded audit #{audit_id} of {model} in {history}")
     raise typer.Exit(EXIT_OK if result.passed else EXIT_FAIL)

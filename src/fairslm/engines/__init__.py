@@ -1,8 +1,16 @@
-"""Engines aggregate rows into a :class:`~fairslm.metrics.CountTable`."""
+"""Engines that aggregate rows into a :class:`~fairslm.metrics.CountTable`.
 
+``count_table_from_arrays`` (numpy ``bincount``) for in-memory data and
+``count_table_from_file`` (one DuckDB ``GROUP BY``) for Parquet, CSV and JSON Lines files; both
+give identical tables.
+"""
+
+from fairslm.engines._duckdb import DEFAULT_MEMORY_LIMIT, count_table_from_file
 from fairslm.engines._numpy import count_table_from_arrays, count_table_from_codes
 
 __all__ = [
+    "DEFAULT_MEMORY_LIMIT",
     "count_table_from_arrays",
     "count_table_from_codes",
+    "count_table_from_file",
 ]

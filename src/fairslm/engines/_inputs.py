@@ -11,7 +11,14 @@ from numpy.typing import NDArray
 
 from fairslm.exceptions import InvalidDataError
 
-__all__ = ["encode_features", "encode_labels", "to_1d", "validate_weights"]
+__all__ = [
+    "MISSING_LABEL",
+    "encode_features",
+    "encode_labels",
+    "level_order",
+    "to_1d",
+    "validate_weights",
+]
 
 MISSING_LABEL = "(missing)"
 
@@ -62,14 +69,77 @@ def _python_scalar(v: Any) -> object:
     return v.item() if isinstance(v, np.generic) else v
 
 
+def level_order(uniques: NDArray[Any]) -> NDArray[np.int64]:
+    """Order of levels: natural (numbers, strings) where comparable, else by their text."""
+    try:
+        return np.asarray(pd.Index(uniques).argsort(), dtype=np.int64)
+    except TypeError:  # mixed types
+        return np.argsort(np.asarray([str(u) for u in uniques]), kind="stable")
+
+
+def _categorical_codes(col: pd.Series) -> tuple[NDArray[np.integer], NDArray[Any]]:
+    """A categorical's codes, used directly (no hashing); unused categories stay for now."""
+    return col.cat.codes.to_numpy(), np.asarray(col.cat.categories, dtype=object)
+
+
+def _arrow_strings(col: Any) -> Any:
+    """The pyarrow ChunkedArray behind a pandas string Series, or None."""
+    if not isinstance(col, pd.Series) or not isinstance(col.dtype, pd.StringDtype):
+        return None
+    return getattr(col.array, "_pa_array", None)
+
+
+def _arrow_codes(chunked: Any) -> tuple[NDArray[np.integer], NDArray[Any]]:
+    """Dictionary-encode Arrow strings (several times faster than hashing Python objects)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    enc = pc.dictionary_encode(chunked)
+    if isinstance(enc, pa.ChunkedArray):
+        enc = enc.combine_chunks() if enc.num_chunks != 1 else enc.chunk(0)
+    if not isinstance(enc, pa.DictionaryArray):  # e.g. an already combined dictionary
+        enc = enc.dictionary_encode()
+    indices = enc.indices
+    if indices.null_count:
+        indices = indices.fill_null(-1)
+    return indices.to_numpy(zero_copy_only=False), np.asarray(
+        enc.dictionary.to_pylist(), dtype=object
+    )
+
+
+def _factorize(arr: NDArray[Any]) -> tuple[NDArray[np.integer], NDArray[Any]]:
+    """Factorise in order of appearance (one hash pass); levels are sorted on the table."""
+    raw_codes, uniques_idx = pd.factorize(arr, sort=False, use_na_sentinel=True)
+    return raw_codes, np.asarray(uniques_idx, dtype=object)
+
+
+def _sort_codes(
+    raw: NDArray[np.integer], uniques: NDArray[Any]
+) -> tuple[NDArray[np.int64], NDArray[Any]]:
+    """Re-code rows so that levels are sorted and all present (for small inputs)."""
+    n_levels = len(uniques)
+    order = level_order(uniques)
+    raw = raw.astype(np.int64)
+    present = np.bincount(raw + 1, minlength=n_levels + 1)[1:] > 0
+    keep = order[present[order]]
+    if np.array_equal(keep, np.arange(n_levels)):
+        return raw, uniques
+    lut = np.full(n_levels + 1, -1, dtype=np.int64)  # last slot maps missing (-1) to -1
+    lut[keep] = np.arange(len(keep))
+    return lut[raw], uniques[keep]
+
+
 def encode_features(
-    sensitive_features: Any, n_rows: int, *, missing: str = "error"
-) -> tuple[tuple[str, ...], tuple[tuple[object, ...], ...], list[NDArray[np.int64]]]:
+    sensitive_features: Any, n_rows: int, *, missing: str = "error", sort: bool = True
+) -> tuple[tuple[str, ...], tuple[tuple[object, ...], ...], list[NDArray[np.integer]]]:
     """Factorise each sensitive feature into integer codes.
 
-    Returns the feature names, each feature's levels (sorted) and each feature's codes.
+    Returns the feature names, each feature's levels and each feature's codes.
     ``missing="error"`` refuses missing values; ``missing="group"`` keeps them as a group
-    named ``(missing)``.
+    named ``(missing)``, the last level. With ``sort=True`` levels are sorted and all present;
+    with ``sort=False`` they are in whatever order was cheapest (categories, first
+    appearance) and may include unused categories: the caller sorts them on the aggregated
+    table instead of re-coding every row (see ``canonical_table``).
     """
     if missing not in ("error", "group"):
         raise InvalidDataError(f"missing must be 'error' or 'group'; got {missing!r}")
@@ -83,31 +153,25 @@ def encode_features(
                 raise InvalidDataError(
                     f"sensitive feature {name!r} has {len(col)} values but y_true has {n_rows}"
                 )
-            cats = col.cat.categories
-            raw = col.cat.codes.to_numpy().astype(np.int64)
-            uniques = np.asarray(cats, dtype=object)
-            order = np.argsort(np.asarray([str(u) for u in uniques]), kind="stable")
-            if not np.array_equal(order, np.arange(len(order))):
-                remap = np.empty(len(order), dtype=np.int64)
-                remap[order] = np.arange(len(order))
-                raw = np.where(raw >= 0, remap[np.maximum(raw, 0)], -1)
-                uniques = uniques[order]
-            # Drop categories with no rows so that codes stay dense.
-            present = np.bincount(raw[raw >= 0], minlength=len(uniques)) > 0
-            if not present.all():
-                dense = np.cumsum(present) - 1
-                raw = np.where(raw >= 0, dense[np.maximum(raw, 0)], -1)
-                uniques = uniques[present]
+            raw, uniques = _categorical_codes(col)
         else:
-            arr = to_1d(col, f"sensitive feature {name!r}")
-            if len(arr) != n_rows:
+            if isinstance(col, pd.Series) and len(col) != n_rows:
                 raise InvalidDataError(
-                    f"sensitive feature {name!r} has {len(arr)} values but y_true has {n_rows}"
+                    f"sensitive feature {name!r} has {len(col)} values but y_true has {n_rows}"
                 )
-            raw_codes, uniques_idx = pd.factorize(arr, sort=True, use_na_sentinel=True)
-            raw = raw_codes.astype(np.int64)
-            uniques = np.asarray(uniques_idx, dtype=object)
-        n_missing = int((raw < 0).sum())
+            arrow = _arrow_strings(col)
+            if arrow is not None:
+                raw, uniques = _arrow_codes(arrow)
+            else:
+                arr = to_1d(col, f"sensitive feature {name!r}")
+                if len(arr) != n_rows:
+                    raise InvalidDataError(
+                        f"sensitive feature {name!r} has {len(arr)} values but y_true has {n_rows}"
+                    )
+                raw, uniques = _factorize(arr)
+        if sort:
+            raw, uniques = _sort_codes(raw, uniques)
+        n_missing = int((raw < 0).sum()) if raw.size and raw.min() < 0 else 0
         level_values = [_python_scalar(u) for u in uniques]
         if n_missing:
             if missing == "error":
@@ -118,6 +182,8 @@ def encode_features(
                 )
             raw = np.where(raw < 0, len(level_values), raw)
             level_values.append(MISSING_LABEL)
+        elif missing == "group" and not sort:
+            level_values.append(MISSING_LABEL)  # unused level, pruned on the table
         names.append(name)
         levels.append(tuple(level_values))
         codes.append(raw)
@@ -141,6 +207,16 @@ def encode_labels(
     if y_true.dtype.kind in "biu" and y_pred.dtype.kind in "biu":
         lo = int(min(y_true.min(initial=0), y_pred.min(initial=0)))
         hi = int(max(y_true.max(initial=0), y_pred.max(initial=0)))
+        if lo >= 0 and hi <= 1 and not (
+            pos_label is not None and isinstance(pos_label, (int, np.integer)) and pos_label > 1
+        ):
+            # 0/1 labels (the common case): the values are their own codes, no lookup pass.
+            classes01: tuple[object, ...] = (False, True) if y_true.dtype == bool else (0, 1)
+            return (
+                classes01,
+                y_true.astype(np.int64, copy=False),
+                y_pred.astype(np.int64, copy=False),
+            )
         if lo >= 0 and hi < 1_000_000:
             present = np.bincount(y_true.astype(np.int64), minlength=hi + 1) > 0
             present |= np.bincount(y_pred.astype(np.int64), minlength=hi + 1) > 0

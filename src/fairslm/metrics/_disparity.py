@@ -25,7 +25,15 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["CRITERIA", "REFERENCE_MODES", "DisparityArrays", "disparity", "fold_ratio"]
+__all__ = [
+    "CRITERIA",
+    "REFERENCE_MODES",
+    "DisparityArrays",
+    "DisparityBatch",
+    "disparity",
+    "disparity_batch",
+    "fold_ratio",
+]
 
 REFERENCE_MODES = ("min_max", "best", "overall", "largest")
 
@@ -131,3 +139,88 @@ def disparity(
     return DisparityArrays(
         ref_idx, ref_val, ratio, diff, float(summary_ratio), float(summary_diff), worst
     )
+
+
+@dataclass(frozen=True)
+class DisparityBatch:
+    """Disparities of many replicates at once (leading axis: replicate)."""
+
+    ratio: NDArray[np.float64]  # (R, G)
+    difference: NDArray[np.float64]  # (R, G)
+    summary_ratio: NDArray[np.float64]  # (R,)
+    summary_difference: NDArray[np.float64]  # (R,)
+
+
+def _safe_ratio_rows(num: NDArray[np.float64], den: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``num / den[:, None]`` with 0/0 = 1 (parity) and x/0 = NaN, row by row."""
+    d = den[:, None]
+    out = np.full(num.shape, np.nan)
+    np.divide(num, d, out=out, where=(d != 0) & np.isfinite(d))
+    out = np.where((d == 0) & (num == 0), 1.0, out)
+    return out
+
+
+def disparity_batch(
+    values: NDArray[np.float64],
+    *,
+    eligible: NDArray[np.bool_],
+    sizes: NDArray[np.float64],
+    reference: str | int,
+    overall_values: NDArray[np.float64] | None = None,
+    summary: bool = True,
+) -> DisparityBatch:
+    """:func:`disparity` for a stack of replicates ``values`` of shape ``(R, n_groups)``.
+
+    Each replicate is summarised exactly as :func:`disparity` summarises one table (the best
+    group of ``"min_max"`` is chosen per replicate). Used for bootstrap intervals.
+    ``summary=False`` skips the summaries (left NaN) when only per-group values are needed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> b = disparity_batch(np.array([[0.5, 0.25], [0.4, 0.4]]), eligible=np.array([True, True]),
+    ...                     sizes=np.array([6.0, 4.0]), reference="min_max")
+    >>> b.summary_ratio.tolist(), b.summary_difference.tolist()
+    ([0.5, 1.0], [0.25, 0.0])
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim != 2:
+        raise ValueError(f"values must have shape (replicates, groups); got {values.shape}")
+    n_rep = values.shape[0]
+    ok = eligible[None, :] & ~np.isnan(values)
+    any_ok = ok.any(axis=1)
+    if isinstance(reference, (int, np.integer)):
+        ref_val = values[:, int(reference)]
+    elif reference in ("min_max", "best"):
+        vmax = np.where(ok, values, -np.inf).max(axis=1)
+        vmin = np.where(ok, values, np.inf).min(axis=1)
+        ref_val = np.where(any_ok, vmax, np.nan)
+        ratio = _safe_ratio_rows(values, ref_val)
+        diff = values - ref_val[:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            s_ratio = np.where(vmax != 0, vmin / np.where(vmax != 0, vmax, 1.0),
+                               np.where(vmin == 0, 1.0, np.nan))
+        s_ratio = np.where(any_ok, s_ratio, np.nan)
+        s_diff = np.where(any_ok, vmax - vmin, np.nan)
+        return DisparityBatch(ratio, diff, s_ratio, s_diff)
+    elif reference == "largest":
+        cand = np.flatnonzero(eligible) if eligible.any() else np.arange(values.shape[1])
+        ref_val = values[:, int(cand[np.argmax(sizes[cand])])]
+    elif reference == "overall":
+        if overall_values is None:
+            raise ValueError("reference='overall' needs overall_values")
+        ref_val = np.asarray(overall_values, dtype=np.float64).reshape(n_rep)
+    else:
+        raise ValueError(f"unknown reference mode {reference!r}")
+    ratio = _safe_ratio_rows(values, ref_val)
+    diff = values - ref_val[:, None]
+    if not summary:
+        nan = np.full(n_rep, np.nan)
+        return DisparityBatch(ratio, diff, nan, nan.copy())
+    folded = fold_ratio(ratio)
+    fold_ok = ok & ~np.isnan(folded)
+    s_ratio = np.where(fold_ok, folded, np.inf).min(axis=1)
+    s_ratio = np.where(fold_ok.any(axis=1) & ~np.isnan(ref_val), s_ratio, np.nan)
+    s_diff = np.where(ok, np.abs(diff), -np.inf).max(axis=1)
+    s_diff = np.where(any_ok & ~np.isnan(ref_val), s_diff, np.nan)
+    return DisparityBatch(ratio, diff, s_ratio, s_diff)

@@ -42,7 +42,9 @@ class CountTable:
     score_edges : ndarray or None
         Bin edges of ``y_score`` (``n_bins + 1`` values) when scores were given.
     score_counts, score_weight_sums : ndarray of shape (n_groups, n_classes, n_bins) or None
-        Rows per (group, y_true, score bin).
+        Rows (and their weight sums) per (group, y_true, score bin).
+    score_sums : ndarray of shape (n_groups, n_classes, n_bins) or None
+        Sum of ``weight * score`` per (group, y_true, score bin), for exact calibration error.
     """
 
     features: tuple[str, ...]
@@ -56,6 +58,7 @@ class CountTable:
     score_edges: NDArray[np.float64] | None = None
     score_counts: NDArray[np.float64] | None = None
     score_weight_sums: NDArray[np.float64] | None = None
+    score_sums: NDArray[np.float64] | None = None
     _labels: tuple[str, ...] = field(default=(), repr=False)
 
     @property
@@ -92,9 +95,7 @@ class CountTable:
         if features == self.features:
             return self
         idx = [self.features.index(f) for f in features]
-        sub = self.keys[:, idx]
-        keys, inverse = np.unique(sub, axis=0, return_inverse=True)
-        inverse = np.asarray(inverse).reshape(-1)
+        keys, inverse = self._marginal_keys(idx)
 
         def agg(a: NDArray[np.float64] | None) -> NDArray[np.float64] | None:
             if a is None:
@@ -115,7 +116,19 @@ class CountTable:
             score_edges=self.score_edges,
             score_counts=agg(self.score_counts),
             score_weight_sums=agg(self.score_weight_sums),
+            score_sums=agg(self.score_sums),
         )
+
+    def _marginal_keys(self, idx: list[int]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        keys, inverse = np.unique(self.keys[:, idx], axis=0, return_inverse=True)
+        return keys, np.asarray(inverse).reshape(-1).astype(np.int64)
+
+    def group_index(self, features: Sequence[str]) -> NDArray[np.int64]:
+        """For each group of this table, its group in :meth:`marginal` over ``features``."""
+        features = tuple(features)
+        if features == self.features:
+            return np.arange(self.n_groups, dtype=np.int64)
+        return self._marginal_keys([self.features.index(f) for f in features])[1]
 
     def total(self) -> CountTable:
         """The whole population as a single group named ``overall``."""
@@ -134,12 +147,21 @@ class CountTable:
             score_edges=self.score_edges,
             score_counts=agg(self.score_counts),
             score_weight_sums=agg(self.score_weight_sums),
+            score_sums=agg(self.score_sums),
         )
 
-    def binary(self, pos_label: object, *, weighted: bool | None = None) -> NDArray[np.float64]:
-        """One-vs-rest confusion ``(n_groups, 2, 2)`` for ``pos_label`` (index 1 = positive).
+    def binary(
+        self,
+        pos_label: object,
+        *,
+        weighted: bool | None = None,
+        source: NDArray[np.float64] | None = None,
+    ) -> NDArray[np.float64]:
+        """One-vs-rest confusion ``(..., n_groups, 2, 2)`` for ``pos_label`` (index 1 = positive).
 
         ``weighted=None`` uses sample weight sums when the table is weighted, else counts.
+        ``source`` replaces the table's cells with another array of shape
+        ``(..., n_groups, n_classes, n_classes)``, e.g. bootstrap replicates.
         """
         if pos_label not in self.classes:
             raise KeyError(
@@ -147,14 +169,25 @@ class CountTable:
             )
         p = self.classes.index(pos_label)
         use_w = self.weighted if weighted is None else weighted
+        if source is not None:
+            return _binary_cells(np.asarray(source, dtype=np.float64), p)
         c = self.weight_sums if use_w else self.counts
-        out = np.empty((c.shape[0], 2, 2), dtype=np.float64)
-        total = c.sum(axis=(1, 2))
-        tp = c[:, p, p]
-        actual_pos = c[:, p, :].sum(axis=1)
-        pred_pos = c[:, :, p].sum(axis=1)
-        out[:, 1, 1] = tp
-        out[:, 1, 0] = actual_pos - tp
-        out[:, 0, 1] = pred_pos - tp
-        out[:, 0, 0] = total - actual_pos - pred_pos + tp
-        return out
+        return _binary_cells(c, p)
+
+
+def _binary_cells(c: NDArray[np.float64], p: int) -> NDArray[np.float64]:
+    # Two classes: the cells already are the confusion (copied, never a view of the table).
+    if c.shape[-1] == 2 and p == 1:
+        return c.copy()
+    if c.shape[-1] == 2 and p == 0:
+        return np.ascontiguousarray(c[..., ::-1, ::-1])
+    out = np.empty((*c.shape[:-2], 2, 2), dtype=np.float64)
+    total = c.sum(axis=(-2, -1))
+    tp = c[..., p, p]
+    actual_pos = c[..., p, :].sum(axis=-1)
+    pred_pos = c[..., :, p].sum(axis=-1)
+    out[..., 1, 1] = tp
+    out[..., 1, 0] = actual_pos - tp
+    out[..., 0, 1] = pred_pos - tp
+    out[..., 0, 0] = total - actual_pos - pred_pos + tp
+    return out

@@ -12,41 +12,67 @@ __all__ = ["print_audit_summary"]
 _VERDICT_STYLE = {"pass": "green", "fail": "bold red", "insufficient": "yellow", "undefined": "yellow"}
 
 
-def _fmt(x: float) -> str:
+def _fmt(x: float | None) -> str:
     return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3f}"
 
 
+def _fmt_ci(ci: tuple[float, float] | None) -> str:
+    if ci is None:
+        return ""
+    return f"[{_fmt(ci[0])}, {_fmt(ci[1])}]"
+
+
 def print_audit_summary(result: AuditResult, console: Any = None) -> None:
-    """Print per-group rates and the criteria verdicts of each view."""
+    """Print per-group rates and the criteria verdicts of each view.
+
+    Intervals are shown when the audit ran a bootstrap, ROC AUC when it had scores.
+    """
     from rich.console import Console
     from rich.table import Table
 
     console = console or Console()
+    with_ci = bool(result.options.get("n_bootstrap"))
     for view in result.views:
         title = f"groups by {view.name}" + (f" (class {view.label})" if view.label else "")
+        with_auc = any("roc_auc" in g.metrics for g in view.groups)
+        cols = ["group", "n", "selection", "TPR", "FPR", "precision", "accuracy"]
+        cols += ["AUC", "ECE"] if with_auc else []
         t = Table(title=title)
-        for col in ("group", "n", "selection", "TPR", "FPR", "precision", "accuracy"):
+        for col in cols:
             t.add_column(col, justify="right" if col != "group" else "left")
         for g in view.groups:
             m = g.metrics
             name = g.label if g.sufficient else f"{g.label} (n<{result.options['min_group_size']})"
-            t.add_row(
+            row = [
                 name, str(g.count), _fmt(m["selection_rate"]), _fmt(m["true_positive_rate"]),
                 _fmt(m["false_positive_rate"]), _fmt(m["precision"]), _fmt(m["accuracy"]),
-            )
+            ]
+            if with_auc:
+                row += [_fmt(m.get("roc_auc")), _fmt(m.get("calibration_error"))]
+            t.add_row(*row)
         console.print(t)
-        c = Table(title=f"criteria by {view.name}")
-        for col in ("criterion", "ratio", "difference", "verdict", "worst group", "reference"):
+        c = Table(title=f"criteria by {view.name}" + (f" (class {view.label})" if view.label else ""))
+        ccols = ["criterion", "ratio"] + (["ratio CI"] if with_ci else [])
+        ccols += ["difference", "verdict", "worst group", "reference"]
+        for col in ccols:
             c.add_column(col)
         for cr in view.criteria:
             style = _VERDICT_STYLE.get(cr.verdict, "")
-            c.add_row(
-                cr.name, _fmt(cr.ratio), _fmt(cr.difference),
-                f"[{style}]{cr.verdict}[/{style}]", str(cr.worst_group), str(cr.reference),
-            )
+            row = [cr.name, _fmt(cr.ratio)] + ([_fmt_ci(cr.ratio_interval)] if with_ci else [])
+            row += [
+                _fmt(cr.difference), f"[{style}]{cr.verdict}[/{style}]", str(cr.worst_group),
+                str(cr.reference),
+            ]
+            c.add_row(*row)
         console.print(c)
         for cr in view.criteria:
             if cr.verdict == "fail":
                 console.print(f"  - {cr.reading}")
+    if with_ci:
+        conf = result.options.get("confidence", 0.95)
+        console.print(
+            f"intervals: {conf:.0%} percentile bootstrap, {result.options['n_bootstrap']} "
+            f"replicates, seed {result.options.get('seed')}"
+        )
     status = "PASS" if result.passed else "FAIL"
     console.print(f"overall: {status} (threshold {result.options['threshold']:g})")

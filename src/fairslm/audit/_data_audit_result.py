@@ -1,0 +1,107 @@
+"""The data audit's artefact: a frozen, versioned :class:`DataAuditResult`."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fairslm.audit._result import _clean, write_json_atomic
+from fairslm.exceptions import InvalidDataError
+
+__all__ = ["DATA_AUDIT_SCHEMA_VERSION", "DataAuditResult", "data_audit_json_schema"]
+
+DATA_AUDIT_SCHEMA_VERSION = "1.0"
+KIND = "fairslm.data_audit"
+
+
+
+def data_audit_json_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) that ``to_dict()`` output follows.
+
+    Examples
+    --------
+    >>> data_audit_json_schema()["properties"]["kind"]
+    {'const': 'fairslm.data_audit'}
+    """
+    return dict(json.loads(Path(__file__).with_name("data_audit.schema.json").read_text(encoding="utf-8")))
+
+@dataclass(frozen=True)
+class DataAuditResult:
+    """Representation, labeling bias, proxies and aggregation-bias pointers of a data set.
+
+    Attributes
+    ----------
+    schema_version : str
+    dataset : dict
+        ``n_rows``, ``content_hash``, ``source``, ``spec``, ``classes``, ``pos_label``,
+        ``splits``.
+    representation : dict
+        Per view (each sensitive feature, and their intersection): ``groups`` (count, share,
+        per-split counts and shares, reference share and ratio when given,
+        ``under_represented``), ``empty`` and ``tiny`` intersections.
+    labeling : dict
+        Per label audited (the positive class, or every class), per view: each group's
+        positive-label ``rate`` with ``ci``, and the statistical parity of the labels
+        (``ratio``, ``difference``, ``reference``, ``worst_group``, ``verdict``, ``ratio_ci``).
+    proxies : dict
+        Per sensitive feature: the probe's ``auc``, ``ci``, ``p_value`` against chance, and
+        ``top_terms`` per group.
+    aggregation : dict
+        Per sensitive feature: each group's label distribution, its total variation distance
+        to the pooled one, a chi-square test, and ``flagged`` groups.
+    findings : tuple of str
+        Plain-language sentences on what needs attention.
+    """
+
+    schema_version: str
+    dataset: dict[str, Any]
+    representation: dict[str, Any]
+    labeling: dict[str, Any]
+    proxies: dict[str, Any]
+    aggregation: dict[str, Any]
+    findings: tuple[str, ...]
+    provenance: dict[str, Any]
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": KIND, **_clean(asdict(self))}
+
+    def to_json(self, path: str | os.PathLike[str] | None = None) -> str:
+        data = self.to_dict()
+        if path is not None:
+            write_json_atomic(data, path)
+        return json.dumps(data, indent=2, allow_nan=False)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DataAuditResult:
+        if data.get("kind") != KIND:
+            raise InvalidDataError(
+                f"not a fairslm data audit (kind={data.get('kind')!r}); expected the JSON "
+                "written by fairslm data-audit"
+            )
+        version = str(data.get("schema_version", ""))
+        if version.split(".")[0] != DATA_AUDIT_SCHEMA_VERSION.split(".")[0]:
+            raise InvalidDataError(
+                f"data audit has schema version {version!r}; this fairslm reads "
+                f"{DATA_AUDIT_SCHEMA_VERSION}. Re-run the audit with this version"
+            )
+        fields = {k: v for k, v in data.items() if k != "kind"}
+        fields["findings"] = tuple(fields.get("findings", ()))
+        return cls(**fields)
+
+    @classmethod
+    def from_json(cls, source: str | os.PathLike[str]) -> DataAuditResult:
+        """Read a data audit from a JSON file path (or a JSON string)."""
+        text = str(source)
+        if not text.lstrip().startswith("{"):
+            try:
+                text = Path(source).read_text(encoding="utf-8")
+            except OSError as exc:
+                raise InvalidDataError(f"cannot read data audit JSON {source}: {exc}") from exc
+        try:
+            return cls.from_dict(json.loads(text))
+        except json.JSONDecodeError as exc:
+            raise InvalidDataError(f"data audit JSON is not valid JSON: {exc}") from exc

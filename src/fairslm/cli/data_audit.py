@@ -1,0 +1,109 @@
+"""``fairslm data-audit``: representation, label base rates, proxies and aggregation bias."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from fairslm.cli._app import EXIT_FAIL, EXIT_OK, user_errors
+
+
+def register(app: typer.Typer) -> None:
+    app.command("data-audit")(data_audit_command)
+
+
+def _split(value: str | None) -> list[str] | None:
+    return None if value is None else [s.strip() for s in value.split(",") if s.strip()]
+
+
+def _pct(x: Any) -> str:
+    return "n/a" if x is None else f"{x:.1%}"
+
+
+def _render(result: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    ds = result.dataset
+    console.print(f"data set: {ds['source']} ({ds['n_rows']} rows, sha256 {ds['content_hash'][:12]})")
+    for name, view in result.representation.items():
+        t = Table(title=f"representation by {name}")
+        for col in ("group", "n", "share", "reference", "flag"):
+            t.add_column(col, justify="left" if col == "group" else "right")
+        for g, e in view["groups"].items():
+            flag = "[bold red]under[/bold red]" if e.get("under_represented") else ""
+            t.add_row(g, str(e["count"]), _pct(e["share"]), _pct(e.get("reference_share")), flag)
+        console.print(t)
+    for cls, views in result.labeling.items():
+        if not isinstance(views, dict):
+            continue
+        for name, v in views.items():
+            t = Table(title=f"share of label {cls!r} by {name}")
+            for col in ("group", "n", "rate", "95% CI"):
+                t.add_column(col, justify="left" if col == "group" else "right")
+            for g, e in v["groups"].items():
+                ci = "n/a" if e["ci"] is None else f"{e['ci'][0]:.3f}-{e['ci'][1]:.3f}"
+                t.add_row(g, str(e["count"]), f"{e['rate']:.3f}", ci)
+            console.print(t)
+            style = "bold red" if v["verdict"] == "fail" else "green"
+            console.print(f"  statistical parity of the labels: ratio {v['ratio']:.3f} "
+                          f"([{style}]{v['verdict']}[/{style}]), worst {v['worst_group']} "
+                          f"vs {v['reference']}")
+    for feat, p in result.proxies.items():
+        if isinstance(p, dict) and "auc" in p:
+            console.print(f"proxy probe for {feat}: AUC {p['auc']:.3f} (95% CI {p['ci'][0]:.3f}-"
+                          f"{p['ci'][1]:.3f}; chance 0.5)")
+            for g, terms in p["top_terms"].items():
+                console.print(f"  {g}: {', '.join(t['term'] for t in terms[:10])}")
+    if result.findings:
+        console.print("[bold]findings[/bold]")
+        for f in result.findings:
+            console.print(f"  - {f}")
+
+
+@user_errors
+def data_audit_command(
+    path: Path = typer.Argument(..., help="Data: CSV, Parquet, JSON Lines, a folder of split "
+                                          "files, or a saved Hugging Face dataset."),
+    text: str = typer.Option("text", "--text", help="Column with the texts."),
+    label: str = typer.Option("label", "--label", help="Column with the labels."),
+    sensitive: str = typer.Option("gender", "--sensitive",
+                                  help="Comma-separated sensitive feature columns."),
+    pos_label: str | None = typer.Option(None, "--pos-label", help="The favourable label."),
+    weight: str | None = typer.Option(None, "--weight", help="Column with sample weights."),
+    split: str | None = typer.Option(None, "--split", help="Column with split names."),
+    splits: str | None = typer.Option(None, "--splits", help="Comma-separated splits to keep."),
+    reference: str | None = typer.Option(
+        None, "--reference", help="Reference shares: 'F=0.5,M=0.5' or a .json/.yaml file."
+    ),
+    underrep_factor: float = typer.Option(1.25, "--underrep-factor"),
+    min_group_size: int = typer.Option(30, "--min-group-size"),
+    probe: bool = typer.Option(True, "--probe/--no-probe", help="Run the proxy probe."),
+    embeddings: Path | None = typer.Option(None, "--embeddings",
+                                           help=".npy embeddings for the probe."),
+    folds: int = typer.Option(5, "--folds", help="Cross-validation folds of the probe."),
+    seed: int = typer.Option(0, "--seed"),
+    out: Path = typer.Option(Path("data_audit.json"), "--out", "-o", help="Where to write JSON."),
+) -> None:
+    """Audit a data set; exit 1 if the labels fail statistical parity or a group is
+    under-represented against the reference, else 0."""
+    from fairslm.audit import audit_data_file
+
+    result = audit_data_file(
+        path, text=text, label=label, sensitive=_split(sensitive), pos_label=pos_label,
+        weight=weight, split=split, splits=_split(splits), reference_distribution=reference,
+        embeddings=embeddings, underrep_factor=underrep_factor, min_group_size=min_group_size,
+        probe="tfidf" if probe else None, n_folds=folds, seed=seed,
+    )
+    result.to_json(out)
+    _render(result)
+    typer.echo(f"wrote {out}")
+    failed = any(
+        isinstance(v, dict) and v.get("verdict") == "fail"
+        for views in result.labeling.values() if isinstance(views, dict)
+        for v in views.values()
+    ) or any(view.get("under_represented") for view in result.representation.values())
+    raise typer.Exit(EXIT_FAIL if failed else EXIT_OK)

@@ -1,0 +1,52 @@
+"""``fairslm due``: which audits the policy calls for now (for a scheduled CI job)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from fairslm.cli._app import EXIT_FAIL, EXIT_OK, user_errors
+
+
+def register(app: typer.Typer) -> None:
+    app.command("due")(due_command)
+
+
+@user_errors
+def due_command(
+    policy: Path = typer.Option(Path("fairslm-policy.toml"), "--policy", help="Policy file."),
+    db: Path = typer.Option(Path("fairslm-history.db"), "--db", help="History file."),
+    model: str | None = typer.Option(None, "--model", "-m", help="Default: every model."),
+    dataset_hash: str | None = typer.Option(
+        None, "--dataset-hash", help="The current dataset's hash, for on-data-change rules."
+    ),
+    data: Path | None = typer.Option(
+        None, "--data", help="A data file whose SHA-256 is the current dataset hash."
+    ),
+    fingerprint: str | None = typer.Option(
+        None, "--fingerprint", help="Model version to deploy: pre-deployment needs its audit."
+    ),
+    now: str | None = typer.Option(None, "--now", hidden=True, help="Check at this ISO time."),
+) -> None:
+    """List audits that are due; exit 1 when any is due (overdue, never done, data changed)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from fairslm.governance import due
+
+    report = due(policy, db, model=model, dataset_hash=dataset_hash, data=data,
+                 model_fingerprint=fingerprint, now=now)
+    table = Table(title=f"audits due at {report.now:%Y-%m-%d %H:%M} UTC")
+    for col in ("model", "criterion", "rule", "status", "reason"):
+        table.add_column(col)
+    styles = {"due": "bold red", "ok": "green", "unknown": "yellow"}
+    for item in report.items:
+        style = styles[item.status]
+        table.add_row(item.model, item.criterion, item.rule,
+                      f"[{style}]{item.status}[/{style}]", item.reason)
+    console = Console()
+    console.print(table)
+    n = len(report.due)
+    console.print(f"{n} audit{'s' if n != 1 else ''} due" if n else "nothing due")
+    raise typer.Exit(EXIT_FAIL if report.any_due else EXIT_OK)

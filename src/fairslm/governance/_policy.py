@@ -1,0 +1,245 @@
+"""The audit policy: which criteria apply, their thresholds, and when each must be audited.
+
+A policy is a TOML file read into a frozen pydantic model; unknown keys are errors naming the
+key. :data:`DEFAULT_POLICY_TOML` holds the schedule of the fairness audit guide: statistical
+parity before deployment and quarterly, equal opportunity before deployment and monthly,
+predictive parity before deployment and at every major data update.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from fairslm.exceptions import ConfigError
+from fairslm.governance._schedule import Rule, parse_rule
+from fairslm.metrics import CRITERIA
+
+__all__ = [
+    "DEFAULT_POLICY_PATH",
+    "DEFAULT_POLICY_TOML",
+    "AuditPolicy",
+    "CriterionPolicy",
+    "load_policy",
+    "parse_policy",
+    "write_default_policy",
+]
+
+DEFAULT_POLICY_PATH = Path("fairslm-policy.toml")
+# The four-fifths rule (US EEOC Uniform Guidelines, 29 CFR 1607.4(D)).
+_FOUR_FIFTHS = 0.8
+# As the audit engine: at n = 30 a 95% interval for a rate near 0.5 is about +/-0.18 wide.
+_MIN_GROUP_SIZE = 30
+
+DEFAULT_POLICY_TOML = '''\
+# fairslm audit policy. Check it with: fairslm policy check <this file>
+
+# Lowest acceptable ratio between groups (1.0 is parity), in (0, 1]. 0.8 is the four-fifths
+# rule of the US EEOC Uniform Guidelines (29 CFR 1607.4(D)). A criterion may set its own.
+threshold = 0.8
+
+# What each group is compared against: "min_max" (lowest against highest group, as
+# Fairlearn's ratio()), "largest", "best", "overall", or a group label. Per feature:
+# reference_group = { gender = "M" }
+reference_group = "min_max"
+
+# Groups with fewer rows are reported but never decide a verdict: at n = 30 a 95% interval
+# for a rate near 0.5 is about +/-0.18 wide.
+min_group_size = 30
+
+# What the gate does when a criterion cannot be judged (fewer than two groups large enough,
+# or an undefined rate): "fail" blocks the release, "pass" lets it through.
+on_undecided = "fail"
+
+# One table per criterion that applies to the model: statistical_parity, equal_opportunity,
+# predictive_parity, equalized_odds, error_rate_parity. Each may set its own `threshold`.
+# schedule entries:
+#   "pre-deployment"  audited before the model (or a new version of it) is released
+#   "90d", "2w", "1m", "1y", "monthly", "quarterly", "yearly"
+#                     due again that long after the last audit of the criterion
+#   "on-data-change"  due when the dataset hash differs from the last audit's
+
+[criteria.statistical_parity]
+schedule = ["pre-deployment", "quarterly"]
+
+[criteria.equal_opportunity]
+schedule = ["pre-deployment", "monthly"]
+
+[criteria.predictive_parity]
+schedule = ["pre-deployment", "on-data-change"]
+'''
+
+
+def _check_threshold(value: float | None) -> float | None:
+    if value is not None and not 0 < value <= 1:
+        raise ValueError(
+            f"threshold must be in (0, 1], a ratio such as 0.8 for the four-fifths rule; "
+            f"got {value}"
+        )
+    return value
+
+
+class CriterionPolicy(BaseModel):
+    """What the policy asks of one criterion: its threshold and its audit schedule."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    threshold: float | None = None
+    schedule: tuple[str, ...] = ("pre-deployment",)
+
+    @field_validator("threshold")
+    @classmethod
+    def _threshold(cls, v: float | None) -> float | None:
+        return _check_threshold(v)
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in v:
+            parse_rule(entry)  # raises ConfigError (a ValueError) naming the entry
+        return v
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        """The parsed schedule."""
+        return tuple(parse_rule(s) for s in self.schedule)
+
+
+def _guide_criteria() -> dict[str, CriterionPolicy]:
+    return {
+        "statistical_parity": CriterionPolicy(schedule=("pre-deployment", "quarterly")),
+        "equal_opportunity": CriterionPolicy(schedule=("pre-deployment", "monthly")),
+        "predictive_parity": CriterionPolicy(schedule=("pre-deployment", "on-data-change")),
+    }
+
+
+class AuditPolicy(BaseModel):
+    """An audit policy. ``AuditPolicy()`` is the guide's default.
+
+    Examples
+    --------
+    >>> policy = AuditPolicy()
+    >>> sorted(policy.audit_kwargs())
+    ['criteria', 'min_group_size', 'reference_group', 'threshold']
+    >>> policy.criteria["equal_opportunity"].schedule
+    ('pre-deployment', 'monthly')
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    threshold: float = _FOUR_FIFTHS
+    reference_group: str | dict[str, str] = "min_max"
+    min_group_size: int = Field(default=_MIN_GROUP_SIZE, ge=0)
+    on_undecided: Literal["fail", "pass"] = "fail"
+    criteria: dict[str, CriterionPolicy] = Field(default_factory=_guide_criteria)
+
+    @field_validator("threshold")
+    @classmethod
+    def _threshold(cls, v: float) -> float:
+        return _check_threshold(v)  # type: ignore[return-value]
+
+    @field_validator("criteria")
+    @classmethod
+    def _criteria(cls, v: dict[str, CriterionPolicy]) -> dict[str, CriterionPolicy]:
+        unknown = [name for name in v if name not in CRITERIA]
+        if unknown:
+            raise ValueError(
+                f"unknown criterion {unknown[0]!r}; known criteria: {', '.join(CRITERIA)}"
+            )
+        if not v:
+            raise ValueError(f"the policy lists no criteria; add one of: {', '.join(CRITERIA)}")
+        return v
+
+    def threshold_for(self, criterion: str) -> float:
+        """The criterion's own threshold, or the policy's."""
+        own = self.criteria[criterion].threshold
+        return self.threshold if own is None else own
+
+    def audit_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for :func:`fairslm.audit_predictions` under this policy.
+
+        The audit takes one threshold, the policy's; criteria with their own threshold are
+        judged against it by :func:`fairslm.governance.gate`.
+        """
+        ref = self.reference_group
+        return {
+            "threshold": self.threshold,
+            "reference_group": dict(ref) if isinstance(ref, dict) else ref,
+            "min_group_size": self.min_group_size,
+            "criteria": list(self.criteria),
+        }
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form."""
+        return self.model_dump(mode="json")
+
+    def policy_hash(self) -> str:
+        """SHA-256 of the canonical JSON form: equal policies, equal hashes."""
+        text = json.dumps(self.to_json_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _explain(exc: ValidationError, source: str) -> str:
+    lines = []
+    for err in exc.errors():
+        loc = [str(p) for p in err["loc"]]
+        where = ".".join(loc)
+        if err["type"] == "extra_forbidden":
+            section = ".".join(loc[:-1])
+            model: type[BaseModel] = CriterionPolicy if loc[:1] == ["criteria"] else AuditPolicy
+            allowed = ", ".join(model.model_fields)
+            place = f" in [{section}]" if section else ""
+            lines.append(f"unknown key {loc[-1]!r}{place}; allowed keys: {allowed}")
+        else:
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            lines.append(f"{where}: {msg}" if where else msg)
+    return f"invalid policy {source}: " + "; ".join(lines)
+
+
+def parse_policy(data: dict[str, Any] | str, *, source: str = "<policy>") -> AuditPolicy:
+    """Build an :class:`AuditPolicy` from a TOML string or a parsed mapping."""
+    if isinstance(data, str):
+        try:
+            data = tomllib.loads(data)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"policy {source} is not valid TOML: {exc}") from exc
+    try:
+        return AuditPolicy.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_explain(exc, source)) from None
+
+
+def load_policy(path: str | os.PathLike[str] | None = None) -> AuditPolicy:
+    """Read and validate a policy file (default ``fairslm-policy.toml``)."""
+    path = Path(path) if path is not None else DEFAULT_POLICY_PATH
+    if not path.is_file():
+        raise ConfigError(
+            f"policy file {path} not found; write the default one with `fairslm policy init {path}`"
+        )
+    return parse_policy(path.read_text(encoding="utf-8"), source=str(path))
+
+
+def write_default_policy(
+    path: str | os.PathLike[str] | None = None, *, force: bool = False
+) -> Path:
+    """Write :data:`DEFAULT_POLICY_TOML` to ``path`` (whole: temp file, then rename)."""
+    path = Path(path) if path is not None else DEFAULT_POLICY_PATH
+    if path.exists() and not force:
+        raise ConfigError(f"{path} already exists; pass --force to overwrite it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(DEFAULT_POLICY_TOML)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

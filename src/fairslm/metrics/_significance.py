@@ -1,0 +1,142 @@
+"""Significance of each group's gap against the reference, Holm-corrected across groups.
+
+Every rate in :data:`PROPORTIONS` is a proportion ``successes / trials`` of a confusion table, so
+a group's gap against its reference is tested as a difference of two proportions:
+
+* the pooled two-proportion z-test (two-sided), when every expected cell count of the 2x2 table
+  is at least 5 (Cochran's rule, Agresti 2013 sec. 3.2);
+* Fisher's exact test (two-sided, :func:`scipy.stats.fisher_exact`) otherwise.
+
+The p-values of the groups compared in one view are adjusted with Holm's step-down procedure
+(Holm 1979), which controls the family-wise error rate without assuming independence.
+
+Sample weights: the test uses Kish's effective sample size ``(sum w)^2 / sum w^2`` of each
+denominator and the weighted proportion (Kish 1965); Fisher's test rounds those to integers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = [
+    "PROPORTIONS",
+    "holm",
+    "proportion_parts",
+    "two_proportion_test",
+    "two_proportion_tests",
+]
+
+Array = NDArray[np.float64]
+
+# metric -> (numerator cells, denominator cells) of the binary confusion [y_true, y_pred]
+PROPORTIONS: dict[str, tuple[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]]] = {
+    "selection_rate": (((1, 1), (0, 1)), ((0, 0), (0, 1), (1, 0), (1, 1))),
+    "base_rate": (((1, 1), (1, 0)), ((0, 0), (0, 1), (1, 0), (1, 1))),
+    "true_positive_rate": (((1, 1),), ((1, 1), (1, 0))),
+    "false_positive_rate": (((0, 1),), ((0, 1), (0, 0))),
+    "true_negative_rate": (((0, 0),), ((0, 1), (0, 0))),
+    "false_negative_rate": (((1, 0),), ((1, 1), (1, 0))),
+    "precision": (((1, 1),), ((1, 1), (0, 1))),
+    "negative_predictive_value": (((0, 0),), ((0, 0), (1, 0))),
+    "accuracy": (((1, 1), (0, 0)), ((0, 0), (0, 1), (1, 0), (1, 1))),
+    "error_rate": (((0, 1), (1, 0)), ((0, 0), (0, 1), (1, 0), (1, 1))),
+}
+
+
+def _cells(conf: Array, cells: tuple[tuple[int, int], ...]) -> Array:
+    return sum((conf[..., i, j] for i, j in cells), start=np.zeros(conf.shape[:-2]))
+
+
+def proportion_parts(
+    metric: str, conf: Array, conf_sq: Array | None = None
+) -> tuple[Array, Array]:
+    """Effective ``(successes, trials)`` per group for ``metric``.
+
+    ``conf`` holds counts or weight sums, ``conf_sq`` the sums of squared weights (weighted
+    data only); with weights the trials are Kish's effective sample size.
+    """
+    num_cells, den_cells = PROPORTIONS[metric]
+    num = _cells(conf, num_cells)
+    den = _cells(conf, den_cells)
+    if conf_sq is None:
+        return num, den
+    den_sq = _cells(conf_sq, den_cells)
+    n_eff = np.divide(den * den, den_sq, out=np.zeros_like(den), where=den_sq > 0)
+    rate = np.divide(num, den, out=np.zeros_like(den), where=den > 0)
+    return rate * n_eff, n_eff
+
+
+def two_proportion_test(x1: float, n1: float, x2: float, n2: float) -> tuple[float, str]:
+    """Two-sided p-value that proportions ``x1/n1`` and ``x2/n2`` are equal, and the test used.
+
+    Examples
+    --------
+    >>> p, test = two_proportion_test(30, 100, 50, 100)
+    >>> test, round(p, 4)
+    ('z', 0.0039)
+    >>> two_proportion_test(1, 4, 3, 4)[1]
+    'fisher'
+    """
+    p, tests = two_proportion_tests(
+        np.array([x1], dtype=np.float64), np.array([n1], dtype=np.float64),
+        np.array([x2], dtype=np.float64), np.array([n2], dtype=np.float64),
+    )
+    return float(p[0]), str(tests[0])
+
+
+def two_proportion_tests(
+    x1: Array, n1: Array, x2: Array, n2: Array
+) -> tuple[Array, NDArray[np.str_]]:
+    """Vectorised :func:`two_proportion_test`: z-tests at once, Fisher only where needed.
+
+    Returns the p-values (NaN where a side has no trials) and the test used per entry
+    (``"z"``, ``"fisher"`` or ``"none"``).
+    """
+    from scipy import special
+
+    x1, n1, x2, n2 = (np.asarray(a, dtype=np.float64) for a in (x1, n1, x2, n2))
+    shape = np.broadcast(x1, n1, x2, n2).shape
+    x1, n1, x2, n2 = (np.broadcast_to(a, shape) for a in (x1, n1, x2, n2))
+    p = np.full(shape, np.nan)
+    tests = np.full(shape, "none", dtype="<U9")
+    valid = (n1 > 0) & (n2 > 0)
+    total = np.where(valid, n1 + n2, 1.0)
+    pooled = (x1 + x2) / total
+    exp_min = np.minimum(np.minimum(n1, n2) * pooled, np.minimum(n1, n2) * (1 - pooled))
+    use_z = valid & (exp_min >= 5)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        se = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+        z = (x1 / n1 - x2 / n2) / se
+    pz = np.where(se > 0, 2 * special.ndtr(-np.abs(z)), 1.0)
+    p = np.where(use_z, pz, p)
+    tests = np.where(use_z, "z", tests)
+    small = list(zip(*np.nonzero(valid & ~use_z), strict=True))
+    if small:
+        from scipy import stats  # imported only when needed: it takes ~1 s to import
+    for i in small:
+        a, c = int(round(x1[i])), int(round(x2[i]))
+        b, d = max(int(round(n1[i])) - a, 0), max(int(round(n2[i])) - c, 0)
+        p[i] = float(stats.fisher_exact([[a, b], [c, d]], alternative="two-sided").pvalue)
+        tests[i] = "fisher"
+    return p, tests
+
+
+def holm(p_values: Array) -> Array:
+    """Holm's step-down adjusted p-values; NaN entries are left out of the family.
+
+    Examples
+    --------
+    >>> holm(np.array([0.01, 0.04, 0.03, np.nan])).round(6).tolist()
+    [0.03, 0.06, 0.06, nan]
+    """
+    p = np.asarray(p_values, dtype=np.float64)
+    out = np.full(p.shape, np.nan)
+    idx = np.flatnonzero(~np.isnan(p))
+    m = idx.size
+    if m == 0:
+        return out
+    order = idx[np.argsort(p[idx], kind="stable")]
+    adj = np.minimum(1.0, (m - np.arange(m)) * p[order])
+    out[order] = np.maximum.accumulate(adj)
+    return out

@@ -1,0 +1,118 @@
+"""Checkpoints: tensors in safetensors, everything else in JSON, written whole.
+
+A checkpoint is a directory ``checkpoints/step-00000042`` holding
+
+* ``model.safetensors`` -- the trainable parameters (all of them, or the LoRA ones);
+* ``adversary.safetensors`` -- the adversary head, if any;
+* ``optimizer.safetensors`` + ``optimizer.json`` -- AdamW's moment tensors, and its param groups;
+* ``rng.safetensors`` -- torch's CPU generator state;
+* ``state.json`` -- step, epoch, batch position, config fingerprint, penalty running sums,
+  multipliers, model-selection candidates.
+
+It is built in a temporary sibling directory and renamed into place, so a crash (``kill -9``)
+leaves either the previous checkpoints or a complete new one, never half of one. Nothing is
+unpickled on load.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from fairslm.exceptions import ConfigError
+
+__all__ = ["latest_checkpoint", "load_checkpoint", "save_checkpoint"]
+
+_NAME = re.compile(r"^step-(\d{8})$")
+
+
+def _flatten_optimizer(sd: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    tensors: dict[str, Any] = {}
+    layout: dict[str, Any] = {"param_groups": sd["param_groups"], "state": {}}
+    for pid, entries in sd["state"].items():
+        keep = {}
+        for k, v in entries.items():
+            if hasattr(v, "shape"):
+                tensors[f"{pid}/{k}"] = v.detach().clone().contiguous()
+                keep[k] = {"tensor": f"{pid}/{k}"}
+            else:
+                keep[k] = {"value": v}
+        layout["state"][str(pid)] = keep
+    return tensors, layout
+
+
+def _unflatten_optimizer(tensors: dict[str, Any], layout: dict[str, Any]) -> dict[str, Any]:
+    state: dict[int, dict[str, Any]] = {}
+    for pid, entries in layout["state"].items():
+        state[int(pid)] = {k: tensors[v["tensor"]] if "tensor" in v else v["value"] for k, v in entries.items()}
+    return {"state": state, "param_groups": layout["param_groups"]}
+
+
+def save_checkpoint(root: Path, step: int, *, model_state: dict[str, Any],
+                    adversary_state: dict[str, Any] | None, optimizer: Any,
+                    state: dict[str, Any], keep: int) -> Path:
+    """Write checkpoint ``step`` under ``root`` atomically; keep the newest ``keep``."""
+    import torch
+    from safetensors.torch import save_file
+
+    root.mkdir(parents=True, exist_ok=True)
+    final = root / f"step-{step:08d}"
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-step-{step:08d}-", dir=root))
+    try:
+        save_file(model_state, str(tmp / "model.safetensors"))
+        if adversary_state is not None:
+            save_file({k: v.detach().clone().contiguous() for k, v in adversary_state.items()},
+                      str(tmp / "adversary.safetensors"))
+        tensors, layout = _flatten_optimizer(optimizer.state_dict())
+        save_file(tensors, str(tmp / "optimizer.safetensors"))
+        (tmp / "optimizer.json").write_text(json.dumps(layout))
+        save_file({"torch": torch.get_rng_state()}, str(tmp / "rng.safetensors"))
+        (tmp / "state.json").write_text(json.dumps(state, indent=1))
+        for f in tmp.iterdir():  # the rename below must not overtake the data on disk
+            with f.open("rb") as fh:
+                os.fsync(fh.fileno())
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    for old in sorted(p for p in root.iterdir() if _NAME.match(p.name))[:-keep]:
+        shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def latest_checkpoint(root: Path) -> Path | None:
+    """The newest complete checkpoint under ``root``, or None."""
+    if not root.is_dir():
+        return None
+    done = sorted(p for p in root.iterdir() if _NAME.match(p.name) and (p / "state.json").exists())
+    return done[-1] if done else None
+
+
+def load_checkpoint(path: Path) -> dict[str, Any]:
+    """Read a checkpoint written by :func:`save_checkpoint` (no pickle involved)."""
+    from safetensors.torch import load_file
+
+    try:
+        state = json.loads((path / "state.json").read_text())
+        out: dict[str, Any] = {
+            "state": state,
+            "model": load_file(str(path / "model.safetensors")),
+            "optimizer": _unflatten_optimizer(
+                load_file(str(path / "optimizer.safetensors")),
+                json.loads((path / "optimizer.json").read_text()),
+            ),
+            "rng": load_file(str(path / "rng.safetensors"))["torch"],
+            "adversary": None,
+        }
+        if (path / "adversary.safetensors").exists():
+            out["adversary"] = load_file(str(path / "adversary.safetensors"))
+    except (OSError, ValueError, KeyError) as exc:
+        raise ConfigError(f"checkpoint {path} is unreadable ({exc}); delete it to resume from an earlier one") from exc
+    return out

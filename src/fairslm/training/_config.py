@@ -1,0 +1,243 @@
+"""The run configuration of :func:`fairslm.train`: pydantic models read from TOML and flags."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from fairslm.exceptions import ConfigError
+
+__all__ = [
+    "AdversaryConfig",
+    "ConstraintsConfig",
+    "DataConfig",
+    "LoraConfig",
+    "PenaltyConfig",
+    "TrainConfig",
+    "load_train_config",
+]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DataConfig(_Frozen):
+    """Where the rows come from when :func:`fairslm.train` is not handed data objects."""
+
+    train: Path | None = None
+    validation: Path | None = None
+    text: str = "text"
+    label: str = "label"
+    sensitive: list[str] = Field(default_factory=list)
+    pos_label: str | None = None
+    weight: str | None = None
+
+
+class PenaltyConfig(_Frozen):
+    """A differentiable penalty on the spread of soft group rates (see FairnessPenalty)."""
+
+    criterion: str = "equal_opportunity"
+    weight: float = Field(1.0, ge=0)
+    # ~10-batch window: enough rows of a 5% group at batch size 32 for a stable rate.
+    momentum: float = Field(0.9, ge=0, lt=1)
+
+
+class ConstraintsConfig(_Frozen):
+    """Fairness targets enforced by proxy-Lagrangian multipliers (see ProxyLagrangian)."""
+
+    targets: list[str]
+    multiplier_lr: float = Field(1.0, gt=0)
+    max_multiplier: float = Field(100.0, gt=0)
+    # One held-out batch every 4 optimizer steps costs about 8% of a step's compute
+    # (a forward pass is ~1/3 of forward + backward).
+    update_every: int = Field(4, ge=1)
+    holdout_fraction: float = Field(0.1, gt=0, lt=1)
+    # Decay of the held-out decision counts: the hard rates average ~10 held-out batches.
+    momentum: float = Field(0.9, ge=0, lt=1)
+
+
+class AdversaryConfig(_Frozen):
+    """An adversary predicting the group behind a gradient-reversal layer."""
+
+    criterion: str = "equalized_odds"
+    alpha: float = Field(1.0, ge=0)
+    hidden: int = Field(64, ge=1)
+    # The adversary starts from scratch, so it learns at a head's rate, not the encoder's.
+    learning_rate: float = Field(1e-3, gt=0)
+
+
+class LoraConfig(_Frozen):
+    """LoRA fine-tuning of a causal LM used as a classifier through label words."""
+
+    r: int = Field(8, ge=1)
+    alpha: int = Field(16, ge=1)
+    dropout: float = Field(0.0, ge=0, lt=1)
+    target_modules: list[str] | None = None
+    template: str = "{text}\nAnswer:"
+    # class label -> the word whose next-token probability scores that class
+    label_words: dict[str, str]
+
+
+class TrainConfig(_Frozen):
+    """Everything one fine-tuning run depends on.
+
+    Examples
+    --------
+    >>> cfg = TrainConfig(output_dir="runs/eo", penalty={"criterion": "equal_opportunity"})
+    >>> cfg.penalty.weight, cfg.learning_rate
+    (1.0, 5e-05)
+    """
+
+    output_dir: Path
+    model: str | None = None
+    data: DataConfig = Field(default_factory=DataConfig)
+    max_length: int = Field(128, ge=8)
+    epochs: int = Field(1, ge=1)
+    max_steps: int | None = Field(None, ge=1)
+    batch_size: int = Field(16, ge=1)
+    gradient_accumulation: int = Field(1, ge=1)
+    learning_rate: float = Field(5e-5, gt=0)
+    weight_decay: float = Field(0.01, ge=0)
+    warmup_ratio: float = Field(0.1, ge=0, lt=1)
+    max_grad_norm: float | None = Field(1.0, gt=0)
+    seed: int = 0
+    stratify: bool = True
+    length_buckets: bool = True
+    checkpoint_every: int = Field(50, ge=0)
+    keep_checkpoints: int = Field(2, ge=1)
+    eval_every: int = Field(0, ge=0)
+    selection: list[str] = Field(default_factory=list)
+    penalty: PenaltyConfig | None = None
+    constraints: ConstraintsConfig | None = None
+    adversary: AdversaryConfig | None = None
+    lora: LoraConfig | None = None
+    audit_threshold: float = Field(0.8, gt=0, le=1)
+    # As the audit's default: rates from fewer rows are reported but drive no verdict.
+    audit_min_group_size: int = Field(30, ge=0)
+    deterministic: bool = True
+    progress: bool | None = None
+
+    @field_validator("model")
+    @classmethod
+    def _empty_model(cls, v: str | None) -> str | None:
+        return v or None
+
+    def fingerprint(self) -> str:
+        """Hash of every setting that changes the trained weights (not paths or display)."""
+        return hashlib.sha256(json.dumps(self.identity(), sort_keys=True).encode()).hexdigest()[:16]
+
+    def identity(self) -> dict[str, Any]:
+        """The settings :meth:`fingerprint` covers, as plain JSON."""
+        d = self.model_dump(mode="json")
+        for k in ("output_dir", "progress", "keep_checkpoints"):
+            d.pop(k, None)
+        return d
+
+
+def _field_names(model: type[BaseModel]) -> list[str]:
+    return sorted(model.model_fields)
+
+
+_SECTIONS: dict[str, type[BaseModel]] = {
+    "": TrainConfig,
+    "data": DataConfig,
+    "penalty": PenaltyConfig,
+    "constraints": ConstraintsConfig,
+    "adversary": AdversaryConfig,
+    "lora": LoraConfig,
+}
+
+
+def _to_config_error(exc: ValidationError, source: str) -> ConfigError:
+    lines = []
+    for err in exc.errors():
+        loc = [str(p) for p in err["loc"]]
+        where = ".".join(loc)
+        if err["type"] == "extra_forbidden":
+            section = ".".join(loc[:-1])
+            model = _SECTIONS.get(section, TrainConfig)
+            lines.append(
+                f"unknown key '{where}' in {source}; valid keys"
+                f"{' in [' + section + ']' if section else ''}: {', '.join(_field_names(model))}"
+            )
+        elif err["type"] == "missing":
+            lines.append(f"missing required key '{where}' in {source}")
+        else:
+            lines.append(f"invalid value for '{where}' in {source}: {err['msg']} (got {err.get('input')!r})")
+    return ConfigError("; ".join(lines))
+
+
+def _merge(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in overrides.items():
+        if "." in key:
+            head, rest = key.split(".", 1)
+            sub = out.get(head) or {}
+            if not isinstance(sub, dict):
+                sub = dict(sub) if isinstance(sub, Mapping) else sub.model_dump()
+            out[head] = _merge(sub, {rest: value})
+        elif isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def load_train_config(
+    config: TrainConfig | Mapping[str, Any] | str | Path | None = None, **overrides: Any
+) -> TrainConfig:
+    """Build a :class:`TrainConfig` from a TOML path, a mapping or a config, plus overrides.
+
+    Overrides may use dotted keys for sections (``**{"penalty.weight": 2.0}``). An unknown key
+    anywhere is a :class:`ConfigError` that names it and lists the valid keys.
+
+    Examples
+    --------
+    >>> load_train_config({"output_dir": "o"}, **{"penalty.weight": 2.0}).penalty.weight
+    2.0
+    >>> load_train_config({"output_dir": "o", "lr": 1e-4})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    fairslm.exceptions.ConfigError: unknown key 'lr' in the training config; valid keys: adversary, ...
+    """
+    source = "the training config"
+    if config is None:
+        base: dict[str, Any] = {}
+    elif isinstance(config, TrainConfig):
+        base = config.model_dump()
+    elif isinstance(config, (str, Path)):
+        path = Path(config)
+        source = str(path)
+        try:
+            with path.open("rb") as fh:
+                base = tomllib.load(fh)
+        except FileNotFoundError:
+            raise ConfigError(f"config file {path} not found; pass the path of a TOML file") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+        base_dir = path.parent
+        data = base.get("data")
+        if isinstance(data, dict):
+            for k in ("train", "validation"):
+                if isinstance(data.get(k), str) and not Path(data[k]).is_absolute():
+                    data[k] = str(base_dir / data[k])
+    elif isinstance(config, Mapping):
+        base = dict(config)
+    else:
+        raise ConfigError(
+            f"config must be a TrainConfig, a mapping or a TOML path; got {type(config).__name__}"
+        )
+    merged = _merge(base, {k: v for k, v in overrides.items()})
+    try:
+        return TrainConfig.model_validate(merged)
+    except ValidationError as exc:
+        raise _to_config_error(exc, source) from None
+
+

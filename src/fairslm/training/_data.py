@@ -1,0 +1,240 @@
+"""Training rows in one shape, and the batches the loop draws from them.
+
+Accepts a fairslm ``Dataset`` (``.texts``, ``.labels``, ``.sensitive``, ``.weights``,
+``.pos_label``), a pandas DataFrame or mapping of columns, or a file named in the config.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fairslm.exceptions import ConfigError, InvalidDataError
+
+__all__ = ["Rows", "epoch_batches", "read_rows", "strata", "stratified_split"]
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Texts with integer labels, group codes and weights; labels/groups decoded by position."""
+
+    texts: list[str]
+    y: np.ndarray  # class index into ``classes``
+    group: np.ndarray  # group code into ``group_labels``
+    weight: np.ndarray
+    classes: list[str]
+    pos_index: int
+    group_labels: list[str]
+    sensitive: pd.DataFrame
+    source: str
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    @property
+    def y_pos(self) -> np.ndarray:
+        """1 where the label is the positive class."""
+        return (self.y == self.pos_index).astype(np.int64)
+
+    def subset(self, idx: np.ndarray) -> Rows:
+        return Rows(
+            texts=[self.texts[i] for i in idx], y=self.y[idx], group=self.group[idx],
+            weight=self.weight[idx], classes=self.classes, pos_index=self.pos_index,
+            group_labels=self.group_labels,
+            sensitive=self.sensitive.iloc[idx].reset_index(drop=True), source=self.source,
+        )
+
+    def content_hash(self) -> str:
+        h = hashlib.sha256()
+        for t, y, g, w in zip(self.texts, self.y.tolist(), self.group.tolist(), self.weight.tolist(), strict=True):
+            h.update(f"{t}\x1f{self.classes[y]}\x1f{self.group_labels[g]}\x1f{w!r}\x1e".encode())
+        return h.hexdigest()
+
+
+def _read_file(path: Path) -> pd.DataFrame:
+    if not path.exists():
+        raise InvalidDataError(f"data file {path} not found; check [data] train/validation in the config")
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson"):
+        return pd.read_json(path, lines=True, dtype=False)
+    if suffix == ".csv":
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
+    if suffix in (".parquet", ".pq"):
+        return pd.read_parquet(path)
+    raise InvalidDataError(f"cannot read {path}: expected .jsonl, .csv or .parquet")
+
+
+def _columns(
+    data: Any, text: str, label: str, sensitive: Sequence[str], weight: str | None
+) -> tuple[list[str], list[Any], pd.DataFrame, np.ndarray | None, Any, str]:
+    """(texts, labels, sensitive frame, weights, pos_label hint, source name) from any input."""
+    if hasattr(data, "texts") and hasattr(data, "labels") and hasattr(data, "sensitive"):
+        sens = data.sensitive
+        sens = sens if isinstance(sens, pd.DataFrame) else pd.DataFrame(sens)
+        w = getattr(data, "weights", None)
+        return (list(data.texts), list(data.labels), sens.reset_index(drop=True),
+                None if w is None else np.asarray(w, dtype=float), getattr(data, "pos_label", None),
+                f"dataset {getattr(data, 'content_hash', '')}".strip())
+    if isinstance(data, (str, Path)):
+        data, source = _read_file(Path(data)), str(data)
+    else:
+        source = "in-memory data"
+    frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(dict(data))
+    if not sensitive:
+        raise ConfigError("name the sensitive feature column(s): data.sensitive = [\"gender\"]")
+    missing = [c for c in (text, label, *sensitive, *([weight] if weight else [])) if c not in frame.columns]
+    if missing:
+        raise InvalidDataError(
+            f"column(s) {missing} not found in {source}; columns are: {', '.join(map(str, frame.columns))}. "
+            "Set data.text / data.label / data.sensitive to the right names"
+        )
+    w = None if weight is None else frame[weight].to_numpy(dtype=float)
+    return (frame[text].astype(str).tolist(), frame[label].tolist(),
+            frame[list(sensitive)].reset_index(drop=True), w, None, source)
+
+
+def read_rows(
+    data: Any,
+    *,
+    text: str = "text",
+    label: str = "label",
+    sensitive: Sequence[str] = (),
+    weight: str | None = None,
+    pos_label: Any = None,
+    classes: Sequence[str] | None = None,
+    group_labels: Sequence[str] | None = None,
+) -> Rows:
+    """Normalise one split. Pass ``classes``/``group_labels`` of the train split for others."""
+    texts, labels, sens, w, pos_hint, source = _columns(data, text, label, sensitive, weight)
+    if len(texts) == 0:
+        raise InvalidDataError(f"{source} has no rows")
+    if not (len(texts) == len(labels) == len(sens)):
+        raise InvalidDataError(
+            f"{source}: {len(texts)} texts, {len(labels)} labels and {len(sens)} sensitive rows; "
+            "they must have the same length"
+        )
+    if sens.isna().any().any():
+        raise InvalidDataError(f"{source} has missing sensitive values; fill or drop those rows")
+    label_str = [str(v) for v in labels]
+    if classes is None:
+        classes = sorted(set(label_str))
+        if len(classes) < 2:
+            raise InvalidDataError(f"{source} has a single label {classes}; training needs two or more")
+    classes = list(classes)
+    unknown = sorted(set(label_str) - set(classes))
+    if unknown:
+        raise InvalidDataError(f"{source} has labels {unknown} not seen in training ({classes})")
+    pos = pos_label if pos_label is not None else pos_hint
+    if pos is None:
+        if set(classes) == {"0", "1"}:
+            pos = "1"
+        else:
+            raise ConfigError(
+                f"the labels are {classes}, so the positive (favourable) class is ambiguous; "
+                "set data.pos_label to one of them"
+            )
+    if str(pos) not in classes:
+        raise ConfigError(f"pos_label {pos!r} is not among the labels {classes}")
+    glab = [", ".join(str(v) for v in row) for row in sens.itertuples(index=False, name=None)]
+    if group_labels is None:
+        group_labels = sorted(set(glab))
+        if len(group_labels) < 2:
+            raise InvalidDataError(
+                f"{source} has a single sensitive group {group_labels}; fairness needs at least two"
+            )
+    group_labels = list(group_labels)
+    unseen = sorted(set(glab) - set(group_labels))
+    if unseen:
+        raise InvalidDataError(f"{source} has groups {unseen} not seen in training ({group_labels})")
+    if w is None:
+        w = np.ones(len(texts))
+    if len(w) != len(texts) or not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise InvalidDataError(f"{source}: sample weights must be finite, >= 0 and one per row")
+    cidx = {c: i for i, c in enumerate(classes)}
+    gidx = {g: i for i, g in enumerate(group_labels)}
+    return Rows(
+        texts=list(texts), y=np.array([cidx[v] for v in label_str], dtype=np.int64),
+        group=np.array([gidx[v] for v in glab], dtype=np.int64), weight=np.array(w, dtype=float),
+        classes=classes, pos_index=classes.index(str(pos)), group_labels=group_labels,
+        sensitive=sens, source=source,
+    )
+
+
+def strata(rows: Rows, stratify: bool) -> list[np.ndarray]:
+    """Row indices of each (group, label) cell, or one stratum of all rows."""
+    if not stratify:
+        return [np.arange(len(rows))]
+    key = rows.group * len(rows.classes) + rows.y
+    return [np.flatnonzero(key == k) for k in np.unique(key)]
+
+
+def stratified_split(rows: Rows, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(kept, held-out) indices, taking ``fraction`` of each (group, label) cell, at least one."""
+    rng = np.random.default_rng([seed, 7919])
+    keep, held = [], []
+    for s in strata(rows, True):
+        s = rng.permutation(s)
+        k = min(len(s) - 1, max(1, int(round(fraction * len(s))))) if len(s) > 1 else 0
+        held.append(s[:k])
+        keep.append(s[k:])
+    return np.sort(np.concatenate(keep)), np.sort(np.concatenate(held))
+
+
+def _interleave(groups: Sequence[np.ndarray], jitter: np.ndarray | None) -> np.ndarray:
+    """Merge index lists so each is spread evenly: item r of a list of n sits near r / n."""
+    keys, idx = [], []
+    for k, s in enumerate(groups):
+        n = len(s)
+        off = 0.5 if jitter is None else jitter[k]
+        keys.append((np.arange(n) + off) / max(n, 1))
+        idx.append(s)
+    key = np.concatenate(keys)
+    return np.concatenate(idx)[np.argsort(key, kind="stable")]
+
+
+def epoch_batches(
+    cells: Sequence[np.ndarray],
+    lengths: np.ndarray,
+    batch_size: int,
+    *,
+    seed: int,
+    epoch: int,
+    length_buckets: bool,
+    chunk_batches: int = 32,
+) -> list[np.ndarray]:
+    """The batches of one epoch: a pure function of ``(seed, epoch)``, so a resumed run sees
+    the same batches.
+
+    Every cell (group x label) is shuffled and spread evenly over the epoch, so each batch holds
+    every cell in proportion (a cell with at least ``1 / batch_size`` of the rows is in every
+    batch). With ``length_buckets``, each window of ``chunk_batches`` batches is re-cut so that
+    batch j takes the j-th length quantile of every cell: similar lengths pad less, and the
+    batches stay stratified; the batch order is then shuffled.
+    """
+    rng = np.random.default_rng([seed, epoch])
+    shuffled = [rng.permutation(c) for c in cells]
+    order = _interleave(shuffled, rng.random(len(cells)))
+    if length_buckets:
+        label_of = np.empty(int(max(c.max() for c in cells if len(c))) + 1, dtype=np.int64)
+        for k, c in enumerate(cells):
+            label_of[c] = k
+        window = batch_size * chunk_batches
+        parts = []
+        for start in range(0, len(order), window):
+            chunk = order[start : start + window]
+            by_cell = [chunk[label_of[chunk] == k] for k in range(len(cells))]
+            by_cell = [c[np.argsort(lengths[c], kind="stable")] for c in by_cell]
+            parts.append(_interleave(by_cell, None))
+        order = np.concatenate(parts)
+    batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    if length_buckets:
+        batches = [batches[i] for i in rng.permutation(len(batches))]
+    return batches
+
+
