@@ -28,7 +28,9 @@ def audit_predictions_command(
         "min_max", "--reference", help="min_max, overall, largest, or a group label."
     ),
     threshold: float = typer.Option(0.8, "--threshold", help="Ratio threshold (four-fifths: 0.8)."),
-    min_group_size: int = typer.Option(30, "--min-group-size"),
+    min_group_size: int = typer.Option(
+        30, "--min-group-size", help="Groups with fewer rows are shown but never drive a verdict."
+    ),
     missing: str = typer.Option(
         "error", "--missing", help="Missing sensitive values: error, or group (their own group)."
     ),

@@ -75,18 +75,19 @@ def _connect(memory_limit: str, threads: int | None) -> Any:
     config: dict[str, Any] = {
         "memory_limit": memory_limit,
         "temp_directory": os.path.join(tempfile.gettempdir(), "fairslm-duckdb"),
-        # DuckDB draws a progress bar on stdout for long queries; a library must not.
-        "enable_progress_bar": False,
     }
     if threads is not None:
         config["threads"] = int(threads)
     try:
-        return duckdb.connect(config=config)
+        con = duckdb.connect(config=config)
     except duckdb.Error as exc:
         raise InvalidDataError(
             f"cannot start DuckDB with memory_limit={memory_limit!r}: {exc}. Use a size such "
             "as '2GB' or '512MB'"
         ) from exc
+    # DuckDB draws a progress bar on stdout for long queries; a library must not.
+    con.execute("SET enable_progress_bar = false")
+    return con
 
 
 def count_table_from_file(

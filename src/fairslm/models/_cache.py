@@ -121,3 +121,9 @@ class ScoreCache:
             if self._db is not None:
                 self._db.close()
                 self._db = None
+
+    def __del__(self) -> None:
+        # Close the database with the cache, so no connection is left for the collector.
+        db = getattr(self, "_db", None)
+        if db is not None:
+            db.close()
