@@ -106,6 +106,10 @@ def test_documented_audit_predictions_commands_run(tmp_path, monkeypatch, capsys
         frame = {params["y_true"]: rng.integers(0, 2, n), params["y_pred"]: rng.integers(0, 2, n)}
         for col in params["sensitive"].split(","):
             frame[col] = rng.choice(["a", "b"], n)
+        if params.get("y_score"):
+            frame[params["y_score"]] = rng.random(n)
+        if params.get("weight"):
+            frame[params["weight"]] = rng.random(n) + 0.5
         pd.DataFrame(frame).to_parquet(tmp_path / params["path"])
         code = main(args)
         assert code in (0, 1), capsys.readouterr().err
