@@ -15,11 +15,13 @@ from fairslm.exceptions import (
     ModelLoadError,
     UnsafeModelError,
 )
+from fairslm.mitigation.selection import ComparisonResult, compare
 from fairslm.models import ModelAdapter, load_model
 from fairslm.training import TrainResult, train
 
 __all__ = [
     "AuditResult",
+    "ComparisonResult",
     "ConfigError",
     "Dataset",
     "DatasetSpec",
@@ -33,6 +35,7 @@ __all__ = [
     "__version__",
     "audit_file",
     "audit_predictions",
+    "compare",
     "load_dataset",
     "load_model",
     "train",

@@ -24,6 +24,7 @@ EXIT_USAGE = 2  # bad input, bad options, unreadable files
 # Command modules, in the order `fairslm --help` lists them.
 COMMAND_MODULES = [
     "fairslm.cli.audit_predictions",
+    "fairslm.cli.compare",
     "fairslm.cli.data_audit",
     "fairslm.cli.counterfactual",
     "fairslm.cli.policy",
@@ -31,6 +32,7 @@ COMMAND_MODULES = [
     "fairslm.cli.due",
     "fairslm.cli.gate",
     "fairslm.cli.train",
+    "fairslm.cli.debias",
 ]
 
 app = typer.Typer(

@@ -1,0 +1,61 @@
+"""``fairslm compare``: audit several models on one test file and compare them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from fairslm.cli._app import EXIT_FAIL, EXIT_OK, user_errors
+
+
+def register(app: typer.Typer) -> None:
+    app.command("compare")(compare_command)
+
+
+@user_errors
+def compare_command(
+    data: Path = typer.Option(..., "--data", help="Test data: JSON Lines, CSV or Parquet."),
+    model: list[Path] = typer.Option([], "--model", help="A saved model directory (repeatable)."),
+    pred_column: list[str] = typer.Option(
+        [], "--pred-column", help="A column of --data holding a model's decisions (repeatable)."
+    ),
+    text_column: str = typer.Option("text", "--text-column"),
+    label_column: str = typer.Option("label", "--label-column"),
+    sensitive: str = typer.Option(..., "--sensitive", help="Comma-separated sensitive columns."),
+    pos_label: str | None = typer.Option(None, "--pos-label", help="The favourable label."),
+    criterion: str = typer.Option("equal_opportunity", "--criterion"),
+    threshold: float = typer.Option(0.8, "--threshold", help="Ratio threshold of the criterion."),
+    min_group_size: int = typer.Option(30, "--min-group-size"),
+    out: Path = typer.Option(Path("comparison.json"), "--out", "-o", help="JSON output."),
+    svg: Path | None = typer.Option(None, "--svg", help="Also write the plot as SVG."),
+) -> None:
+    """Compare models on the same test data; exit 1 if none meets the criterion's threshold."""
+    from fairslm.mitigation.selection._files import compare_files
+
+    result = compare_files(
+        data,
+        models=model,
+        pred_columns=pred_column,
+        text_column=text_column,
+        label_column=label_column,
+        sensitive_columns=[s.strip() for s in sensitive.split(",") if s.strip()],
+        pos_label=pos_label,
+        criterion=criterion,
+        threshold=threshold,
+        min_group_size=min_group_size,
+        out=out,
+        svg=svg,
+    )
+    typer.echo(f"{'model':<28} {'accuracy':>9} {'ratio':>7} {'diff':>7}  verdict  pareto")
+    for r in result.rows:
+        typer.echo(
+            f"{r.name:<28} {r.accuracy:>9.4f} {r.ratio:>7.3f} {r.difference:>7.3f}  "
+            f"{r.verdict:<7}  {'*' if r.name in result.pareto else ''}"
+        )
+    selection = result.select()
+    typer.echo(selection.message)
+    typer.echo(f"wrote {out}")
+    if svg is not None:
+        typer.echo(f"wrote {svg}")
+    raise typer.Exit(EXIT_OK if selection.name is not None else EXIT_FAIL)

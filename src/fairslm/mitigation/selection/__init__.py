@@ -1,0 +1,21 @@
+"""Model selection under a fairness target, Pareto fronts and model comparison."""
+
+from fairslm.mitigation.selection._compare import (
+    COMPARISON_KIND,
+    COMPARISON_SCHEMA_VERSION,
+    ComparisonResult,
+    ComparisonRow,
+    compare,
+)
+from fairslm.mitigation.selection._pareto import Selection, pareto_front, select_most_accurate
+
+__all__ = [
+    "COMPARISON_KIND",
+    "COMPARISON_SCHEMA_VERSION",
+    "ComparisonResult",
+    "ComparisonRow",
+    "Selection",
+    "compare",
+    "pareto_front",
+    "select_most_accurate",
+]

@@ -1,0 +1,293 @@
+"""Audit several models on the same test data and compare accuracy against disparity."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fairslm._version import __version__
+from fairslm.audit import AuditResult, audit_predictions
+from fairslm.audit._result import write_json_atomic
+from fairslm.exceptions import ConfigError, InvalidDataError
+from fairslm.metrics import CRITERIA
+from fairslm.mitigation.selection._pareto import Selection, pareto_front, select_most_accurate
+
+__all__ = ["COMPARISON_KIND", "COMPARISON_SCHEMA_VERSION", "ComparisonResult", "ComparisonRow", "compare"]
+
+COMPARISON_KIND = "fairslm.comparison"
+COMPARISON_SCHEMA_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class ComparisonRow:
+    """One model's numbers on the shared test data."""
+
+    name: str
+    accuracy: float
+    ratio: float  # the criterion's ratio (1 = parity)
+    difference: float  # the criterion's difference (0 = parity)
+    verdict: str
+    worst_group: str | None
+    group_metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ComparisonResult:
+    """Models compared on one test set: the table behind an accuracy-vs-disparity plot.
+
+    ``to_dict()``/``to_json()`` are the contract (``kind = "fairslm.comparison"``, versioned);
+    ``plot_svg()`` renders the plot as an inline SVG string.
+    """
+
+    criterion: str
+    threshold: float
+    rows: tuple[ComparisonRow, ...]
+    pareto: tuple[str, ...]
+    n_rows: int
+    provenance: dict[str, Any] = field(default_factory=dict)
+    audits: dict[str, AuditResult] = field(default_factory=dict, repr=False, compare=False)
+    schema_version: str = COMPARISON_SCHEMA_VERSION
+    kind: str = COMPARISON_KIND
+
+    def row(self, name: str) -> ComparisonRow:
+        """The row of model ``name``."""
+        for r in self.rows:
+            if r.name == name:
+                return r
+        raise KeyError(f"no model named {name!r}; models are: {', '.join(r.name for r in self.rows)}")
+
+    def select(self, target: float | None = None, *, kind: str = "ratio") -> Selection:
+        """The most accurate model meeting the target (default: the audit threshold)."""
+        t = self.threshold if target is None else target
+        vals = [r.ratio if kind == "ratio" else r.difference for r in self.rows]
+        return select_most_accurate(
+            [r.name for r in self.rows], [r.accuracy for r in self.rows], vals,
+            target=t, kind=kind, criterion=self.criterion,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict (NaN becomes null)."""
+        from fairslm.audit._result import _clean
+
+        return _clean(
+            {
+                "kind": self.kind,
+                "schema_version": self.schema_version,
+                "criterion": self.criterion,
+                "threshold": self.threshold,
+                "n_rows": self.n_rows,
+                "rows": [asdict(r) for r in self.rows],
+                "pareto": list(self.pareto),
+                "provenance": self.provenance,
+            }
+        )
+
+    def to_json(self, path: str | os.PathLike[str] | None = None) -> str:
+        """JSON text; written atomically to ``path`` when given."""
+        data = self.to_dict()
+        if path is not None:
+            write_json_atomic(data, path)
+        return json.dumps(data, indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ComparisonResult:
+        """Rebuild from :meth:`to_dict` output (audits are not stored)."""
+        if data.get("kind") != COMPARISON_KIND:
+            raise InvalidDataError(
+                f"not a fairslm comparison: kind is {data.get('kind')!r}, expected {COMPARISON_KIND!r}"
+            )
+        if str(data.get("schema_version")) != COMPARISON_SCHEMA_VERSION:
+            raise InvalidDataError(
+                f"comparison schema version {data.get('schema_version')!r} is not supported "
+                f"(this fairslm reads {COMPARISON_SCHEMA_VERSION!r})"
+            )
+
+        def num(v: Any) -> float:
+            return float("nan") if v is None else float(v)
+
+        rows = tuple(
+            ComparisonRow(
+                name=r["name"], accuracy=num(r["accuracy"]), ratio=num(r["ratio"]),
+                difference=num(r["difference"]), verdict=r["verdict"], worst_group=r["worst_group"],
+                group_metrics={g: {m: num(v) for m, v in d.items()} for g, d in r["group_metrics"].items()},
+                extra=dict(r.get("extra", {})),
+            )
+            for r in data["rows"]
+        )
+        return cls(
+            criterion=data["criterion"], threshold=float(data["threshold"]), rows=rows,
+            pareto=tuple(data["pareto"]), n_rows=int(data["n_rows"]),
+            provenance=dict(data.get("provenance", {})),
+        )
+
+    def to_frame(self) -> Any:
+        """One row per model: accuracy, ratio, difference, verdict, on the Pareto front."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            [
+                {"model": r.name, "accuracy": r.accuracy, "ratio": r.ratio,
+                 "difference": r.difference, "verdict": r.verdict, "pareto": r.name in self.pareto,
+                 **r.extra}
+                for r in self.rows
+            ]
+        )
+
+    def plot_svg(self, *, disparity: str = "difference") -> str:
+        """Accuracy against disparity, one point per model, as an SVG string."""
+        from fairslm.mitigation.selection._plot import comparison_svg
+
+        return comparison_svg(self, disparity=disparity)
+
+
+def _predict(model: Any, texts: Sequence[str], sensitive_features: Any) -> Any:
+    if not hasattr(model, "predict"):
+        return model  # already predictions
+    try:
+        params = inspect.signature(model.predict).parameters
+    except (TypeError, ValueError):
+        params = {}
+    if "sensitive_features" in params:
+        return model.predict(texts, sensitive_features=sensitive_features)
+    return model.predict(texts)
+
+
+def compare(
+    models: Mapping[str, Any] | Sequence[Any],
+    data: Any = None,
+    *,
+    y_true: Any = None,
+    sensitive_features: Any = None,
+    text_column: str = "text",
+    label_column: str = "label",
+    sensitive_columns: Sequence[str] | None = None,
+    pos_label: object | None = None,
+    criterion: str = "equal_opportunity",
+    threshold: float = 0.8,
+    reference_group: Any = "min_max",
+    min_group_size: int = 30,
+    extra: Mapping[str, Mapping[str, Any]] | None = None,
+) -> ComparisonResult:
+    """Audit several models on the same test data.
+
+    Parameters
+    ----------
+    models : mapping of name -> model or predictions, or a sequence of models
+        A model has ``predict(texts)`` (or ``predict(texts, *, sensitive_features)``, as
+        :class:`~fairslm.mitigation.postprocessing.ThresholdedModel` does); an array is taken as
+        the model's decisions on the test rows.
+    data : DataFrame or mapping of columns, optional
+        Test data with ``text_column``, ``label_column`` and ``sensitive_columns``. Omit it and
+        pass ``y_true``/``sensitive_features`` when every entry of ``models`` is predictions.
+    criterion : str, default "equal_opportunity"
+        The disparity compared; one of the audit's criteria.
+    threshold : float, default 0.8
+        The audit's ratio threshold (verdicts, and the default selection target).
+    extra : mapping of name -> mapping, optional
+        More columns per model for the table (training time, flip rate, ...).
+
+    Returns
+    -------
+    ComparisonResult
+
+    Examples
+    --------
+    >>> res = compare({"a": [1, 1, 0, 0], "b": [1, 0, 0, 0]}, y_true=[1, 1, 0, 0],
+    ...               sensitive_features={"g": ["x", "y", "x", "y"]}, min_group_size=1)
+    >>> [(r.name, r.accuracy, r.ratio) for r in res.rows]
+    [('a', 1.0, 1.0), ('b', 0.75, 0.0)]
+    """
+    if criterion not in CRITERIA:
+        raise ConfigError(f"unknown criterion {criterion!r}; known criteria: {', '.join(CRITERIA)}")
+    if not isinstance(models, Mapping):
+        models = {str(getattr(m, "name", f"model_{i}")): m for i, m in enumerate(models)}
+    if not models:
+        raise InvalidDataError("no models to compare; pass at least one")
+    texts: Sequence[str] = []
+    if data is not None:
+        cols = list(data.columns) if hasattr(data, "columns") else list(data.keys())
+        sens = list(sensitive_columns or [])
+        if not sens:
+            raise ConfigError("pass sensitive_columns= naming the sensitive feature column(s) of data")
+        needed = [label_column, *sens]
+        if any(hasattr(m, "predict") for m in models.values()):
+            needed.append(text_column)
+        missing = [c for c in needed if c not in cols]
+        if missing:
+            raise InvalidDataError(
+                f"column(s) {missing} not found in the test data; columns are: "
+                f"{', '.join(map(str, cols))}"
+            )
+        y_true = np.asarray(data[label_column])
+        sensitive_features = {c: np.asarray(data[c]) for c in sens}
+        if text_column in cols:
+            texts = [str(t) for t in data[text_column]]
+    if y_true is None or sensitive_features is None:
+        raise InvalidDataError("pass data=, or both y_true= and sensitive_features=")
+    rows = []
+    audits: dict[str, AuditResult] = {}
+    for name, model in models.items():
+        if hasattr(model, "predict") and not texts:
+            raise InvalidDataError(
+                f"model {name!r} needs texts to predict; pass data= with a {text_column!r} column"
+            )
+        pred = _predict(model, texts, sensitive_features)
+        res = audit_predictions(
+            y_true, pred, sensitive_features=sensitive_features, pos_label=pos_label,
+            reference_group=reference_group, threshold=threshold, min_group_size=min_group_size,
+            criteria=[criterion],
+        )
+        audits[str(name)] = res
+        view = res.views[0]
+        crit = view.criterion(criterion)
+        metrics = CRITERIA[criterion][0]
+        rows.append(
+            ComparisonRow(
+                name=str(name),
+                accuracy=float(res.overall["accuracy"]),
+                ratio=float(crit.ratio),
+                difference=float(crit.difference),
+                verdict=crit.verdict,
+                worst_group=crit.worst_group,
+                group_metrics={
+                    g.label: {m: float(g.metrics[m]) for m in ("accuracy", "selection_rate", *metrics)}
+                    for g in view.groups
+                },
+                extra=dict((extra or {}).get(str(name), {})),
+            )
+        )
+    front = pareto_front([r.accuracy for r in rows], [r.difference for r in rows])
+    return ComparisonResult(
+        criterion=criterion,
+        threshold=float(threshold),
+        rows=tuple(rows),
+        pareto=tuple(rows[i].name for i in front),
+        n_rows=len(np.asarray(y_true)),
+        provenance={"fairslm_version": __version__, "pos_label": audits[rows[0].name].task["pos_label"]},
+        audits=audits,
+    )
+
+
+def read_table(path: str | os.PathLike[str]) -> Any:
+    """Read a test file (.jsonl, .csv, .parquet) into a DataFrame."""
+    import pandas as pd
+
+    p = Path(path)
+    if not p.exists():
+        raise InvalidDataError(f"test data file {str(p)!r} does not exist")
+    suffix = p.suffix.lower()
+    if suffix == ".parquet":
+        return pd.read_parquet(p)
+    if suffix == ".csv":
+        return pd.read_csv(p)
+    if suffix in (".jsonl", ".json"):
+        return pd.read_json(p, lines=True)
+    raise InvalidDataError(f"unsupported file type {suffix!r}; use .jsonl, .csv or .parquet")

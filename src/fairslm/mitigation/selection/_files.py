@@ -1,0 +1,91 @@
+"""Compare models saved on disk, and prediction columns of a file, on one test file."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from fairslm.exceptions import InvalidDataError, ModelLoadError
+from fairslm.mitigation.selection._compare import ComparisonResult, compare, read_table
+
+__all__ = ["compare_files", "load_for_comparison"]
+
+
+def load_for_comparison(path: str | os.PathLike[str]) -> Any:
+    """Load a saved model; wrap it in its saved group thresholds when ``fairslm.json`` has them."""
+    p = Path(path)
+    if not p.exists():
+        raise ModelLoadError(f"model {str(p)!r} does not exist; pass a saved model directory")
+    try:
+        from fairslm.models import load_model  # type: ignore[attr-defined]
+    except ImportError as exc:
+        raise ModelLoadError(
+            "loading saved models needs fairslm.models.load_model, which this installation "
+            "lacks; compare prediction columns with --pred-column instead"
+        ) from exc
+    model = load_model(p)
+    meta = p / "fairslm.json"
+    if meta.exists() and '"group_thresholds"' in meta.read_text(encoding="utf-8"):
+        from fairslm.mitigation.postprocessing import ThresholdedModel
+
+        model = ThresholdedModel.from_dir(model, p)
+    return model
+
+
+def compare_files(
+    data: str | os.PathLike[str],
+    *,
+    models: Sequence[str | os.PathLike[str]] = (),
+    pred_columns: Sequence[str] = (),
+    text_column: str = "text",
+    label_column: str = "label",
+    sensitive_columns: Sequence[str] = (),
+    out: str | os.PathLike[str] | None = None,
+    svg: str | os.PathLike[str] | None = None,
+    **options: Any,
+) -> ComparisonResult:
+    """Compare saved models (``models``) and prediction columns of ``data`` (``pred_columns``).
+
+    ``out`` receives the JSON and ``svg`` the plot, each written whole (temp file + rename).
+    """
+    if not models and not pred_columns:
+        raise InvalidDataError("nothing to compare: pass --model PATH or --pred-column COLUMN")
+    df = read_table(data)
+    missing = [c for c in pred_columns if c not in df.columns]
+    if missing:
+        raise InvalidDataError(
+            f"prediction column(s) {missing} not found in {Path(data).name}; columns are: "
+            f"{', '.join(map(str, df.columns))}"
+        )
+    entries: dict[str, Any] = {}
+    for m in models:
+        name = Path(m).name or str(m)
+        if name in entries:
+            name = str(m)
+        entries[name] = load_for_comparison(m)
+    for c in pred_columns:
+        entries[c] = df[c].to_numpy()
+    result = compare(
+        entries, df, text_column=text_column, label_column=label_column,
+        sensitive_columns=list(sensitive_columns), **options,
+    )
+    if out is not None:
+        result.to_json(out)
+    if svg is not None:
+        _write_text_atomic(result.plot_svg(), Path(svg))
+    return result
+
+
+def _write_text_atomic(text: str, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
