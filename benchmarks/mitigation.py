@@ -243,7 +243,13 @@ def finetune_rows(D: dict[str, pd.DataFrame], swapped_test: list[str], args: arg
     base_step = None
     for label, extra, data in runs:
         cfg = {**base_cfg, **extra, "output_dir": str(out_root / re.sub(r"\W+", "-", label))}
-        res = train(cfg, train_data=data, validation_data=D["validation"], overwrite=True)
+        # The weight column named in the config is read from both splits.
+        val = D["validation"].assign(weight=1.0) if "weight" in data.columns else D["validation"]
+        try:
+            res = train(cfg, train_data=data, validation_data=val, overwrite=True)
+        except Exception as exc:  # report the row as failed and keep the rest of the run
+            print(f"  fine-tune: {label} failed: {type(exc).__name__}: {exc}", flush=True)
+            continue
         model = load_model(res.output_dir)
         pos_col = list(model.classes_).index(POS)
         scores = {k: model.predict_proba(t)[:, pos_col] for k, t in (
