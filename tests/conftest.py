@@ -14,7 +14,9 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 REPO = Path(__file__).resolve().parents[1]
 BIOSBIAS_DIR = Path(
-    os.environ.get("FAIRSLM_BIOSBIAS_DIR", REPO.parent / "shared" / "data" / "biosbias-surgeon-nurse")
+    os.environ.get(
+        "FAIRSLM_BIOSBIAS_DIR", REPO.parent / "shared" / "data" / "biosbias-surgeon-nurse"
+    )
 )
 
 

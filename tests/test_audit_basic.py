@@ -60,8 +60,9 @@ def test_named_reference_group() -> None:
 
 
 def test_undefined_rate_is_kept_with_reason() -> None:
-    res = audit_predictions([0, 0, 1, 1], [0, 1, 1, 0], sensitive_features=["x", "x", "y", "y"],
-                            min_group_size=1)
+    res = audit_predictions(
+        [0, 0, 1, 1], [0, 1, 1, 0], sensitive_features=["x", "x", "y", "y"], min_group_size=1
+    )
     g = res.view().group("x")
     assert math.isnan(g.metrics["true_positive_rate"])
     assert "no actual positives" in g.undefined["true_positive_rate"]

@@ -204,3 +204,14 @@ def test_coverage_of_95_intervals_small_groups_included() -> None:
     for k, h in hits.items():
         cover = h / n_sim
         assert np.all((cover >= 0.92) & (cover <= 0.98)), (k, cover)
+
+
+def test_degenerate_tables_give_nan_intervals_without_warnings() -> None:
+    """Two single-row groups: nothing can be estimated, and nothing warns or crashes."""
+    res = audit_predictions([1, 0], [1, 1], sensitive_features={"g": ["a", "b"]},
+                            n_bootstrap=20, seed=0, min_group_size=1)
+    sp = res.view("g").criterion("statistical_parity")
+    assert sp.ratio == 1.0 and sp.difference_interval == (0.0, 0.0)
+    assert sp.reading.startswith("Every group receives positive decisions at the rate of a")
+    rms = res.extras["rms_tpr_gap"]["g"]
+    assert np.isnan(rms["value"]) and np.isnan(rms["interval"]).all()

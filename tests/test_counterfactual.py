@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import fairslm
 from fairslm import ConfigError, InvalidDataError, load_dataset
 from fairslm.audit import CounterfactualResult, counterfactual_test, mcnemar_exact
 from fairslm.data import CounterfactualPerturber
@@ -145,6 +146,7 @@ def test_bad_inputs() -> None:
         counterfactual_test(Bad(), ["he", "she"])
 
 
+@pytest.mark.slow  # fingerprinting the in-memory pipeline imports skops (seconds, once)
 def test_tfidf_baseline_on_bias_in_bios_flips_significantly(biosbias_dir) -> None:
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -155,7 +157,8 @@ def test_tfidf_baseline_on_bias_in_bios_flips_significantly(biosbias_dir) -> Non
     model = make_pipeline(TfidfVectorizer(min_df=2, sublinear_tf=True),
                           LogisticRegression(max_iter=1000))
     model.fit(train.texts, train.labels)
-    res = counterfactual_test(model, test)
+    res = counterfactual_test(fairslm.load_model(model, cache=False), test)
+    assert res.provenance["model_fingerprint"]
     assert res.counts["n_changed"] > 0.9 * len(test)
     assert res.flip_rate > 0.05
     m2f = res.by_direction["male->female"]

@@ -76,3 +76,27 @@ def test_counterfactual_cli_bad_term_list_exit_2(tmp_path, data) -> None:
                                    "--terms", str(terms)])
     assert res.exit_code == 2
     assert "t.csv, line 2: expected 2 values" in res.output
+
+
+def test_counterfactual_cli_with_a_saved_sklearn_model(tmp_path) -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from fairslm.models import save_sklearn_model
+
+    texts = ["he operates", "she nurses", "he cuts", "she cares"] * 5
+    labels = ["surgeon", "nurse"] * 10
+    pipe = make_pipeline(TfidfVectorizer(), LogisticRegression()).fit(texts, labels)
+    model = save_sklearn_model(pipe, tmp_path / "m.skops")
+    path = tmp_path / "d.csv"
+    pd.DataFrame({"text": texts, "job": labels, "gender": ["M", "F"] * 10}).to_csv(path, index=False)
+    out = tmp_path / "cf.json"
+    res = CliRunner().invoke(app, ["counterfactual", "--model", str(model), "--data", str(path),
+                                   "--label", "job", "--sensitive", "gender", "--pos-label",
+                                   "surgeon", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    d = json.loads(out.read_text())
+    assert d["provenance"]["model"] == "SklearnAdapter"
+    assert d["overall"]["n"] == 20 and d["overall"]["n_flips"] == 20
+    assert d["by_direction"]["male->female"]["mean_score_change"] < 0

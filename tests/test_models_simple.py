@@ -68,7 +68,9 @@ def test_sklearn_untrusted_type_refused(tmp_path):
         FunctionTransformer(np.strings.lower), TfidfVectorizer(), LogisticRegression()
     ).fit(np.array(TRAIN), Y)
     path = save_sklearn_model(pipe, tmp_path / "custom.skops")
-    with pytest.raises(UnsafeModelError, match=r"not trusted by default: \['numpy.strings.lower'\]"):
+    with pytest.raises(
+        UnsafeModelError, match=r"not trusted by default: \['numpy.strings.lower'\]"
+    ):
         load_model(path)
     trusted = load_model(path, trusted=["numpy.strings.lower"])
     assert trusted.predict(["GOOD NURSE"]).tolist() == [1]
@@ -226,3 +228,20 @@ def test_load_model_dispatch_errors(tmp_path):
     odd.write_bytes(b"")
     with pytest.raises(ModelLoadError, match="cannot tell what kind of model"):
         load_model(odd)
+
+
+def test_load_model_unknown_option(pipeline):
+    with pytest.raises(
+        ConfigError, match="unknown option 'batchsize' for a model of kind 'sklearn'"
+    ):
+        load_model(pipeline, batchsize=3)
+
+
+def test_progress_bar_only_for_long_runs():
+    from fairslm.models._batching import PROGRESS_MIN_TEXTS, progress
+
+    items = [1, 2]
+    assert progress(items, total_texts=10, show=None, desc="x") is items
+    assert progress(items, total_texts=PROGRESS_MIN_TEXTS, show=False, desc="x") is items
+    bar = progress(items, total_texts=PROGRESS_MIN_TEXTS, show=None, desc="x")
+    assert bar is not items and list(bar) == items

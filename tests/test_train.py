@@ -110,6 +110,10 @@ def test_train_writes_loadable_model_log_audit_and_provenance(tiny_bert, data, t
     assert prov["seed"] == 0 and prov["fairslm_version"] == fairslm.__version__
     assert len(prov["dataset_sha256"]) == 64 and len(prov["base_model_sha256"]) == 64
     assert meta["pos_label"] == "surgeon" and meta["group_labels"] == ["F", "M"]
+    assert meta["kind"] == "hf-classifier"
+    adapter = fairslm.load_model(out)  # the adapter the audit uses reads the same directory
+    assert np.mean(np.asarray(adapter.classes_)[adapter.predict_proba(va["text"]).argmax(1)]
+                   == np.asarray(va["label"])) == pytest.approx(res.validation["accuracy"])
     log = [json.loads(x) for x in (out / "train_log.jsonl").read_text().splitlines()]
     steps = [r for r in log if "event" not in r]
     assert [r["step"] for r in steps] == list(range(1, 25))
@@ -304,3 +308,70 @@ def test_cli_train_and_errors(tiny_bert, data, tmp_path, capsys):
     assert "unknown key 'penalty.wieght'" in capsys.readouterr().err
     assert main(["train", "--config", cfg, "--set", "seed"]) == 2
     assert "--set expects KEY=VALUE" in capsys.readouterr().err
+
+
+def test_epoch_batches_are_stratified_bucketed_and_reproducible():
+    from fairslm.training._data import epoch_batches
+
+    rng = np.random.default_rng(0)
+    key = np.repeat([0, 1, 2, 3], [120, 40, 24, 16])  # cells of 60%, 20%, 12%, 8%
+    cells = [np.flatnonzero(key == k) for k in range(4)]
+    lengths = rng.integers(5, 200, size=200)
+    kw = {"seed": 3, "epoch": 1, "length_buckets": True, "chunk_batches": 5}
+    batches = epoch_batches(cells, lengths, 10, **kw)
+    assert sorted(np.concatenate(batches).tolist()) == list(range(200))
+    # every cell holding at least 1/batch_size of the rows is in every batch; the 8% cell's 16
+    # rows land in 16 different batches of the 20
+    assert all({0, 1, 2} <= set(key[b]) for b in batches)
+    assert sum(3 in set(key[b]) for b in batches) == 16
+    # length-bucketed: within a batch, each cell's rows come from one length quantile, so the
+    # mean within-batch spread is far below that of random batches
+    spread = np.mean([np.ptp(lengths[b]) for b in batches])
+    plain = epoch_batches(cells, lengths, 10, seed=3, epoch=1, length_buckets=False)
+    assert spread < 0.6 * np.mean([np.ptp(lengths[b]) for b in plain])
+    again = epoch_batches(cells, lengths, 10, **kw)
+    assert all(np.array_equal(a, b) for a, b in zip(batches, again, strict=True))
+    other = epoch_batches(cells, lengths, 10, **{**kw, "epoch": 2})
+    assert not all(np.array_equal(a, b) for a, b in zip(batches, other, strict=True))
+
+
+def test_stratified_holdout_split():
+    from fairslm.training._data import read_rows, stratified_split
+
+    rows = read_rows(toy_rows(96, 0), sensitive=["gender"], pos_label="surgeon")
+    keep, held = stratified_split(rows, 0.1, seed=0)
+    assert sorted(np.concatenate([keep, held]).tolist()) == list(range(96))
+    for g in range(2):
+        for y in range(2):
+            cell = np.flatnonzero((rows.group == g) & (rows.y == y))
+            assert np.isin(held, cell).sum() == max(1, round(0.1 * len(cell)))
+
+
+def test_selection_needs_validation_data_but_constraints_do_not(tiny_bert, data, tmp_path):
+    with pytest.raises(ConfigError, match=r"selection = \[...\] picks a checkpoint on validation data"):
+        train(base(tiny_bert, tmp_path / "s", selection=["equal_opportunity ratio >= 0.9"]),
+              train_data=data[0])
+    res = train(base(tiny_bert, tmp_path / "c", epochs=1,
+                     constraints={"targets": ["equal_opportunity ratio >= 0.9"]}), train_data=data[0])
+    assert res.feasible is None and res.selected_step == res.steps and res.validation == {}
+    assert not (tmp_path / "c" / "audit.json").exists()
+
+
+def test_dataset_input_and_sample_weights(tiny_bert, data, tmp_path):
+    import pandas as pd
+
+    from fairslm.data import load_dataset
+
+    frame = pd.DataFrame(data[0])
+    cfg = base(tiny_bert, tmp_path / "plain", epochs=1)
+    plain = _weights(train(cfg, train_data=frame).output_dir)
+
+    def run(name, w):
+        ds = load_dataset(frame.assign(w=w), sensitive="gender", weight="w", pos_label="surgeon")
+        return _weights(train({**cfg, "output_dir": str(tmp_path / name)}, train_data=ds).output_dir)
+
+    # weights are normalised within each batch: a constant weight is no weight at all
+    doubled = run("doubled", 2.0)
+    assert all(np.allclose(plain[k], doubled[k], atol=1e-6) for k in plain)
+    skewed = run("skewed", np.where(frame.gender == "F", 3.0, 0.5))
+    assert not all(np.allclose(plain[k], skewed[k], atol=1e-6) for k in plain)

@@ -17,6 +17,7 @@ from fairslm.exceptions import (
 )
 from fairslm.mitigation.selection import ComparisonResult, compare
 from fairslm.models import ModelAdapter, load_model
+from fairslm.training import TrainResult, train
 
 __all__ = [
     "AuditResult",
@@ -29,6 +30,7 @@ __all__ = [
     "MissingDependencyError",
     "ModelAdapter",
     "ModelLoadError",
+    "TrainResult",
     "UnsafeModelError",
     "__version__",
     "audit_file",
@@ -36,4 +38,5 @@ __all__ = [
     "compare",
     "load_dataset",
     "load_model",
+    "train",
 ]

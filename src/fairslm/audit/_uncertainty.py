@@ -38,6 +38,16 @@ def _pair(lo: Any, hi: Any) -> tuple[float, float]:
     return (float(lo), float(hi))
 
 
+def _aggregator(idx: NDArray[np.int64], n_root: int) -> tuple[Array | None, int]:
+    """Matrix summing root groups into the groups of a view (None: the root view itself)."""
+    n_v = int(idx.max()) + 1 if idx.size else 0
+    if n_v == n_root and np.array_equal(idx, np.arange(n_v)):
+        return None, n_v
+    mat = np.zeros((n_v, n_root))
+    mat[idx, np.arange(n_root)] = 1.0
+    return mat, n_v
+
+
 def add_bootstrap(
     root: CountTable,
     views: list[ViewData],
@@ -60,27 +70,17 @@ def add_bootstrap(
     k = len(root.classes)
     # One aggregation matrix per distinct grouping (views of several classes share one).
     groupings: dict[bytes, tuple[Array | None, int]] = {}
-    for vd in [*views]:
-        key = vd.root_index.tobytes()
+    for idx in [vd.root_index for vd in views] + [g[0] for g in rms_groupings.values()]:
+        key = idx.tobytes()
         if key not in groupings:
-            n_v = int(vd.root_index.max()) + 1 if vd.root_index.size else 0
-            identity = n_v == root.n_groups and np.array_equal(vd.root_index, np.arange(n_v))
-            mat = None
-            if not identity:
-                mat = np.zeros((n_v, root.n_groups))
-                mat[vd.root_index, np.arange(root.n_groups)] = 1.0
-            groupings[key] = (mat, n_v)
+            groupings[key] = _aggregator(idx, root.n_groups)
     conf_rep = {id(vd): np.empty((n_bootstrap, vd.conf.shape[0], 2, 2)) for vd in views}
-    overall_rep: dict[object, Array] = {}
+    overall_rep = {vd.pos: np.empty((n_bootstrap, 1, 2, 2)) for vd in views}
     rms_tpr = {
-        name: np.empty((n_bootstrap, k, int(idx.max()) + 1)) for name, (idx, _, _) in rms_groupings.items()
+        name: np.empty((n_bootstrap, k, groupings[idx.tobytes()][1]))
+        for name, (idx, _, _) in rms_groupings.items()
     }
     rms_keys = {name: idx.tobytes() for name, (idx, _, _) in rms_groupings.items()}
-    for name, (idx, _, _) in rms_groupings.items():
-        if rms_keys[name] not in groupings:
-            mat = np.zeros((int(idx.max()) + 1, root.n_groups))
-            mat[idx, np.arange(root.n_groups)] = 1.0
-            groupings[rms_keys[name]] = (mat, int(idx.max()) + 1)
     done = 0
     blocks = bootstrap_tables(
         root.counts,
@@ -101,9 +101,8 @@ def add_bootstrap(
         total = rep.sum(axis=1, keepdims=True)
         for vd in views:
             conf_rep[id(vd)][sl] = root.binary(vd.pos, source=agg[vd.root_index.tobytes()])
-            if vd.pos not in overall_rep:
-                overall_rep[vd.pos] = np.empty((n_bootstrap, 1, 2, 2))
-            overall_rep[vd.pos][sl] = root.binary(vd.pos, source=total)
+        for pos, arr in overall_rep.items():
+            arr[sl] = root.binary(pos, source=total)
         for name, key in rms_keys.items():
             rms_tpr[name][sl] = class_tpr(agg[key])
         done += b
@@ -128,7 +127,7 @@ def add_bootstrap(
                 continue
             bt = disparity_batch(
                 rates[m], eligible=vd.sufficient, sizes=vd.counts, reference=ref,
-                overall_values=overall[m],
+                overall_values=overall[m], summary=False,
             )
             r_ci = percentile_interval(bt.ratio, confidence)
             d_ci = percentile_interval(bt.difference, confidence)
@@ -162,7 +161,9 @@ def add_bootstrap(
         n_def = defined.sum(axis=1)
         sq = np.where(defined, gaps * gaps, 0.0).sum(axis=1)
         rms = np.full(n_bootstrap, np.nan)
-        np.divide(sq, n_def, out=rms, where=n_def == defined.any(axis=0).sum())
+        # a replicate counts only when it defines every class gap the data defines
+        full = (n_def > 0) & (n_def == defined.any(axis=0).sum())
+        np.divide(sq, n_def, out=rms, where=full)
         lo, hi = percentile_interval(np.sqrt(rms)[:, None], confidence)
         rms_ci[name] = _pair(lo[0], hi[0])
     info = {
@@ -222,7 +223,7 @@ def _summary_intervals(
         # ratio = worst / best in [0, 1]; difference = best - worst >= 0
         return (
             (float(r_ci[0][w]), float(r_ci[1][w])),
-            (float(-d_ci[1][w]), float(-d_ci[0][w])),
+            (float(-d_ci[1][w]) + 0.0, float(-d_ci[0][w]) + 0.0),  # + 0.0: no -0.0
         )
     ok = vd.sufficient & ~np.isnan(d.difference)
     wd = int(np.flatnonzero(ok)[np.argmax(np.abs(d.difference[ok]))]) if ok.any() else w

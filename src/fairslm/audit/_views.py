@@ -137,7 +137,10 @@ def _reading(criterion: str, worst: str, ref: str, r: float, threshold: float) -
     if not np.isfinite(r):
         return f"The {criterion.replace('_', ' ')} ratio is undefined for these groups."
     pct = abs(1.0 - r) * 100
-    if criterion == "equalized_odds":
+    if worst == ref:
+        core = f"every group {phrase} at the rate of {ref} (ratio {r:.2f})"
+        core = core[0].upper() + core[1:]
+    elif criterion == "equalized_odds":
         core = (
             f"{worst} {phrase} from {ref}'s by a ratio of {r:.2f} "
             f"(the worse of the TPR and FPR ratios)"

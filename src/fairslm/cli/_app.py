@@ -32,6 +32,7 @@ COMMAND_MODULES = [
     "fairslm.cli.due",
     "fairslm.cli.gate",
     "fairslm.cli.train",
+    "fairslm.cli.debias",
 ]
 
 app = typer.Typer(

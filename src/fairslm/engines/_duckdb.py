@@ -75,6 +75,8 @@ def _connect(memory_limit: str, threads: int | None) -> Any:
     config: dict[str, Any] = {
         "memory_limit": memory_limit,
         "temp_directory": os.path.join(tempfile.gettempdir(), "fairslm-duckdb"),
+        # DuckDB draws a progress bar on stdout for long queries; a library must not.
+        "enable_progress_bar": False,
     }
     if threads is not None:
         config["threads"] = int(threads)

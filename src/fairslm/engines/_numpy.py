@@ -46,29 +46,31 @@ def count_table_from_codes(
     """
     k = len(classes)
     sizes = [len(lv) for lv in levels]
-    # Mixed-radix group code, computed in place (each step is one pass over the rows).
-    combined = np.zeros(len(true_codes), dtype=np.int64)
-    for codes, size in zip(feature_codes, sizes, strict=True):
+    n = len(true_codes)
+    # Mixed-radix group code in ONE buffer, updated in place: every fresh 8-byte-per-row array
+    # costs page faults comparable to the arithmetic itself.
+    if feature_codes:
+        combined = feature_codes[0].astype(np.int64)  # always a fresh copy: modified below
+    else:
+        combined = np.zeros(n, dtype=np.int64)
+    for codes, size in zip(feature_codes[1:], sizes[1:], strict=True):
         combined *= size
         combined += codes
     n_combos = int(np.prod(sizes, dtype=np.int64)) if sizes else 1
-    if n_combos * k * k <= _DENSE_CELL_LIMIT:
-        group_of_combo: NDArray[np.int64] | None = None
-        gcode = combined
-        n_slots = n_combos
-    else:
+    group_of_combo: NDArray[np.int64] | None = None
+    if n_combos * k * k > _DENSE_CELL_LIMIT:
         uniq, gcode = np.unique(combined, return_inverse=True)
-        gcode = gcode.reshape(-1).astype(np.int64)
+        combined = gcode.reshape(-1).astype(np.int64)
         group_of_combo = uniq
         n_slots = len(uniq)
-    label_cell = true_codes * k
-    label_cell += pred_codes
-    if gcode is combined and score_bins is None:
-        cell = gcode  # reuse the group-code buffer: it is not needed afterwards
-        cell *= k * k
     else:
-        cell = gcode * (k * k)
-    cell += label_cell
+        n_slots = n_combos
+    gcode = combined.copy() if score_bins is not None else None
+    cell = combined  # group code -> cell code, in place
+    cell *= k
+    cell += true_codes
+    cell *= k
+    cell += pred_codes
     minlength = n_slots * k * k
     counts = np.bincount(cell, minlength=minlength).astype(np.float64).reshape(n_slots, k, k)
     if sample_weight is not None:
@@ -79,7 +81,7 @@ def count_table_from_codes(
         wsum = counts
         wsq = counts
     score_counts = score_wsum = score_sums = None
-    if score_bins is not None and score_edges is not None:
+    if score_bins is not None and score_edges is not None and gcode is not None:
         nb = len(score_edges) - 1
         scell = (gcode * k + true_codes) * nb + score_bins
         sl = n_slots * k * nb
@@ -195,7 +197,21 @@ def count_table_from_arrays(
     pos_label: object | None = None,
     missing: str = "error",
 ) -> CountTable:
-    """Build the count table from in-memory arrays, Series or DataFrames."""
+    """Build the count table from in-memory arrays, Series or DataFrames with ``bincount``.
+
+    Sensitive features may be arrays, lists, pandas Series/DataFrames (categoricals use
+    their codes directly, Arrow-backed strings are dictionary-encoded) or a mapping of name
+    to column. Every row is touched a handful of times, in place; everything else runs on the
+    aggregated table. With the default ``n_score_bins=1000``, scores count as tied only within
+    a bin 0.001 wide (the only difference to an exact ROC AUC), while the score table stays
+    at 2,000 cells per group.
+
+    Examples
+    --------
+    >>> t = count_table_from_arrays([1, 0, 1, 1], [1, 0, 0, 1], {"g": ["b", "a", "b", "a"]})
+    >>> t.group_labels, t.counts[1].tolist()  # group b: TP=1, FN=1
+    (['a', 'b'], [[0.0, 0.0], [1.0, 1.0]])
+    """
     yt = to_1d(y_true, "y_true")
     yp = to_1d(y_pred, "y_pred")
     n = len(yt)

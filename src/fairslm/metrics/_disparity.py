@@ -167,11 +167,13 @@ def disparity_batch(
     sizes: NDArray[np.float64],
     reference: str | int,
     overall_values: NDArray[np.float64] | None = None,
+    summary: bool = True,
 ) -> DisparityBatch:
     """:func:`disparity` for a stack of replicates ``values`` of shape ``(R, n_groups)``.
 
     Each replicate is summarised exactly as :func:`disparity` summarises one table (the best
     group of ``"min_max"`` is chosen per replicate). Used for bootstrap intervals.
+    ``summary=False`` skips the summaries (left NaN) when only per-group values are needed.
 
     Examples
     --------
@@ -212,6 +214,9 @@ def disparity_batch(
         raise ValueError(f"unknown reference mode {reference!r}")
     ratio = _safe_ratio_rows(values, ref_val)
     diff = values - ref_val[:, None]
+    if not summary:
+        nan = np.full(n_rep, np.nan)
+        return DisparityBatch(ratio, diff, nan, nan.copy())
     folded = fold_ratio(ratio)
     fold_ok = ok & ~np.isnan(folded)
     s_ratio = np.where(fold_ok, folded, np.inf).min(axis=1)

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "DEFAULT_MAX_BATCH_TOKENS",
     "PROGRESS_MIN_TEXTS",
     "encode_truncated",
     "length_batches",
@@ -27,6 +28,10 @@ __all__ = [
 ]
 
 logger = logging.getLogger("fairslm.models")
+
+# Padded tokens per batch: caps the activation memory of a batch of long texts on CPU (16 rows
+# of 256 tokens); a GPU can take far more.
+DEFAULT_MAX_BATCH_TOKENS = 4096
 
 # A progress bar is shown only for runs at least this long (about a minute of MiniLM on one
 # CPU thread); shorter runs finish before a bar would be useful.
@@ -50,14 +55,34 @@ def encode_truncated(
     return ids, n_cut
 
 
-def length_batches(lengths: Sequence[int], batch_size: int) -> list[np.ndarray]:
+def length_batches(
+    lengths: Sequence[int], batch_size: int, max_tokens: int | None = None
+) -> list[np.ndarray]:
     """Indices grouped into batches of similar length, longest first.
 
-    Longest first makes the largest allocation happen at the start, so a batch size that does
-    not fit in memory fails at once rather than at the end of a long run.
+    A batch holds at most ``batch_size`` rows and, when ``max_tokens`` is set, at most that
+    many padded tokens (rows x longest row), so batches of long texts get fewer rows. Longest
+    first makes the largest allocation happen at the start, so a batch that does not fit in
+    memory fails at once rather than at the end of a long run.
+
+    Examples
+    --------
+    >>> [b.tolist() for b in length_batches([3, 9, 5, 9], batch_size=2)]
+    [[1, 3], [2, 0]]
+    >>> [b.tolist() for b in length_batches([3, 9, 5, 9], batch_size=4, max_tokens=18)]
+    [[1, 3], [2, 0]]
     """
     order = np.argsort(-np.asarray(lengths, dtype=np.int64), kind="stable")
-    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    if max_tokens is None:
+        return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    batches: list[np.ndarray] = []
+    start = 0
+    while start < len(order):
+        width = max(int(lengths[order[start]]), 1)  # the first row is the longest
+        rows = max(1, min(batch_size, max_tokens // width))
+        batches.append(order[start : start + rows])
+        start += rows
+    return batches
 
 
 def pad_right(rows: Sequence[Sequence[int]], pad_id: int) -> tuple[Any, Any]:
@@ -139,11 +164,12 @@ def run_batches(
     forward: Callable[[np.ndarray], np.ndarray],
     *,
     batch_size: int,
+    max_tokens: int | None = None,
     show_progress: bool | None,
     desc: str,
 ) -> np.ndarray:
     """Call ``forward(indices)`` on length-sorted batches; its rows come back in input order."""
-    batches = length_batches(lengths, batch_size)
+    batches = length_batches(lengths, batch_size, max_tokens)
     out: np.ndarray | None = None
     for idx in progress(batches, total_texts=len(lengths), show=show_progress, desc=desc):
         rows = forward(idx)

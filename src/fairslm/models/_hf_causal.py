@@ -20,7 +20,13 @@ import numpy as np
 
 from fairslm.exceptions import ConfigError, ModelLoadError
 from fairslm.models._base import ModelAdapter, read_metadata
-from fairslm.models._batching import pad_left, report_truncation, run_batches, torch_threads
+from fairslm.models._batching import (
+    DEFAULT_MAX_BATCH_TOKENS,
+    pad_left,
+    report_truncation,
+    run_batches,
+    torch_threads,
+)
 from fairslm.models._cache import ScoreCache
 from fairslm.models._hf_common import (
     load_pretrained,
@@ -75,6 +81,7 @@ class HFCausalLMAdapter(ModelAdapter):
         label_words: Mapping[str, Any],
         batch_size: int = DEFAULT_BATCH_SIZE,
         max_length: int | None = None,
+        max_batch_tokens: int | None = DEFAULT_MAX_BATCH_TOKENS,
         num_threads: int | None = None,
         show_progress: bool | None = None,
         cache: bool | ScoreCache = True,
@@ -108,6 +115,7 @@ class HFCausalLMAdapter(ModelAdapter):
         self.label_words = dict(label_words)
         self.batch_size = int(batch_size)
         self.max_length = model_max_length(tokenizer, model.config, max_length)
+        self.max_batch_tokens = max_batch_tokens
         self.num_threads = num_threads
         self.show_progress = show_progress
         self.model_dir = model_dir
@@ -313,6 +321,7 @@ class HFCausalLMAdapter(ModelAdapter):
                         [len(p) for p in prompts],
                         forward_single,
                         batch_size=self.batch_size,
+                        max_tokens=self.max_batch_tokens,
                         show_progress=self.show_progress,
                         desc="scoring",
                     )
@@ -345,6 +354,7 @@ class HFCausalLMAdapter(ModelAdapter):
             [len(s) for s in seqs],
             lambda idx: forward_multi(idx)[:, None],
             batch_size=self.batch_size,
+            max_tokens=self.max_batch_tokens,
             show_progress=self.show_progress,
             desc="scoring",
         )

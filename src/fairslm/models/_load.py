@@ -19,6 +19,17 @@ __all__ = ["KINDS", "load_model"]
 
 KINDS = ("hf-classifier", "hf-causal-lm", "sklearn", "callable", "predictions")
 
+_CACHE = ("cache", "cache_dir", "metadata")
+_TORCH = ("batch_size", "max_batch_tokens", "max_length", "num_threads", "show_progress", "device")
+# The keyword arguments each kind of adapter takes; anything else is a mistake to report.
+OPTIONS: dict[str, tuple[str, ...]] = {
+    "hf-classifier": (*_TORCH, *_CACHE),
+    "hf-causal-lm": (*_TORCH, *_CACHE, "template", "label_words"),
+    "sklearn": (*_CACHE, "trusted"),
+    "callable": (*_CACHE, "classes", "fingerprint", "batch_size"),
+    "predictions": ("text_column", "proba_columns", "prediction_column", "classes", "metadata"),
+}
+
 
 def _detect_dir(model_dir: Path) -> str:
     meta = read_metadata(model_dir)
@@ -109,6 +120,16 @@ def load_model(
     if isinstance(source, str | os.PathLike):
         path = resolve_local(source, allow_download=allow_download, allow_pickle=allow_pickle)
     kind = kind or _detect(source, path)
+    if kind not in KINDS:
+        raise ConfigError(
+            f"fairslm.json gives the unknown model kind {kind!r}; expected one of {', '.join(KINDS)}"
+        )
+    unknown = sorted(set(kw) - set(OPTIONS[kind]))
+    if unknown:
+        raise ConfigError(
+            f"unknown option{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} "
+            f"for a model of kind {kind!r}; its options are: {', '.join(sorted(OPTIONS[kind]))}"
+        )
     if kind == "callable":
         if path is not None or not callable(source):
             raise ConfigError("kind='callable' needs a function texts -> probabilities as source")

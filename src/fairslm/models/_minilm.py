@@ -21,6 +21,7 @@ from fairslm._optional import import_optional
 from fairslm.exceptions import ConfigError, ModelLoadError
 from fairslm.models._base import resolve_cache
 from fairslm.models._batching import (
+    DEFAULT_MAX_BATCH_TOKENS,
     encode_truncated,
     pad_right,
     report_truncation,
@@ -130,7 +131,7 @@ class SentenceEncoder:
     ----------
     path : path, optional
         Encoder directory; default the packaged all-MiniLM-L6-v2.
-    batch_size : int, default 64
+    batch_size : int, default 16
     max_length : int, default 256
         Tokens per text (the model's training length); longer texts are truncated and counted
         in ``last_run_["n_truncated"]``.
@@ -148,8 +149,9 @@ class SentenceEncoder:
         self,
         path: str | os.PathLike[str] | None = None,
         *,
-        batch_size: int = 64,
+        batch_size: int = 16,
         max_length: int = SENTENCE_MAX_LENGTH,
+        max_batch_tokens: int | None = DEFAULT_MAX_BATCH_TOKENS,
         num_threads: int | None = None,
         show_progress: bool | None = None,
         cache: bool | ScoreCache = True,
@@ -181,6 +183,7 @@ class SentenceEncoder:
             raise ConfigError(f"max_length must be between 2 and {limit}, got {max_length}")
         self.batch_size = int(batch_size)
         self.max_length = int(max_length)
+        self.max_batch_tokens = max_batch_tokens
         self.num_threads = num_threads
         self.show_progress = show_progress
         self.cache = resolve_cache(cache, cache_dir)
@@ -236,6 +239,7 @@ class SentenceEncoder:
                     [len(r) for r in ids],
                     lambda idx: self._forward([ids[i] for i in idx]),
                     batch_size=self.batch_size,
+                    max_tokens=self.max_batch_tokens,
                     show_progress=self.show_progress,
                     desc="embedding",
                 )

@@ -160,7 +160,7 @@ def read_rows(
     gidx = {g: i for i, g in enumerate(group_labels)}
     return Rows(
         texts=list(texts), y=np.array([cidx[v] for v in label_str], dtype=np.int64),
-        group=np.array([gidx[v] for v in glab], dtype=np.int64), weight=np.asarray(w, dtype=float),
+        group=np.array([gidx[v] for v in glab], dtype=np.int64), weight=np.array(w, dtype=float),
         classes=classes, pos_index=classes.index(str(pos)), group_labels=group_labels,
         sensitive=sens, source=source,
     )

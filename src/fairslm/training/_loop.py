@@ -174,12 +174,13 @@ def train(
         lagrangian = ProxyLagrangian(c.targets, labels, multiplier_lr=c.multiplier_lr,
                                      max_multiplier=c.max_multiplier, momentum=c.momentum)
         lagrangian.check_support(tr_all.y_pos, tr_all.group, positive_name=pos_name)
-    sel_targets = cfg.selection or (cfg.constraints.targets if cfg.constraints else [])
+    if cfg.selection and val is None:
+        raise ConfigError("selection = [...] picks a checkpoint on validation data; pass "
+                          "validation_data= or set data.validation")
+    # Without validation data a constrained run keeps its last weights (nothing to select on).
+    sel_targets = cfg.selection or (cfg.constraints.targets if cfg.constraints and val is not None else [])
     if sel_targets:
         selection = ProxyLagrangian(sel_targets, labels)
-        if val is None:
-            raise ConfigError("model selection against constraints needs validation data; "
-                              "pass validation_data= or set data.validation")
     if cfg.adversary is not None and cfg.adversary.criterion not in ("statistical_parity", "equal_opportunity", "equalized_odds"):
         raise ConfigError(f"unknown adversary criterion {cfg.adversary.criterion!r}")
 
@@ -275,7 +276,6 @@ def _run(cfg: TrainConfig, out: Path, tr: Rows, hold: Rows | None, val: Rows | N
         step, epoch0, batch0, updates = st["step"], st["epoch"], st["batch"], st["dual_updates"]
         step_times = list(st.get("step_times", []))
         resumed_from = step
-    log = _Log(out / "train_log.jsonl", resumed_from)
     pos = tr.pos_index
     best_dir = out / "best"
 
@@ -336,6 +336,7 @@ def _run(cfg: TrainConfig, out: Path, tr: Rows, hold: Rows | None, val: Rows | N
     g_t = torch.as_tensor(tr.group)
     w_t = torch.as_tensor(tr.weight, dtype=torch.float32)
     done = step >= total
+    log = _Log(out / "train_log.jsonl", resumed_from)
     with Progress(disable=not show, transient=True) as bar, _closing(log):
         task = bar.add_task("fine-tuning", total=total, completed=step)
         for epoch in range(epoch0, cfg.epochs):
@@ -449,7 +450,8 @@ def _finish(cfg: TrainConfig, out: Path, tm: Any, base_path: str, tr: Rows, val:
             validation["constraints"] = dict(best.constraints)
     meta = {
         "fairslm_version": __version__,
-        "kind": "sequence_classifier" if tm.kind == "sequence" else "causal_lm_label_words",
+        # the kind fairslm.load_model reads to pick the adapter
+        "kind": "hf-classifier" if tm.kind == "sequence" else "hf-causal-lm",
         "classes": tr.classes,
         "pos_label": tr.classes[tr.pos_index],
         "sensitive_features": list(tr.sensitive.columns),
@@ -470,7 +472,8 @@ def _finish(cfg: TrainConfig, out: Path, tm: Any, base_path: str, tr: Rows, val:
         "validation": validation,
     }
     if tm.kind == "label_words" and cfg.lora is not None:
-        meta["label_words"] = dict(cfg.lora.label_words)
+        # as the causal-LM adapter reads them: word -> class
+        meta["label_words"] = {w: c for c, w in cfg.lora.label_words.items()}
         meta["template"] = cfg.lora.template
     write_json_atomic(meta, out / "fairslm.json")
     return TrainResult(

@@ -82,13 +82,27 @@ class TrainableModel:
             enc = tok(list(texts), truncation=True, max_length=self.max_length)
             return [list(ids) for ids in enc["input_ids"]]
         assert self.template is not None
-        prefix, _, suffix = self.template.partition("{text}")
-        pre = tok(prefix, add_special_tokens=False)["input_ids"] if prefix else []
-        suf = tok(suffix, add_special_tokens=False)["input_ids"] if suffix else []
-        bos = [tok.bos_token_id] if getattr(tok, "bos_token_id", None) is not None else []
-        budget = max(1, self.max_length - len(pre) - len(suf) - len(bos))
-        body = tok(list(texts), add_special_tokens=False, truncation=True, max_length=budget)["input_ids"]
-        return [bos + pre + list(b) + suf for b in body]
+        # As fairslm's causal-LM adapter scores: the rendered prompt tokenized whole (special
+        # tokens included); an over-long prompt loses the end of its text, not the template.
+        render = self.template.replace
+        out = []
+        for text in texts:
+            ids = list(tok(render("{text}", text), add_special_tokens=True)["input_ids"])
+            if len(ids) > self.max_length:
+                body = tok(text, add_special_tokens=False)["input_ids"]
+                keep = len(body) - (len(ids) - self.max_length)
+                while keep > 0:
+                    ids = list(tok(render("{text}", tok.decode(body[:keep])), add_special_tokens=True)["input_ids"])
+                    if len(ids) <= self.max_length:
+                        break
+                    keep -= len(ids) - self.max_length
+                if keep <= 0:
+                    raise ConfigError(
+                        f"the prompt template alone takes more than max_length={self.max_length} "
+                        "tokens; shorten the template or raise max_length"
+                    )
+            out.append(ids)
+        return out
 
     def collate(self, ids: Sequence[list[int]]) -> tuple[Any, Any]:
         """Right-padded ``input_ids`` and ``attention_mask`` for one batch (dynamic padding)."""
@@ -207,5 +221,10 @@ def load_trainable(model_path: str | None, classes: Sequence[str], *, max_length
         targets = [t for t in ("q_proj", "v_proj") if t in names] or None
     peft_cfg = peft.LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
                                target_modules=targets, task_type="CAUSAL_LM")
-    model = peft.get_peft_model(model, peft_cfg)
+    import warnings
+
+    with warnings.catch_warnings():
+        # peft 0.x reads transformers' deprecated `is_gradient_checkpointing`; harmless here.
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+        model = peft.get_peft_model(model, peft_cfg)
     return TrainableModel(model, tokenizer, "label_words", classes, max_length, ids, lora.template), path
