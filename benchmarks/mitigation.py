@@ -147,16 +147,9 @@ def head_only_rows(E: dict[str, np.ndarray], D: dict[str, pd.DataFrame], args: a
     gap = (1 - args.cut) * gap_rms(yv, gv, base.predict(E["validation"]))
     print(f"  selection: validation TPR-gap RMS <= {gap:.3f}", flush=True)
     # Reweighing (Kamiran & Calders 2012): w = P(g) P(y) / P(g, y).
-    try:
-        from fairslm.mitigation.preprocessing import Reweighing
+    from fairslm.mitigation.preprocessing import Reweighing
 
-        w = Reweighing().fit(D["train"], y=ytr, sensitive_features=gtr).transform(D["train"])  # type: ignore[call-arg]
-        w = np.asarray(getattr(w, "sample_weight", w), dtype=float)
-    except Exception:  # the debiasing module is not merged here, or its API differs
-        df = pd.DataFrame({"y": ytr, "g": gtr})
-        pg, py = df.g.map(df.g.value_counts(normalize=True)), df.y.map(df.y.value_counts(normalize=True))
-        pgy = df.groupby(["g", "y"]).y.transform("size") / len(df)
-        w = (pg * py / pgy).to_numpy()
+    w = Reweighing().fit(None, ytr, sensitive_features=gtr).transform(None, ytr, sensitive_features=gtr)
     sweep("reweighing", lambda _: HeadOnlyClassifier(seed=seed), [None], w=w)
     Xa = np.vstack([E["train"], E["train_swap"]])
     ga = np.concatenate([gtr, np.where(gtr == "M", "F", "M")])
@@ -230,10 +223,11 @@ def finetune_rows(D: dict[str, pd.DataFrame], swapped_test: list[str], args: arg
         ("constraint target", {"constraints": {"targets": [target]}, "selection": [target]}, tr),
         ("adversary (equalized odds)", {"adversary": {"criterion": "equalized_odds", "alpha": args.ft_alpha}}, tr),
     ]
-    ytr = (tr.profession == POS).astype(int)
-    pg, py = tr.gender.map(tr.gender.value_counts(normalize=True)), ytr.map(ytr.value_counts(normalize=True))
-    pgy = tr.groupby(["gender", "profession"]).profession.transform("size") / len(tr)
-    rw = tr.assign(weight=(pg * py / pgy).to_numpy())
+    from fairslm.mitigation.preprocessing import Reweighing
+
+    ytr = (tr.profession == POS).to_numpy().astype(int)
+    rw = tr.assign(weight=Reweighing().fit(None, ytr, sensitive_features=tr.gender.to_numpy()).transform(
+        None, ytr, sensitive_features=tr.gender.to_numpy()))
     runs.insert(1, ("reweighing", {"data": {**base_cfg["data"], "weight": "weight"}}, rw))
     aug_text, _ = swap_gender(tr.text.tolist())
     aug = pd.concat([tr, tr.assign(text=aug_text, gender=tr.gender.map({"M": "F", "F": "M"}))], ignore_index=True)
@@ -243,7 +237,13 @@ def finetune_rows(D: dict[str, pd.DataFrame], swapped_test: list[str], args: arg
     base_step = None
     for label, extra, data in runs:
         cfg = {**base_cfg, **extra, "output_dir": str(out_root / re.sub(r"\W+", "-", label))}
-        res = train(cfg, train_data=data, validation_data=D["validation"], overwrite=True)
+        # The weight column named in the config is read from both splits.
+        val = D["validation"].assign(weight=1.0) if "weight" in data.columns else D["validation"]
+        try:
+            res = train(cfg, train_data=data, validation_data=val, overwrite=True)
+        except Exception as exc:  # report the row as failed and keep the rest of the run
+            print(f"  fine-tune: {label} failed: {type(exc).__name__}: {exc}", flush=True)
+            continue
         model = load_model(res.output_dir)
         pos_col = list(model.classes_).index(POS)
         scores = {k: model.predict_proba(t)[:, pos_col] for k, t in (

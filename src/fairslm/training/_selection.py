@@ -84,27 +84,21 @@ def violation(values: dict[str, float], targets: Sequence[Any]) -> float:
 def pareto_front(accuracy: Sequence[float | None], fairness: Sequence[float | None]) -> list[int]:
     """Indices of the points no other point beats on both accuracy and fairness (higher is
     better for both), sorted by accuracy descending. Points with a missing (None/NaN) value are
-    left out.
+    left out. The same front as :func:`fairslm.mitigation.selection.pareto_front` with
+    disparity = -fairness.
 
     Examples
     --------
     >>> pareto_front([0.90, 0.88, 0.85, 0.91], [0.70, 0.92, 0.90, 0.60])
     [3, 0, 1]
     """
+    from fairslm.mitigation.selection import pareto_front as _front
+
     if len(accuracy) != len(fairness):
         raise ValueError("accuracy and fairness must have the same length")
+
     def num(v: float | None) -> float:
         return float("nan") if v is None else float(v)
 
-    pts = [(num(a), num(f)) for a, f in zip(accuracy, fairness, strict=True)]
-    keep = []
-    for i, (a, f) in enumerate(pts):
-        if math.isnan(a) or math.isnan(f):
-            continue
-        dominated = any(
-            (a2 >= a and f2 >= f) and (a2 > a or f2 > f)
-            for j, (a2, f2) in enumerate(pts) if j != i and not (math.isnan(a2) or math.isnan(f2))
-        )
-        if not dominated:
-            keep.append(i)
-    return sorted(keep, key=lambda i: (-pts[i][0], -pts[i][1], i))
+    disparity = [-num(f) for f in fairness]
+    return list(reversed(_front([num(a) for a in accuracy], disparity)))
