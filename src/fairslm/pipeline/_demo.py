@@ -60,7 +60,8 @@ def demo_config(output: str | os.PathLike[str] = "fairslm-demo", *, rows: int = 
         # The constraint sees the two gender groups: 16 intersections of ~75 rows are too
         # small for a stable ratio constraint on every pair.
         "train": {**base, "sensitive": ["gender"],
-                  "constraints": {"targets": ["statistical_parity ratio >= 0.9"]}},
+                  "constraints": {"targets": ["statistical_parity ratio >= 0.9"],
+                                  "update_every": 4}},
         "counterfactual": {"max_rows": 300},
         # A shortlist: everyone whose predicted chance of being hired is at least 0.4. Historical
         # hires are ~30% of candidates while ~50% are qualified, so a model that has unlearned
