@@ -11,13 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from fairslm._atomic import write_text_atomic
 from fairslm.exceptions import ConfigError
 from fairslm.governance._schedule import Rule, parse_rule
 from fairslm.metrics import CRITERIA
@@ -233,13 +233,4 @@ def write_default_policy(
     path = Path(path) if path is not None else DEFAULT_POLICY_PATH
     if path.exists() and not force:
         raise ConfigError(f"{path} already exists; pass --force to overwrite it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(DEFAULT_POLICY_TOML)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_text_atomic(DEFAULT_POLICY_TOML, path)

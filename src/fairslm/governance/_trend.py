@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from fairslm._atomic import write_text_atomic
 from fairslm._optional import import_optional
 from fairslm.governance._due import open_history
 from fairslm.governance._history import HistoryStore
@@ -122,16 +123,4 @@ def trend_svg(points: Sequence[dict[str, Any]], *, title: str = "") -> str:
 
 def write_trend_svg(svg: str, path: str | os.PathLike[str]) -> Path:
     """Write an SVG string whole (temp file, then rename)."""
-    import tempfile
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(svg)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_text_atomic(svg, path)

@@ -12,6 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from fairslm._atomic import write_text_atomic
 from fairslm._version import __version__
 from fairslm.audit._result import AuditResult, _clean, write_json_atomic
 from fairslm.exceptions import ConfigError, InvalidDataError
@@ -281,32 +282,9 @@ def write_report(
     out = Path(out_dir)
     paths: dict[str, Path] = {}
     if "json" in formats:
-        paths["json"] = _readable(write_json_atomic(report, out / f"{stem}.json"))
+        paths["json"] = write_json_atomic(report, out / f"{stem}.json")
     if "html" in formats:
         paths["html"] = write_text_atomic(render_html(report), out / f"{stem}.html")
     return paths
 
 
-def _readable(path: Path) -> Path:
-    """Give a file written through a temp file the usual permissions (0666 less the umask)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    os.chmod(path, 0o666 & ~mask)
-    return path
-
-
-def write_text_atomic(text: str, path: str | os.PathLike[str]) -> Path:
-    """Write ``text`` to ``path`` whole: a temp file in the same folder, then rename."""
-    import tempfile
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return _readable(path)

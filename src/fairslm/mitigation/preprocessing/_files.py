@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from fairslm._atomic import atomic_target
 from fairslm.exceptions import InvalidDataError
 from fairslm.mitigation.preprocessing._debias import DebiasResult, debias
 
@@ -47,20 +47,13 @@ def write_table_atomic(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Pat
         raise InvalidDataError(
             f"unsupported output type {path.suffix!r} for {path.name}; use .parquet, .csv or .jsonl"
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_target(path) as tmp:
         if kind == "parquet":
             frame.to_parquet(tmp, index=False)
         elif kind == "csv":
             frame.to_csv(tmp, index=False)
         else:
             frame.to_json(tmp, orient="records", lines=True, force_ascii=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path
 
 

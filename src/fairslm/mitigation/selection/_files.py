@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from fairslm._atomic import write_text_atomic
 from fairslm.exceptions import InvalidDataError, ModelLoadError
 from fairslm.mitigation.selection._compare import ComparisonResult, compare, read_table
 
@@ -75,17 +75,6 @@ def compare_files(
     if out is not None:
         result.to_json(out)
     if svg is not None:
-        _write_text_atomic(result.plot_svg(), Path(svg))
+        write_text_atomic(result.plot_svg(), svg)
     return result
 
-
-def _write_text_atomic(text: str, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
