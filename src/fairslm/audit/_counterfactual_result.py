@@ -8,8 +8,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fairslm.audit._json_io import check_kind_version, read_json_source
 from fairslm.audit._result import _clean, write_json_atomic
-from fairslm.exceptions import InvalidDataError
 
 __all__ = ["COUNTERFACTUAL_SCHEMA_VERSION", "CounterfactualResult", "counterfactual_json_schema"]
 
@@ -84,17 +84,9 @@ class CounterfactualResult:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CounterfactualResult:
-        if data.get("kind") != KIND:
-            raise InvalidDataError(
-                f"not a fairslm counterfactual result (kind={data.get('kind')!r}); expected "
-                "the JSON written by fairslm counterfactual"
-            )
-        version = str(data.get("schema_version", ""))
-        if version.split(".")[0] != COUNTERFACTUAL_SCHEMA_VERSION.split(".")[0]:
-            raise InvalidDataError(
-                f"counterfactual result has schema version {version!r}; this fairslm reads "
-                f"{COUNTERFACTUAL_SCHEMA_VERSION}. Re-run the test with this version"
-            )
+        check_kind_version(
+            data, kind=KIND, version=COUNTERFACTUAL_SCHEMA_VERSION, what="counterfactual result", written_by="fairslm counterfactual"
+        )
         fields = {k: v for k, v in data.items() if k != "kind"}
         fields["examples"] = tuple(fields.get("examples", ()))
         return cls(**fields)
@@ -102,13 +94,4 @@ class CounterfactualResult:
     @classmethod
     def from_json(cls, source: str | os.PathLike[str]) -> CounterfactualResult:
         """Read a result from a JSON file path (or a JSON string)."""
-        text = str(source)
-        if not text.lstrip().startswith("{"):
-            try:
-                text = Path(source).read_text(encoding="utf-8")
-            except OSError as exc:
-                raise InvalidDataError(f"cannot read counterfactual JSON {source}: {exc}") from exc
-        try:
-            return cls.from_dict(json.loads(text))
-        except json.JSONDecodeError as exc:
-            raise InvalidDataError(f"counterfactual JSON is not valid JSON: {exc}") from exc
+        return cls.from_dict(read_json_source(source, "counterfactual result"))

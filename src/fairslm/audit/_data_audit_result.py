@@ -8,8 +8,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fairslm.audit._json_io import check_kind_version, read_json_source
 from fairslm.audit._result import _clean, write_json_atomic
-from fairslm.exceptions import InvalidDataError
 
 __all__ = ["DATA_AUDIT_SCHEMA_VERSION", "DataAuditResult", "data_audit_json_schema"]
 
@@ -77,17 +77,9 @@ class DataAuditResult:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DataAuditResult:
-        if data.get("kind") != KIND:
-            raise InvalidDataError(
-                f"not a fairslm data audit (kind={data.get('kind')!r}); expected the JSON "
-                "written by fairslm data-audit"
-            )
-        version = str(data.get("schema_version", ""))
-        if version.split(".")[0] != DATA_AUDIT_SCHEMA_VERSION.split(".")[0]:
-            raise InvalidDataError(
-                f"data audit has schema version {version!r}; this fairslm reads "
-                f"{DATA_AUDIT_SCHEMA_VERSION}. Re-run the audit with this version"
-            )
+        check_kind_version(
+            data, kind=KIND, version=DATA_AUDIT_SCHEMA_VERSION, what="data audit", written_by="fairslm data-audit"
+        )
         fields = {k: v for k, v in data.items() if k != "kind"}
         fields["findings"] = tuple(fields.get("findings", ()))
         return cls(**fields)
@@ -95,13 +87,4 @@ class DataAuditResult:
     @classmethod
     def from_json(cls, source: str | os.PathLike[str]) -> DataAuditResult:
         """Read a data audit from a JSON file path (or a JSON string)."""
-        text = str(source)
-        if not text.lstrip().startswith("{"):
-            try:
-                text = Path(source).read_text(encoding="utf-8")
-            except OSError as exc:
-                raise InvalidDataError(f"cannot read data audit JSON {source}: {exc}") from exc
-        try:
-            return cls.from_dict(json.loads(text))
-        except json.JSONDecodeError as exc:
-            raise InvalidDataError(f"data audit JSON is not valid JSON: {exc}") from exc
+        return cls.from_dict(read_json_source(source, "data audit"))

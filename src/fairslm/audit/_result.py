@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from fairslm._atomic import write_text_atomic
-from fairslm.exceptions import InvalidDataError
+from fairslm.audit._json_io import check_kind_version, read_json_source
 
 __all__ = [
     "AUDIT_SCHEMA_VERSION",
@@ -196,17 +196,10 @@ class AuditResult:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AuditResult:
-        version = str(data.get("schema_version", ""))
-        if data.get("kind") != "fairslm.audit":
-            raise InvalidDataError(
-                f"not a fairslm audit result (kind={data.get('kind')!r}); expected "
-                "the audit.json written by fairslm"
-            )
-        if version.split(".")[0] != AUDIT_SCHEMA_VERSION.split(".")[0]:
-            raise InvalidDataError(
-                f"audit result has schema version {version!r}; this fairslm reads "
-                f"{AUDIT_SCHEMA_VERSION}. Re-run the audit with this version"
-            )
+        version = check_kind_version(
+            data, kind="fairslm.audit", version=AUDIT_SCHEMA_VERSION, what="audit result",
+            written_by="fairslm audit",
+        )
 
         def tup(x: Any) -> tuple[float, float] | None:
             return None if x is None else (_nan(x[0]), _nan(x[1]))
@@ -285,17 +278,7 @@ class AuditResult:
     @classmethod
     def from_json(cls, source: str | os.PathLike[str]) -> AuditResult:
         """Read an audit from a JSON file path (or a JSON string)."""
-        text = str(source)
-        if not text.lstrip().startswith("{"):
-            try:
-                text = Path(source).read_text(encoding="utf-8")
-            except OSError as exc:
-                raise InvalidDataError(f"cannot read audit JSON {source}: {exc}") from exc
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InvalidDataError(f"audit JSON is not valid JSON: {exc}") from exc
-        return cls.from_dict(data)
+        return cls.from_dict(read_json_source(source, "audit"))
 
     # -- tidy frames --------------------------------------------------------------------
     def to_frame(self, what: str = "groups") -> Any:
