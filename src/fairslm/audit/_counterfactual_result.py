@@ -85,7 +85,11 @@ class CounterfactualResult:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CounterfactualResult:
         check_kind_version(
-            data, kind=KIND, version=COUNTERFACTUAL_SCHEMA_VERSION, what="counterfactual result", written_by="fairslm counterfactual"
+            data,
+            kind=KIND,
+            version=COUNTERFACTUAL_SCHEMA_VERSION,
+            what="counterfactual result",
+            written_by="fairslm counterfactual",
         )
         fields = {k: v for k, v in data.items() if k != "kind"}
         fields["examples"] = tuple(fields.get("examples", ()))

@@ -78,7 +78,11 @@ class DataAuditResult:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DataAuditResult:
         check_kind_version(
-            data, kind=KIND, version=DATA_AUDIT_SCHEMA_VERSION, what="data audit", written_by="fairslm data-audit"
+            data,
+            kind=KIND,
+            version=DATA_AUDIT_SCHEMA_VERSION,
+            what="data audit",
+            written_by="fairslm data-audit",
         )
         fields = {k: v for k, v in data.items() if k != "kind"}
         fields["findings"] = tuple(fields.get("findings", ()))
