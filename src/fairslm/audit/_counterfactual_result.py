@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from fairslm.audit._json_io import check_kind_version, read_json_source
-from fairslm.audit._result import _clean, write_json_atomic
+from fairslm.audit._json_io import check_kind_version
+from fairslm.audit._result import JsonArtifact
 
 __all__ = ["COUNTERFACTUAL_SCHEMA_VERSION", "CounterfactualResult", "counterfactual_json_schema"]
 
@@ -29,7 +28,7 @@ def counterfactual_json_schema() -> dict[str, Any]:
     return dict(json.loads(Path(__file__).with_name("counterfactual.schema.json").read_text(encoding="utf-8")))
 
 @dataclass(frozen=True)
-class CounterfactualResult:
+class CounterfactualResult(JsonArtifact):
     """How a model's decisions change when texts are rewritten for another group.
 
     Every summary (``overall``, each entry of ``by_direction`` and ``by_group``) is a dict with
@@ -52,6 +51,9 @@ class CounterfactualResult:
     provenance : dict
     """
 
+    _kind: ClassVar[str] = KIND
+    _what: ClassVar[str] = "counterfactual result"
+
     schema_version: str
     attribute: str
     task: dict[str, Any]
@@ -73,15 +75,6 @@ class CounterfactualResult:
     def n_unchanged(self) -> int:
         return int(self.counts["n_unchanged"])
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"kind": KIND, **_clean(asdict(self))}
-
-    def to_json(self, path: str | os.PathLike[str] | None = None) -> str:
-        data = self.to_dict()
-        if path is not None:
-            write_json_atomic(data, path)
-        return json.dumps(data, indent=2, allow_nan=False)
-
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CounterfactualResult:
         check_kind_version(
@@ -94,8 +87,3 @@ class CounterfactualResult:
         fields = {k: v for k, v in data.items() if k != "kind"}
         fields["examples"] = tuple(fields.get("examples", ()))
         return cls(**fields)
-
-    @classmethod
-    def from_json(cls, source: str | os.PathLike[str]) -> CounterfactualResult:
-        """Read a result from a JSON file path (or a JSON string)."""
-        return cls.from_dict(read_json_source(source, "counterfactual result"))

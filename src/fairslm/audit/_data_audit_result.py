@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from fairslm.audit._json_io import check_kind_version, read_json_source
-from fairslm.audit._result import _clean, write_json_atomic
+from fairslm.audit._json_io import check_kind_version
+from fairslm.audit._result import JsonArtifact
 
 __all__ = ["DATA_AUDIT_SCHEMA_VERSION", "DataAuditResult", "data_audit_json_schema"]
 
@@ -29,7 +28,7 @@ def data_audit_json_schema() -> dict[str, Any]:
     return dict(json.loads(Path(__file__).with_name("data_audit.schema.json").read_text(encoding="utf-8")))
 
 @dataclass(frozen=True)
-class DataAuditResult:
+class DataAuditResult(JsonArtifact):
     """Representation, labeling bias, proxies and aggregation-bias pointers of a data set.
 
     Attributes
@@ -56,6 +55,9 @@ class DataAuditResult:
         Plain-language sentences on what needs attention.
     """
 
+    _kind: ClassVar[str] = KIND
+    _what: ClassVar[str] = "data audit"
+
     schema_version: str
     dataset: dict[str, Any]
     representation: dict[str, Any]
@@ -65,15 +67,6 @@ class DataAuditResult:
     findings: tuple[str, ...]
     provenance: dict[str, Any]
     options: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"kind": KIND, **_clean(asdict(self))}
-
-    def to_json(self, path: str | os.PathLike[str] | None = None) -> str:
-        data = self.to_dict()
-        if path is not None:
-            write_json_atomic(data, path)
-        return json.dumps(data, indent=2, allow_nan=False)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DataAuditResult:
@@ -87,8 +80,3 @@ class DataAuditResult:
         fields = {k: v for k, v in data.items() if k != "kind"}
         fields["findings"] = tuple(fields.get("findings", ()))
         return cls(**fields)
-
-    @classmethod
-    def from_json(cls, source: str | os.PathLike[str]) -> DataAuditResult:
-        """Read a data audit from a JSON file path (or a JSON string)."""
-        return cls.from_dict(read_json_source(source, "data audit"))

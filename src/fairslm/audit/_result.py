@@ -10,12 +10,13 @@ import math
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self
 
 from fairslm._atomic import write_text_atomic
 from fairslm.audit._json_io import check_kind_version, read_json_source
 
 __all__ = [
+    "JsonArtifact",
     "AUDIT_SCHEMA_VERSION",
     "AuditResult",
     "CriterionResult",
@@ -59,6 +60,35 @@ def write_json_atomic(data: Any, path: str | os.PathLike[str]) -> Path:
     text = json.dumps(_clean(data), indent=2, allow_nan=False) + "\n"
     return write_text_atomic(text, path)
 
+
+class JsonArtifact:
+    """``to_dict`` / ``to_json`` / ``from_json`` shared by the frozen result dataclasses.
+
+    A subclass sets ``_kind`` (the JSON's ``kind``) and ``_what`` (its name in messages) and
+    implements ``from_dict``.
+    """
+
+    _kind: ClassVar[str]
+    _what: ClassVar[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self._kind, **_clean(asdict(self))}  # type: ignore[call-overload]
+
+    def to_json(self, path: str | os.PathLike[str] | None = None) -> str:
+        """JSON text; also written whole to ``path`` when given."""
+        data = self.to_dict()
+        if path is not None:
+            write_json_atomic(data, path)
+        return json.dumps(data, indent=2, allow_nan=False)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        raise NotImplementedError
+
+    @classmethod
+    def from_json(cls, source: str | os.PathLike[str]) -> Self:
+        """Read a result from a JSON file path (or a JSON string)."""
+        return cls.from_dict(read_json_source(source, cls._what))
 
 def _nan(v: Any) -> float:
     return float("nan") if v is None else float(v)
@@ -147,7 +177,7 @@ class GroupView:
 
 
 @dataclass(frozen=True)
-class AuditResult:
+class AuditResult(JsonArtifact):
     """The result of a model audit. Frozen; :meth:`to_json` is its contract.
 
     Examples
@@ -158,6 +188,9 @@ class AuditResult:
     >>> res.view("sensitive_feature_0").group("b").metrics["true_positive_rate"]
     0.5
     """
+
+    _kind: ClassVar[str] = "fairslm.audit"
+    _what: ClassVar[str] = "audit"
 
     schema_version: str
     task: dict[str, Any]
@@ -185,15 +218,6 @@ class AuditResult:
         return all(c.verdict != "fail" for c in self.criteria)
 
     # -- serialisation ------------------------------------------------------------------
-    def to_dict(self) -> dict[str, Any]:
-        return {"kind": "fairslm.audit", **_clean(asdict(self))}
-
-    def to_json(self, path: str | os.PathLike[str] | None = None) -> str:
-        text = json.dumps(self.to_dict(), indent=2, allow_nan=False)
-        if path is not None:
-            write_json_atomic(self.to_dict(), path)
-        return text
-
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AuditResult:
         version = check_kind_version(
@@ -274,11 +298,6 @@ class AuditResult:
             provenance=dict(data["provenance"]),
             extras=dict(data.get("extras", {})),
         )
-
-    @classmethod
-    def from_json(cls, source: str | os.PathLike[str]) -> AuditResult:
-        """Read an audit from a JSON file path (or a JSON string)."""
-        return cls.from_dict(read_json_source(source, "audit"))
 
     # -- tidy frames --------------------------------------------------------------------
     def to_frame(self, what: str = "groups") -> Any:
