@@ -15,6 +15,7 @@ import json
 import math
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -259,10 +260,22 @@ class HistoryStore:
             )
         return 0
 
+    def _enable_wal(self, con: sqlite3.Connection) -> None:
+        """Switch a new file to WAL. The switch needs the file to itself and SQLite answers
+        "locked" at once, without its busy handler, when another process is opening the same
+        new file; so wait for that here, up to the store's timeout."""
+        deadline = time.monotonic() + self.timeout
+        while con.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            try:
+                con.execute("PRAGMA journal_mode = WAL")
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
     def _prepare(self) -> None:
         with self._read() as con:
-            if con.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-                con.execute("PRAGMA journal_mode = WAL")
+            self._enable_wal(con)
             version = self._version(con)
         if version > HISTORY_SCHEMA_VERSION:
             raise InvalidDataError(
