@@ -151,6 +151,36 @@ def test_statistical_parity_penalty_narrows_the_selection_gap(tiny_bert, data, t
     assert all(len(r["group_rates"]["selection_rate"]) == 2 for r in log if "event" not in r)
 
 
+def test_prediction_adversary_reads_the_class_log_probabilities(tiny_bert, data, tmp_path, monkeypatch):
+    from fairslm.mitigation import inprocessing
+
+    seen: list[tuple[int, ...]] = []
+    build = inprocessing.build_adversary
+
+    def spy(n_features, n_groups, **kw):
+        adv = build(n_features, n_groups, **kw)
+        forward = adv.forward
+
+        def record(rep, y=None):
+            seen.append(tuple(rep.shape))
+            return forward(rep, y)
+
+        adv.forward = record
+        return adv
+
+    monkeypatch.setattr(inprocessing, "build_adversary", spy)
+    tr, va = data
+    res = train(base(tiny_bert, tmp_path / "adv", epochs=1,
+                     adversary={"criterion": "equalized_odds", "alpha": 1.0, "source": "prediction"}),
+                train_data=tr, validation_data=va)
+    # 96 rows in batches of 8: every step shows the adversary 8 rows x 2 class log-probabilities
+    assert seen == [(8, 2)] * 12
+    log = [json.loads(x) for x in (res.output_dir / "train_log.jsonl").read_text().splitlines()]
+    assert all(0.0 <= r["adversary_accuracy"] <= 1.0 and r["adversary_loss"] > 0 for r in log if "event" not in r)
+    with pytest.raises(ConfigError, match="source"):
+        load_train_config(base(tiny_bert, tmp_path / "x", adversary={"source": "logits"}))
+
+
 def test_constraints_log_multipliers_and_select_a_feasible_checkpoint(tiny_bert, data, tmp_path):
     tr, va = data
     res = train(base(tiny_bert, tmp_path / "c", eval_every=4,
@@ -308,6 +338,45 @@ def test_cli_train_and_errors(tiny_bert, data, tmp_path, capsys):
     assert "unknown key 'penalty.wieght'" in capsys.readouterr().err
     assert main(["train", "--config", cfg, "--set", "seed"]) == 2
     assert "--set expects KEY=VALUE" in capsys.readouterr().err
+
+
+def test_cli_sweep_prints_the_front_and_rejects_bad_grids(tiny_bert, data, tmp_path, capsys):
+    from fairslm.cli import main
+
+    tr, va = data
+    for name, rows in (("train", tr), ("validation", va)):
+        pd_rows = [{"text": t, "profession": lab, "gender": g}
+                   for t, lab, g in zip(rows["text"], rows["label"], rows["gender"], strict=True)]
+        (tmp_path / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in pd_rows))
+    (tmp_path / "train.toml").write_text(
+        f'output_dir = "sw"\nmodel = "{tiny_bert}"\nepochs = 1\nbatch_size = 8\n'
+        'learning_rate = 0.003\ncheckpoint_every = 0\naudit_min_group_size = 5\n'
+        '[data]\ntrain = "train.jsonl"\nvalidation = "validation.jsonl"\nlabel = "profession"\n'
+        'sensitive = ["gender"]\npos_label = "surgeon"\n'
+    )
+    cfg = str(tmp_path / "train.toml")
+    out = tmp_path / "sw"
+    args = ["sweep", "--config", cfg, "-o", str(out), "--fairness", "statistical_parity"]
+    assert main([*args, "--grid", "constraints.targets=[\"statistical_parity ratio >= 0.5\", "
+                 "\"statistical_parity ratio >= 0.9\"]"]) == 0
+    text = capsys.readouterr().out
+    summary = json.loads((out / "sweep.json").read_text())
+    assert text.startswith("2 runs; validation accuracy and statistical_parity ratio")
+    assert [r["overrides"]["constraints.targets"] for r in summary["runs"]] == [
+        ["statistical_parity ratio >= 0.5"], ["statistical_parity ratio >= 0.9"]]
+    for i, r in enumerate(summary["runs"]):
+        mark = "*" if i in summary["pareto_front"] else " "
+        assert f"{mark} {i:2d}  acc {r['accuracy']:.4f}" in text
+    # Existing run directories are refused without --overwrite; bad grids never start training.
+    assert main([*args, "--grid", "constraints.targets=[\"statistical_parity ratio >= 0.5\"]"]) == 2
+    assert "error: output directory" in capsys.readouterr().err
+    assert main([*args, "--grid", "penalty.weight"]) == 2
+    assert "--grid expects KEY=V1,V2,..." in capsys.readouterr().err
+    assert main([*args, "--grid", "penalty.weight=[1, 2"]) == 2
+    assert "does not parse" in capsys.readouterr().err
+    assert main([*args, "-o", str(tmp_path / "sw3"), "--grid", "penalty.wieght=1,2"]) == 2
+    assert "unknown key 'penalty.wieght'" in capsys.readouterr().err
+    assert not (tmp_path / "sw3").exists()
 
 
 def test_epoch_batches_are_stratified_bucketed_and_reproducible():

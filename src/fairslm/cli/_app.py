@@ -36,6 +36,7 @@ COMMAND_MODULES = [
     "fairslm.cli.due",
     "fairslm.cli.gate",
     "fairslm.cli.train",
+    "fairslm.cli.sweep",
     "fairslm.cli.debias",
 ]
 

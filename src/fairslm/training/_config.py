@@ -7,7 +7,7 @@ import json
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -68,6 +68,9 @@ class AdversaryConfig(_Frozen):
 
     criterion: str = "equalized_odds"
     alpha: float = Field(1.0, ge=0)
+    # What the adversary reads: the pooled encoder representation, or the model's class
+    # log-probabilities (the predictor output, as in Zhang, Lemoine & Mitchell 2018).
+    source: Literal["representation", "prediction"] = "representation"
     hidden: int = Field(64, ge=1)
     # The adversary starts from scratch, so it learns at a head's rate, not the encoder's.
     learning_rate: float = Field(1e-3, gt=0)

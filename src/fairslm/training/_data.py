@@ -17,7 +17,7 @@ import pandas as pd
 
 from fairslm.exceptions import ConfigError, InvalidDataError
 
-__all__ = ["Rows", "epoch_batches", "read_rows", "strata", "stratified_split"]
+__all__ = ["Rows", "balanced_draw", "epoch_batches", "read_rows", "strata", "stratified_split"]
 
 
 @dataclass(frozen=True)
@@ -172,6 +172,41 @@ def strata(rows: Rows, stratify: bool) -> list[np.ndarray]:
         return [np.arange(len(rows))]
     key = rows.group * len(rows.classes) + rows.y
     return [np.flatnonzero(key == k) for k in np.unique(key)]
+
+
+def balanced_draw(cells: Sequence[np.ndarray], draw: int, batch_size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of the ``draw``-th held-out measurement: as many from every cell, with count weights.
+
+    Each (group, label) cell gives ``batch_size // len(cells)`` rows (at least one), cycling
+    through a seeded permutation of the cell, so a cell of 15 rows is measured as often as one of
+    180 and its rate is not a one-row guess. The returned weights (cell size / rows drawn from it)
+    make weighted counts estimate the held-out population, so rates conditioned on the label
+    (TPR, FPR) and on the group alone (selection rate) are both unbiased.
+
+    Examples
+    --------
+    >>> cells = [np.array([0, 1, 2, 3, 4, 5]), np.array([6, 7])]
+    >>> idx, w = balanced_draw(cells, 0, 4, seed=0)
+    >>> len(idx), sorted(set(w.tolist()))
+    (4, [1.0, 3.0])
+    >>> sorted(np.concatenate([balanced_draw(cells, d, 4, 0)[0] for d in range(3)]).tolist())[:6]
+    [0, 1, 2, 3, 4, 5]
+    """
+    k = max(1, batch_size // max(1, len(cells)))
+    idx: list[int] = []
+    scale: list[float] = []
+    for c, s in enumerate(cells):
+        n = len(s)
+        if n == 0:
+            continue
+        perms: dict[int, np.ndarray] = {}
+        for j in range(draw * k, draw * k + k):
+            cycle, at = divmod(j, n)
+            if cycle not in perms:
+                perms[cycle] = np.random.default_rng([seed, 104729, c, cycle]).permutation(n)
+            idx.append(int(s[perms[cycle][at]]))
+        scale.extend([n / k] * k)
+    return np.asarray(idx, dtype=np.int64), np.asarray(scale, dtype=np.float64)
 
 
 def stratified_split(rows: Rows, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

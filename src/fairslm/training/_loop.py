@@ -20,7 +20,14 @@ from fairslm.audit._result import write_json_atomic
 from fairslm.exceptions import ConfigError, InvalidDataError
 from fairslm.training._checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from fairslm.training._config import TrainConfig, load_train_config
-from fairslm.training._data import Rows, epoch_batches, read_rows, strata, stratified_split
+from fairslm.training._data import (
+    Rows,
+    balanced_draw,
+    epoch_batches,
+    read_rows,
+    strata,
+    stratified_split,
+)
 from fairslm.training._evaluate import criterion_ratios, predict_proba, validation_audit
 from fairslm.training._model import load_trainable, model_fingerprint
 from fairslm.training._result import TrainResult
@@ -213,13 +220,15 @@ def _run(cfg: TrainConfig, out: Path, tr: Rows, hold: Rows | None, val: Rows | N
     model = tm.model
     adversary = None
     if cfg.adversary is not None:
-        adversary = build_adversary(tm.hidden_size, len(tr.group_labels), criterion=cfg.adversary.criterion,
+        width = len(tr.classes) if cfg.adversary.source == "prediction" else tm.hidden_size
+        adversary = build_adversary(width, len(tr.group_labels), criterion=cfg.adversary.criterion,
                                     n_classes=len(tr.classes), hidden=cfg.adversary.hidden,
                                     alpha=cfg.adversary.alpha)
     ids = tm.encode(tr.texts)
     lengths = np.array([len(x) for x in ids])
     cells = strata(tr, cfg.stratify)
     hold_ids = tm.encode(hold.texts) if hold is not None else None
+    hold_cells = strata(hold, True) if hold is not None else []
     val_ids = tm.encode(val.texts) if val is not None else None
 
     n_batches = math.ceil(len(tr) / cfg.batch_size)
@@ -315,14 +324,11 @@ def _run(cfg: TrainConfig, out: Path, tr: Rows, hold: Rows | None, val: Rows | N
     def dual_update() -> dict[str, float]:
         nonlocal updates
         assert hold is not None and hold_ids is not None and lagrangian is not None
-        hb = epoch_batches(strata(hold, True), np.array([len(x) for x in hold_ids]), cfg.batch_size,
-                           seed=cfg.seed, epoch=1_000_003 + updates // max(1, math.ceil(len(hold) / cfg.batch_size)),
-                           length_buckets=False)
-        idx = hb[updates % len(hb)]
+        idx, scale = balanced_draw(hold_cells, updates, cfg.batch_size, cfg.seed)
         updates += 1
         proba = predict_proba(tm, [hold_ids[i] for i in idx])
         dec = (proba.argmax(1) == pos).astype(np.int64)
-        return lagrangian.update(dec, hold.y_pos[idx], hold.group[idx], hold.weight[idx])
+        return lagrangian.update(dec, hold.y_pos[idx], hold.group[idx], hold.weight[idx] * scale)
 
     from rich.progress import Progress
 
@@ -330,6 +336,7 @@ def _run(cfg: TrainConfig, out: Path, tr: Rows, hold: Rows | None, val: Rows | N
     model.train()
     if adversary is not None:
         adversary.train()
+    adv_reads_rep = adversary is not None and cfg.adversary is not None and cfg.adversary.source == "representation"
     last_ck: Path | None = latest_checkpoint(ck_root)
     y_t = torch.as_tensor(tr.y)
     ypos_t = torch.as_tensor(tr.y_pos)
@@ -356,7 +363,7 @@ def _run(cfg: TrainConfig, out: Path, tr: Rows, hold: Rows | None, val: Rows | N
                 for bi in range(b, group_end):
                     idx = torch.as_tensor(batches[bi])
                     input_ids, mask = tm.collate([ids[i] for i in batches[bi]])
-                    logits, rep = tm.forward(input_ids, mask, need_representation=adversary is not None)
+                    logits, rep = tm.forward(input_ids, mask, need_representation=adv_reads_rep)
                     w = w_t[idx]
                     ce = torch.nn.functional.cross_entropy(logits.float(), y_t[idx], reduction="none")
                     task_loss = (ce * w).sum() / w.sum().clamp_min(1e-12)
@@ -370,7 +377,8 @@ def _run(cfg: TrainConfig, out: Path, tr: Rows, hold: Rows | None, val: Rows | N
                         terms["constraint_penalty"] = lagrangian.penalty(p_pos, ypos_t[idx], g_t[idx], w)
                         loss = loss + terms["constraint_penalty"]
                     if adversary is not None:
-                        terms["adversary_loss"], adv_acc = adversary.loss(rep, g_t[idx], y=y_t[idx], sample_weight=w)
+                        seen = rep if adv_reads_rep else torch.log_softmax(logits.float(), dim=-1)
+                        terms["adversary_loss"], adv_acc = adversary.loss(seen, g_t[idx], y=y_t[idx], sample_weight=w)
                         loss = loss + terms["adversary_loss"]
                     if not torch.isfinite(loss):
                         log.write({"event": "nan", "step": step, "epoch": epoch, "batch": bi,

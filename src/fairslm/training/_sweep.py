@@ -17,6 +17,8 @@ from fairslm.training._selection import pareto_front
 
 __all__ = ["sweep"]
 
+_LIST_KEYS = ("constraints.targets", "selection")
+
 
 def _slug(overrides: Mapping[str, Any]) -> str:
     text = "_".join(f"{k.rsplit('.', 1)[-1]}={v}" for k, v in overrides.items())
@@ -53,6 +55,10 @@ def sweep(
     base = load_train_config(base_config)
     if not grid:
         raise ConfigError("sweep needs a grid: a mapping of config key -> list of values")
+    # A constraint target may be given alone: "eo ratio >= 0.9" stands for ["eo ratio >= 0.9"].
+    grid = {k: [[v] if k in _LIST_KEYS and isinstance(v, str) else v for v in vals]
+            if isinstance(vals, Sequence) and not isinstance(vals, (str, bytes)) else vals
+            for k, vals in grid.items()}
     keys = list(grid)
     for k in keys:
         if isinstance(grid[k], (str, bytes)) or not isinstance(grid[k], Sequence) or not grid[k]:
