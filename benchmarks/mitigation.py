@@ -203,9 +203,30 @@ def head_only_rows(E: dict[str, np.ndarray], D: dict[str, pd.DataFrame], args: a
 
 
 # ---------------------------------------------------------------- fine-tuning rows
-def finetune_rows(D: dict[str, pd.DataFrame], swapped_test: list[str], args: argparse.Namespace, report: Any) -> None:
+def _finetune_one(label: str, cfg: dict[str, Any], data: pd.DataFrame, val: pd.DataFrame,
+                  texts: dict[str, list[str]]) -> dict[str, Any]:
+    """Fine-tune one row's model and score the validation, test and swapped test texts."""
+    import torch
+
+    torch.set_num_threads(1)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
     from fairslm.models import load_model
     from fairslm.training import train
+
+    try:
+        res = train(cfg, train_data=data, validation_data=val, overwrite=True)
+    except Exception as exc:  # report the row as failed and keep the rest of the run
+        return {"label": label, "error": f"{type(exc).__name__}: {exc}"}
+    model = load_model(res.output_dir)
+    pos_col = list(model.classes_).index(POS)
+    scores = {k: model.predict_proba(t)[:, pos_col] for k, t in texts.items()}
+    return {"label": label, "scores": scores, "train_s": res.train_time_s, "step_s": res.mean_step_time_s,
+            "selected_step": res.selected_step, "steps": res.steps}
+
+
+def finetune_rows(D: dict[str, pd.DataFrame], swapped_test: list[str], args: argparse.Namespace, report: Any) -> None:
+    import concurrent.futures
+    import multiprocessing
 
     out_root = Path(args.results_dir) / "finetune"
     base_cfg = {
@@ -217,42 +238,59 @@ def finetune_rows(D: dict[str, pd.DataFrame], swapped_test: list[str], args: arg
     tr = D["train"] if args.max_train_rows is None else D["train"].sample(
         n=min(args.max_train_rows, len(D["train"])), random_state=args.seed)
     target = f"equalized_odds difference <= {args.ft_max_difference}"
-    runs: list[tuple[str, dict[str, Any], pd.DataFrame]] = [
-        ("baseline", {}, tr),
-        ("penalty (equalized odds)", {"penalty": {"criterion": "equalized_odds", "weight": args.ft_penalty}}, tr),
-        ("constraint target", {"constraints": {"targets": [target]}, "selection": [target]}, tr),
-        ("adversary (equalized odds)", {"adversary": {"criterion": "equalized_odds", "alpha": args.ft_alpha}}, tr),
-    ]
     from fairslm.mitigation.preprocessing import Reweighing
 
     ytr = (tr.profession == POS).to_numpy().astype(int)
     rw = tr.assign(weight=Reweighing().fit(None, ytr, sensitive_features=tr.gender.to_numpy()).transform(
         None, ytr, sensitive_features=tr.gender.to_numpy()))
-    runs.insert(1, ("reweighing", {"data": {**base_cfg["data"], "weight": "weight"}}, rw))
     aug_text, _ = swap_gender(tr.text.tolist())
     aug = pd.concat([tr, tr.assign(text=aug_text, gender=tr.gender.map({"M": "F", "F": "M"}))], ignore_index=True)
-    runs.insert(2, ("counterfactual augmentation", {}, aug))
-    yv, gv = (D["validation"].profession == POS).to_numpy().astype(int), D["validation"].gender.to_numpy()
-    gt = D["test"].gender.to_numpy()
-    base_step = None
+    runs: list[tuple[str, dict[str, Any], pd.DataFrame]] = [
+        ("baseline", {}, tr),
+        ("reweighing", {"data": {**base_cfg["data"], "weight": "weight"}}, rw),
+        ("counterfactual augmentation", {}, aug),
+        ("penalty (equalized odds)", {"penalty": {"criterion": "equalized_odds", "weight": args.ft_penalty}}, tr),
+        # The constraint's iterates oscillate (a two-player game): evaluate every --ft-eval-every
+        # steps and keep the most accurate checkpoint that meets the target on validation.
+        ("constraint target", {"constraints": {"targets": [target]}, "selection": [target],
+                               "eval_every": args.ft_eval_every}, tr),
+        ("adversary (representation)", {"adversary": {"criterion": "equalized_odds", "alpha": args.ft_alpha}}, tr),
+        ("adversary (prediction)", {"adversary": {"criterion": "equalized_odds", "alpha": args.ft_alpha,
+                                                  "source": "prediction"}}, tr),
+    ]
+    texts = {"validation": D["validation"].text.tolist(), "test": D["test"].text.tolist(), "swap": swapped_test}
+    jobs = []
     for label, extra, data in runs:
         cfg = {**base_cfg, **extra, "output_dir": str(out_root / re.sub(r"\W+", "-", label))}
         # The weight column named in the config is read from both splits.
         val = D["validation"].assign(weight=1.0) if "weight" in data.columns else D["validation"]
-        try:
-            res = train(cfg, train_data=data, validation_data=val, overwrite=True)
-        except Exception as exc:  # report the row as failed and keep the rest of the run
-            print(f"  fine-tune: {label} failed: {type(exc).__name__}: {exc}", flush=True)
+        jobs.append((label, cfg, data, val, texts))
+    # Longest first (augmentation doubles the rows), so the workers finish together.
+    order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][2]))
+    done: dict[str, dict[str, Any]] = {}
+    ctx = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(max_workers=args.jobs, mp_context=ctx) as pool:
+        futures = {pool.submit(_finetune_one, *jobs[i]): jobs[i][0] for i in order}
+        for fut in concurrent.futures.as_completed(futures):
+            r = fut.result()
+            done[r["label"]] = r
+            print(f"  fine-tune: {r['label']} finished" + (f" (failed: {r['error']})" if "error" in r else ""),
+                  flush=True)
+    yv, gv = (D["validation"].profession == POS).to_numpy().astype(int), D["validation"].gender.to_numpy()
+    gt = D["test"].gender.to_numpy()
+    base_step = done.get("baseline", {}).get("step_s")
+    for label, _, _ in runs:
+        r = done[label]
+        if "error" in r:
             continue
-        model = load_model(res.output_dir)
-        pos_col = list(model.classes_).index(POS)
-        scores = {k: model.predict_proba(t)[:, pos_col] for k, t in (
-            ("validation", D["validation"].text.tolist()), ("test", D["test"].text.tolist()), ("swap", swapped_test))}
-        step = res.mean_step_time_s
-        base_step = step if base_step is None else base_step
-        note = f"step {step:.3f}s ({(step / base_step - 1) * 100:+.0f}% vs plain)"
+        scores = r["scores"]
+        note = f"step {r['step_s']:.3f}s"
+        if base_step:
+            note += f" ({(r['step_s'] / base_step - 1) * 100:+.0f}% vs plain, {args.jobs} jobs at once)"
+        if r.get("selected_step") is not None:
+            note += f"; kept step {r['selected_step']} of {r['steps']}"
         report(f"fine-tune: {label}", (scores["test"] >= 0.5).astype(int), (scores["swap"] >= 0.5).astype(int),
-               res.train_time_s, note)
+               r["train_s"], note)
         if label == "baseline":
             from fairslm.mitigation.postprocessing import GroupThresholdOptimizer
 
@@ -264,7 +302,7 @@ def finetune_rows(D: dict[str, pd.DataFrame], swapped_test: list[str], args: arg
             limit = (1 - args.cut) * gap_rms(yv, gv, (scores["validation"] >= 0.5).astype(int))
             name, opt, status = choose(cands, yv, gv, limit)
             report("fine-tune: group thresholds", opt.predict(scores["test"], sensitive_features=gt),
-                   opt.predict(scores["swap"], sensitive_features=gt), res.train_time_s, f"{name} ({status})")
+                   opt.predict(scores["swap"], sensitive_features=gt), r["train_s"], f"{name} ({status})")
 
 
 # ---------------------------------------------------------------- main
@@ -281,7 +319,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--learning-rate", type=float, default=5e-5)
     ap.add_argument("--max-train-rows", type=int, default=None)
-    ap.add_argument("--ft-penalty", type=float, default=2.0)
+    ap.add_argument("--jobs", type=int, default=2, help="Fine-tuning rows trained at once (one process each).")
+    ap.add_argument("--ft-eval-every", type=int, default=40)
+    ap.add_argument("--ft-penalty", type=float, default=5.0)
     ap.add_argument("--ft-alpha", type=float, default=1.0)
     ap.add_argument("--ft-max-difference", type=float, default=0.1,
                     help="Fine-tuning constraint target: equalized_odds difference <= this.")
