@@ -53,7 +53,11 @@ class ConstraintsConfig(_Frozen):
     """Fairness targets enforced by proxy-Lagrangian multipliers (see ProxyLagrangian)."""
 
     targets: list[str]
-    multiplier_lr: float = Field(1.0, gt=0)
+    # Multipliers that grow fast keep pushing after the held-out rates meet the target (the
+    # measurement lags by its momentum window), and the model overshoots. On Bias in Bios
+    # (MiniLM, one epoch, equalized_odds difference <= 0.1) a step of 1.0 met the target at
+    # validation accuracy 0.844; 0.25 met it at 0.949 (plain fine-tuning: 0.961).
+    multiplier_lr: float = Field(0.25, gt=0)
     max_multiplier: float = Field(100.0, gt=0)
     # One held-out forward pass every 5 optimizer steps costs about 7% of a step's compute (a
     # forward pass is ~1/3 of forward + backward); every 4 measured +10% on MiniLM.
