@@ -24,10 +24,10 @@ DATA = Path(os.environ.get("FAIRSLM_BIOSBIAS_DIR", Path(__file__).resolve().pare
 
 METHODS: dict[str, dict] = {
     "baseline": {},
-    "constraint": {"constraints": {"targets": ["equalized_odds difference <= 0.05"],
-                                   "multiplier_lr": 2.0, "update_every": 4}},
+    "constraint": {"constraints": {"targets": ["equalized_odds difference <= 0.1"]}, "eval_every": 40},
     "penalty": {"penalty": {"criterion": "equalized_odds", "weight": 5.0}},
     "adversary": {"adversary": {"criterion": "equalized_odds", "alpha": 1.0}},
+    "adversary-prediction": {"adversary": {"criterion": "equalized_odds", "alpha": 0.5, "source": "prediction"}},
 }
 
 
