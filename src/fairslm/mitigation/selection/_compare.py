@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import inspect
-import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from fairslm._version import __version__
 from fairslm.audit import AuditResult, audit_predictions
-from fairslm.audit._result import write_json_atomic
+from fairslm.audit._result import JsonArtifact, _clean, _nan
 from fairslm.exceptions import ConfigError, InvalidDataError
 from fairslm.metrics import CRITERIA
 from fairslm.mitigation.selection._pareto import Selection, pareto_front, select_most_accurate
@@ -40,7 +39,7 @@ class ComparisonRow:
 
 
 @dataclass(frozen=True)
-class ComparisonResult:
+class ComparisonResult(JsonArtifact):
     """Models compared on one test set: the table behind an accuracy-vs-disparity plot.
 
     ``to_dict()``/``to_json()`` are the contract (``kind = "fairslm.comparison"``, versioned);
@@ -56,6 +55,9 @@ class ComparisonResult:
     audits: dict[str, AuditResult] = field(default_factory=dict, repr=False, compare=False)
     schema_version: str = COMPARISON_SCHEMA_VERSION
     kind: str = COMPARISON_KIND
+
+    _kind: ClassVar[str] = COMPARISON_KIND
+    _what: ClassVar[str] = "comparison"
 
     def row(self, name: str) -> ComparisonRow:
         """The row of model ``name``."""
@@ -75,8 +77,6 @@ class ComparisonResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict (NaN becomes null)."""
-        from fairslm.audit._result import _clean
-
         return _clean(
             {
                 "kind": self.kind,
@@ -90,13 +90,6 @@ class ComparisonResult:
             }
         )
 
-    def to_json(self, path: str | os.PathLike[str] | None = None) -> str:
-        """JSON text; written atomically to ``path`` when given."""
-        data = self.to_dict()
-        if path is not None:
-            write_json_atomic(data, path)
-        return json.dumps(data, indent=2, sort_keys=True)
-
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ComparisonResult:
         """Rebuild from :meth:`to_dict` output (audits are not stored)."""
@@ -109,15 +102,11 @@ class ComparisonResult:
                 f"comparison schema version {data.get('schema_version')!r} is not supported "
                 f"(this fairslm reads {COMPARISON_SCHEMA_VERSION!r})"
             )
-
-        def num(v: Any) -> float:
-            return float("nan") if v is None else float(v)
-
         rows = tuple(
             ComparisonRow(
-                name=r["name"], accuracy=num(r["accuracy"]), ratio=num(r["ratio"]),
-                difference=num(r["difference"]), verdict=r["verdict"], worst_group=r["worst_group"],
-                group_metrics={g: {m: num(v) for m, v in d.items()} for g, d in r["group_metrics"].items()},
+                name=r["name"], accuracy=_nan(r["accuracy"]), ratio=_nan(r["ratio"]),
+                difference=_nan(r["difference"]), verdict=r["verdict"], worst_group=r["worst_group"],
+                group_metrics={g: {m: _nan(v) for m, v in d.items()} for g, d in r["group_metrics"].items()},
                 extra=dict(r.get("extra", {})),
             )
             for r in data["rows"]
