@@ -124,6 +124,33 @@ def choose(cands: list[tuple[str, Any, np.ndarray]], yv: np.ndarray, gv: np.ndar
     return names[sel.index], cands[sel.index][1], "met"
 
 
+def fairlearn_thresholds(score: np.ndarray, y: np.ndarray, g: np.ndarray) -> Any:
+    """Fairlearn's ThresholdOptimizer (equalized odds) fit on a model's positive-class scores.
+
+    The fitted optimizer predicts from a one-column array of scores, ``score[:, None]``.
+    """
+    from fairlearn.postprocessing import ThresholdOptimizer
+    from sklearn.base import BaseEstimator, ClassifierMixin
+
+    class ScoreColumn(ClassifierMixin, BaseEstimator):
+        """A model's positive-class probability, given as the only feature."""
+
+        def fit(self, X: Any, y: Any) -> ScoreColumn:
+            self.classes_ = np.array([0, 1])
+            return self
+
+        def predict_proba(self, X: Any) -> np.ndarray:
+            p = np.asarray(X, dtype=float)[:, 0]
+            return np.column_stack([1 - p, p])
+
+        def predict(self, X: Any) -> np.ndarray:
+            return (np.asarray(X, dtype=float)[:, 0] >= 0.5).astype(int)
+
+    fl = ThresholdOptimizer(estimator=ScoreColumn().fit(score[:2, None], [0, 1]), constraints="equalized_odds",
+                            objective="accuracy_score", prefit=True, predict_method="predict_proba")
+    return fl.fit(score[:, None], y, sensitive_features=g)
+
+
 # ---------------------------------------------------------------- head-only rows
 def head_only_rows(E: dict[str, np.ndarray], D: dict[str, pd.DataFrame], args: argparse.Namespace, report: Any) -> None:
     from fairslm.mitigation.head_only import (
@@ -182,27 +209,11 @@ def head_only_rows(E: dict[str, np.ndarray], D: dict[str, pd.DataFrame], args: a
     report("head: group thresholds (fairslm)", opt.predict(st, sensitive_features=gt),
            opt.predict(ss, sensitive_features=gt), (time.perf_counter() - t0) / len(cands), f"{name} ({status})")
 
-    from fairlearn.postprocessing import ThresholdOptimizer
-    from sklearn.base import BaseEstimator, ClassifierMixin
-
-    class Prefit(ClassifierMixin, BaseEstimator):
-        def fit(self, X: Any, y: Any) -> Prefit:
-            self.classes_ = np.array([0, 1])
-            return self
-
-        def predict_proba(self, X: Any) -> np.ndarray:
-            return base.predict_proba(np.asarray(X, dtype=np.float32))
-
-        def predict(self, X: Any) -> np.ndarray:
-            return base.predict(np.asarray(X, dtype=np.float32))
-
     t0 = time.perf_counter()
-    fl = ThresholdOptimizer(estimator=Prefit().fit(E["train"][:2], [0, 1]), constraints="equalized_odds",
-                            objective="accuracy_score", prefit=True, predict_method="predict_proba")
-    fl.fit(E["validation"], yv, sensitive_features=gv)
+    fl = fairlearn_thresholds(sv, yv, gv)
     elapsed = time.perf_counter() - t0
-    report("head: Fairlearn ThresholdOptimizer", fl.predict(E["test"], sensitive_features=gt, random_state=seed),
-           fl.predict(E["test_swap"], sensitive_features=gt, random_state=seed), elapsed, "equalized_odds")
+    report("head: Fairlearn ThresholdOptimizer", fl.predict(st[:, None], sensitive_features=gt, random_state=seed),
+           fl.predict(ss[:, None], sensitive_features=gt, random_state=seed), elapsed, "equalized_odds")
     sweep("Fairlearn ExponentiatedGradient", lambda b: ExponentiatedGradientHead(
         constraint="equalized_odds", difference_bound=b, C=10.0, seed=seed), args.eg_grid)
     sweep("LEACE", lambda c: LeaceHead(C=c, seed=seed), args.c_grid)
@@ -318,28 +329,8 @@ def finetune_rows(D: dict[str, pd.DataFrame], swapped_test: list[str], args: arg
             name, opt, status = choose(cands, yv, gv, limit)
             report("fine-tune: group thresholds", opt.predict(scores["test"], sensitive_features=gt),
                    opt.predict(scores["swap"], sensitive_features=gt), r["train_s"], f"{name} ({status})")
-            from fairlearn.postprocessing import ThresholdOptimizer
-            from sklearn.base import BaseEstimator, ClassifierMixin
-
-            class ScoreColumn(ClassifierMixin, BaseEstimator):
-                """The fine-tuned model's positive-class probability, given as the only feature."""
-
-                def fit(self, X: Any, y: Any) -> ScoreColumn:
-                    self.classes_ = np.array([0, 1])
-                    return self
-
-                def predict_proba(self, X: Any) -> np.ndarray:
-                    p = np.asarray(X, dtype=float)[:, 0]
-                    return np.column_stack([1 - p, p])
-
-                def predict(self, X: Any) -> np.ndarray:
-                    return (np.asarray(X, dtype=float)[:, 0] >= 0.5).astype(int)
-
+            fl = fairlearn_thresholds(scores["validation"], yv, gv)
             col = {k: v[:, None] for k, v in scores.items()}
-            fl = ThresholdOptimizer(estimator=ScoreColumn().fit(col["validation"][:2], [0, 1]),
-                                    constraints="equalized_odds", objective="accuracy_score", prefit=True,
-                                    predict_method="predict_proba")
-            fl.fit(col["validation"], yv, sensitive_features=gv)
             report("fine-tune: Fairlearn ThresholdOptimizer",
                    fl.predict(col["test"], sensitive_features=gt, random_state=args.seed),
                    fl.predict(col["swap"], sensitive_features=gt, random_state=args.seed), r["train_s"],
