@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 from fairslm.cli._app import EXIT_OK, fail, user_errors
-from fairslm.cli.train import _parse_sets
+from fairslm.cli.train import parse_sets
 
 
 def register(app: typer.Typer) -> None:
@@ -66,7 +66,7 @@ def sweep_command(
     from fairslm.training import load_train_config, sweep
 
     values = _parse_grid(grid)
-    overrides = _parse_sets(set_)
+    overrides = parse_sets(set_)
     if output_dir is not None:
         overrides["output_dir"] = output_dir
     base = load_train_config(config, **overrides)

@@ -15,7 +15,8 @@ def register(app: typer.Typer) -> None:
     app.command("train")(train_command)
 
 
-def _parse_sets(items: list[str]) -> dict[str, Any]:
+def parse_sets(items: list[str]) -> dict[str, Any]:
+    """`--set KEY=VALUE` options -> {dotted key: value}; values read as JSON when they parse."""
     out: dict[str, Any] = {}
     for item in items:
         key, sep, raw = item.partition("=")
@@ -40,7 +41,7 @@ def train_command(
     """Fine-tune; exit 0 when done (and constraints met on validation), 1 when no checkpoint met them."""
     from fairslm.training import train
 
-    overrides = _parse_sets(set_)
+    overrides = parse_sets(set_)
     if output_dir is not None:
         overrides["output_dir"] = output_dir
     result = train(config, resume=resume, overwrite=overwrite, **overrides)
