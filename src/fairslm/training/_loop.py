@@ -1,4 +1,14 @@
-"""The fine-tuning loop behind :func:`fairslm.train`."""
+"""The fine-tuning loop behind :func:`fairslm.train`.
+
+It reads like a minimal PyTorch training script. :func:`train` checks the configuration and the
+data, then hands a :class:`FineTuning` run the rows and the objective; the run keeps everything
+that changes while training in one :class:`TrainState` and spells out each part as a method:
+:meth:`~FineTuning.step` (one optimizer step over accumulated batches),
+:meth:`~FineTuning.dual_update` (constraint multipliers on held-out rows),
+:meth:`~FineTuning.evaluate` (validation and checkpoint selection) and
+:meth:`~FineTuning.checkpoint`. :meth:`~FineTuning.fit` calls them in order;
+:func:`~fairslm.training._finish.finish` writes the model and its record.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +18,12 @@ import math
 import shutil
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from fairslm._version import __version__
-from fairslm.audit._result import write_json_atomic
 from fairslm.exceptions import ConfigError, InvalidDataError
 from fairslm.training._checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from fairslm.training._config import TrainConfig, load_train_config
@@ -28,97 +35,16 @@ from fairslm.training._data import (
     strata,
     stratified_split,
 )
-from fairslm.training._evaluate import criterion_ratios, predict_proba, validation_audit
-from fairslm.training._model import load_trainable, model_fingerprint
+from fairslm.training._evaluate import predict_proba
+from fairslm.training._finish import finish
+from fairslm.training._model import load_trainable
+from fairslm.training._objective import FairnessObjective
 from fairslm.training._result import TrainResult
 from fairslm.training._selection import Candidate, Selector, violation
 
-__all__ = ["train"]
+__all__ = ["FineTuning", "TrainState", "train"]
 
 _MARKERS = ("fairslm.json", "train_log.jsonl", "checkpoints")
-
-
-def _prepare_output(out: Path, *, resume: bool, overwrite: bool) -> None:
-    if resume:
-        if latest_checkpoint(out / "checkpoints") is None:
-            raise ConfigError(
-                f"nothing to resume: {out} has no checkpoint; run without --resume "
-                "(add --overwrite to start over in that directory)"
-            )
-        return
-    if out.exists() and any(out.iterdir()):
-        if not overwrite:
-            raise ConfigError(
-                f"output directory {out} already exists and is not empty; pass --overwrite "
-                "(overwrite=True) to replace it, or --resume (resume=True) to continue its run"
-            )
-        if not any((out / m).exists() for m in _MARKERS):
-            raise ConfigError(
-                f"refusing to overwrite {out}: it does not look like a fairslm training directory "
-                "(no fairslm.json, train_log.jsonl or checkpoints/); choose another output_dir"
-            )
-        shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
-
-
-def _lr_factor(step: int, total: int, warmup: int) -> float:
-    """Linear warm-up to 1 over ``warmup`` steps, then linear decay to 0 at ``total``."""
-    if step < warmup:
-        return (step + 1) / warmup
-    return max(0.0, (total - step) / max(1, total - warmup))
-
-
-def _diff_keys(a: dict[str, Any], b: dict[str, Any], prefix: str = "") -> list[str]:
-    keys = []
-    for k in sorted(set(a) | set(b)):
-        va, vb = a.get(k), b.get(k)
-        if isinstance(va, dict) and isinstance(vb, dict):
-            keys += _diff_keys(va, vb, f"{prefix}{k}.")
-        elif va != vb:
-            keys.append(f"{prefix}{k}")
-    return keys
-
-
-def _rows(cfg: TrainConfig, data: Any, which: str, like: Rows | None = None) -> Rows | None:
-    d = cfg.data
-    src = data if data is not None else getattr(d, which)
-    if src is None:
-        if which == "train":
-            raise ConfigError("no training data: pass train_data= or set data.train in the config")
-        return None
-    return read_rows(
-        src, text=d.text, label=d.label, sensitive=d.sensitive, weight=d.weight,
-        pos_label=d.pos_label if like is None else like.classes[like.pos_index],
-        classes=None if like is None else like.classes,
-        group_labels=None if like is None else like.group_labels,
-    )
-
-
-@contextlib.contextmanager
-def _closing(log: _Log) -> Iterator[None]:
-    try:
-        yield
-    finally:
-        log.close()
-
-
-class _Log:
-    """The JSON Lines training log; on resume, lines after the checkpoint are dropped."""
-
-    def __init__(self, path: Path, resume_step: int | None) -> None:
-        self.path = path
-        if resume_step is not None and path.exists():
-            kept = [ln for ln in path.read_text().splitlines()
-                    if ln.strip() and json.loads(ln).get("step", 0) <= resume_step]
-            path.write_text("".join(f"{ln}\n" for ln in kept))
-        self.fh = path.open("a", encoding="utf-8")
-
-    def write(self, record: dict[str, Any]) -> None:
-        self.fh.write(json.dumps(record, allow_nan=True) + "\n")
-        self.fh.flush()
-
-    def close(self) -> None:
-        self.fh.close()
 
 
 def train(
@@ -156,339 +82,401 @@ def train(
     import torch
 
     cfg = load_train_config(config, **overrides)
+    data = Splits.read(cfg, train_data, validation_data)
+    _check_fairness(cfg, data)
     out = Path(cfg.output_dir)
-    tr_all = _rows(cfg, train_data, "train")
-    assert tr_all is not None
-    val = _rows(cfg, validation_data, "validation", like=tr_all)
-    labels = tr_all.group_labels
-    pos_name = repr(tr_all.classes[tr_all.pos_index])
-    n_groups = len(labels)
+    _prepare_output(out, resume=resume, overwrite=overwrite)
+    with contextlib.ExitStack() as stack:
+        if cfg.deterministic:
+            stack.callback(torch.use_deterministic_algorithms, torch.are_deterministic_algorithms_enabled())
+            torch.use_deterministic_algorithms(True)
+        run = FineTuning(cfg, data, resume=resume)
+        run.fit()
+        return finish(run)
 
-    from fairslm.mitigation.inprocessing import (
-        FairnessPenalty,
-        ProxyLagrangian,
-        build_adversary,
-        check_support,
+
+# ---- the data of a run --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Splits:
+    """The rows of a run: what it trains on, what the multipliers are measured on, validation."""
+
+    full_train: Rows
+    train: Rows
+    held_out: Rows | None
+    validation: Rows | None
+
+    @classmethod
+    def read(cls, cfg: TrainConfig, train_data: Any, validation_data: Any) -> Splits:
+        full = _rows(cfg, train_data, "train")
+        assert full is not None
+        val = _rows(cfg, validation_data, "validation", like=full)
+        if cfg.constraints is None:
+            return cls(full, full, None, val)
+        # Rows the multipliers are measured on are held out of training (Cotter et al. 2019).
+        keep, held = stratified_split(full, cfg.constraints.holdout_fraction, cfg.seed)
+        return cls(full, full.subset(keep), full.subset(held), val)
+
+
+def _rows(cfg: TrainConfig, data: Any, which: str, like: Rows | None = None) -> Rows | None:
+    d = cfg.data
+    src = data if data is not None else getattr(d, which)
+    if src is None:
+        if which == "train":
+            raise ConfigError("no training data: pass train_data= or set data.train in the config")
+        return None
+    return read_rows(
+        src, text=d.text, label=d.label, sensitive=d.sensitive, weight=d.weight,
+        pos_label=d.pos_label if like is None else like.classes[like.pos_index],
+        classes=None if like is None else like.classes,
+        group_labels=None if like is None else like.group_labels,
     )
 
-    penalty = lagrangian = selection = None
+
+def _check_fairness(cfg: TrainConfig, data: Splits) -> None:
+    """Refuse, before anything is written, fairness the data cannot support."""
+    from fairslm.mitigation.inprocessing import ADVERSARY_CRITERIA, check_support, metrics_for
+
+    rows = data.full_train
+    pos_name = repr(rows.classes[rows.pos_index])
     if cfg.penalty is not None:
-        penalty = FairnessPenalty(cfg.penalty.criterion, n_groups=n_groups,
-                                  weight=cfg.penalty.weight, momentum=cfg.penalty.momentum)
-        check_support(penalty.metrics, tr_all.y_pos, tr_all.group, labels, positive_name=pos_name)
+        check_support(metrics_for(cfg.penalty.criterion), rows.y_pos, rows.group, rows.group_labels,
+                      positive_name=pos_name)
     if cfg.constraints is not None:
-        c = cfg.constraints
-        lagrangian = ProxyLagrangian(c.targets, labels, multiplier_lr=c.multiplier_lr,
-                                     max_multiplier=c.max_multiplier, momentum=c.momentum)
-        lagrangian.check_support(tr_all.y_pos, tr_all.group, positive_name=pos_name)
-    if cfg.selection and val is None:
+        _lagrangian(cfg.constraints.targets, rows.group_labels).check_support(
+            rows.y_pos, rows.group, positive_name=pos_name)
+    if cfg.selection and data.validation is None:
         raise ConfigError("selection = [...] picks a checkpoint on validation data; pass "
                           "validation_data= or set data.validation")
-    # Without validation data a constrained run keeps its last weights (nothing to select on).
-    sel_targets = cfg.selection or (cfg.constraints.targets if cfg.constraints and val is not None else [])
-    if sel_targets:
-        selection = ProxyLagrangian(sel_targets, labels)
-    if cfg.adversary is not None and cfg.adversary.criterion not in ("statistical_parity", "equal_opportunity", "equalized_odds"):
+    if cfg.adversary is not None and cfg.adversary.criterion not in ADVERSARY_CRITERIA:
         raise ConfigError(f"unknown adversary criterion {cfg.adversary.criterion!r}")
 
-    _prepare_output(out, resume=resume, overwrite=overwrite)
 
-    # Rows the multipliers are measured on are held out of training (Cotter et al. 2019).
-    if lagrangian is not None and cfg.constraints is not None:
-        keep, held = stratified_split(tr_all, cfg.constraints.holdout_fraction, cfg.seed)
-        tr, hold = tr_all.subset(keep), tr_all.subset(held)
-    else:
-        tr, hold = tr_all, None
+def _lagrangian(targets: list[str], group_labels: list[str]) -> Any:
+    from fairslm.mitigation.inprocessing import ProxyLagrangian
 
-    stack = ExitStack()
-    prev_det = torch.are_deterministic_algorithms_enabled()
-    if cfg.deterministic:
-        torch.use_deterministic_algorithms(True)
-        stack.callback(torch.use_deterministic_algorithms, prev_det)
-    with stack:
-        return _run(cfg, out, tr, hold, val, tr_all, penalty, lagrangian, selection, resume,
-                    build_adversary)
+    return ProxyLagrangian(targets, group_labels)
 
 
-def _run(cfg: TrainConfig, out: Path, tr: Rows, hold: Rows | None, val: Rows | None, tr_all: Rows,
-         penalty: Any, lagrangian: Any, selection: Any, resume: bool, build_adversary: Any) -> TrainResult:
-    import torch
-
-    t_start = time.perf_counter()
-    tm, base_path = load_trainable(cfg.model, tr.classes, max_length=cfg.max_length,
-                                   lora=cfg.lora, seed=cfg.seed)
-    model = tm.model
-    adversary = None
-    if cfg.adversary is not None:
-        width = len(tr.classes) if cfg.adversary.source == "prediction" else tm.hidden_size
-        adversary = build_adversary(width, len(tr.group_labels), criterion=cfg.adversary.criterion,
-                                    n_classes=len(tr.classes), hidden=cfg.adversary.hidden,
-                                    alpha=cfg.adversary.alpha)
-    ids = tm.encode(tr.texts)
-    lengths = np.array([len(x) for x in ids])
-    cells = strata(tr, cfg.stratify)
-    hold_ids = tm.encode(hold.texts) if hold is not None else None
-    hold_cells = strata(hold, True) if hold is not None else []
-    val_ids = tm.encode(val.texts) if val is not None else None
-
-    n_batches = math.ceil(len(tr) / cfg.batch_size)
-    steps_per_epoch = math.ceil(n_batches / cfg.gradient_accumulation)
-    total = cfg.epochs * steps_per_epoch
-    if cfg.max_steps is not None:
-        total = min(total, cfg.max_steps)
-    warmup = int(cfg.warmup_ratio * total)
-
-    no_decay = ("bias", "LayerNorm.weight", "layer_norm.weight", "norm.weight")
-    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
-    groups = [
-        {"params": [p for n, p in named if not n.endswith(no_decay)], "weight_decay": cfg.weight_decay,
-         "lr": cfg.learning_rate, "base_lr": cfg.learning_rate},
-        {"params": [p for n, p in named if n.endswith(no_decay)], "weight_decay": 0.0,
-         "lr": cfg.learning_rate, "base_lr": cfg.learning_rate},
-    ]
-    if adversary is not None and cfg.adversary is not None:
-        groups.append({"params": list(adversary.parameters()), "weight_decay": 0.0,
-                       "lr": cfg.adversary.learning_rate, "base_lr": cfg.adversary.learning_rate})
-    groups = [g for g in groups if g["params"]]
-    optimizer = torch.optim.AdamW(groups, lr=cfg.learning_rate)
-
-    fingerprint = cfg.fingerprint()
-    data_hash = tr_all.content_hash()
-    selector = Selector(selection is not None)
-    step, epoch0, batch0, resumed_from, updates = 0, 0, 0, None, 0
-    step_times: list[float] = []
-    ck_root = out / "checkpoints"
+def _prepare_output(out: Path, *, resume: bool, overwrite: bool) -> None:
     if resume:
-        ck_path = latest_checkpoint(ck_root)
-        assert ck_path is not None
-        ck = load_checkpoint(ck_path)
-        st = ck["state"]
-        if st["config_fingerprint"] != fingerprint:
-            diff = _diff_keys(st["config"], cfg.identity())
+        if latest_checkpoint(out / "checkpoints") is None:
             raise ConfigError(
-                f"cannot resume: checkpoint {ck_path} was written by a different configuration "
+                f"nothing to resume: {out} has no checkpoint; run without --resume "
+                "(add --overwrite to start over in that directory)"
+            )
+        return
+    if out.exists() and any(out.iterdir()):
+        if not overwrite:
+            raise ConfigError(
+                f"output directory {out} already exists and is not empty; pass --overwrite "
+                "(overwrite=True) to replace it, or --resume (resume=True) to continue its run"
+            )
+        if not any((out / m).exists() for m in _MARKERS):
+            raise ConfigError(
+                f"refusing to overwrite {out}: it does not look like a fairslm training directory "
+                "(no fairslm.json, train_log.jsonl or checkpoints/); choose another output_dir"
+            )
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+
+
+# ---- the run ------------------------------------------------------------------------------
+
+
+@dataclass
+class TrainState:
+    """Everything about a run that changes while it trains, besides tensors.
+
+    ``epoch`` and ``batch`` say where the next optimizer step starts: batch ``batch`` of the
+    (seeded, hence reproducible) batch order of epoch ``epoch``.
+    """
+
+    step: int = 0
+    epoch: int = 0
+    batch: int = 0
+    dual_updates: int = 0
+    step_times: list[float] = field(default_factory=list)
+    resumed_from: int | None = None
+
+
+class _Log:
+    """The JSON Lines training log; on resume, lines after the checkpoint are dropped."""
+
+    def __init__(self, path: Path, resume_step: int | None) -> None:
+        self.path = path
+        if resume_step is not None and path.exists():
+            kept = [ln for ln in path.read_text().splitlines()
+                    if ln.strip() and json.loads(ln).get("step", 0) <= resume_step]
+            path.write_text("".join(f"{ln}\n" for ln in kept))
+        self.fh = path.open("a", encoding="utf-8")
+
+    def write(self, record: dict[str, Any]) -> None:
+        self.fh.write(json.dumps(record, allow_nan=True) + "\n")
+        self.fh.flush()
+
+    def close(self) -> None:
+        self.fh.close()
+
+
+def _lr_factor(step: int, total: int, warmup: int) -> float:
+    """Linear warm-up to 1 over ``warmup`` steps, then linear decay to 0 at ``total``."""
+    if step < warmup:
+        return (step + 1) / warmup
+    return max(0.0, (total - step) / max(1, total - warmup))
+
+
+def _diff_keys(a: dict[str, Any], b: dict[str, Any], prefix: str = "") -> list[str]:
+    keys = []
+    for k in sorted(set(a) | set(b)):
+        va, vb = a.get(k), b.get(k)
+        if isinstance(va, dict) and isinstance(vb, dict):
+            keys += _diff_keys(va, vb, f"{prefix}{k}.")
+        elif va != vb:
+            keys.append(f"{prefix}{k}")
+    return keys
+
+
+class FineTuning:
+    """One fine-tuning run: model, objective, optimizer, data and :class:`TrainState`."""
+
+    def __init__(self, cfg: TrainConfig, data: Splits, *, resume: bool = False) -> None:
+        import torch
+
+        self.t_start = time.perf_counter()
+        self.cfg, self.data = cfg, data
+        self.out = Path(cfg.output_dir)
+        tr = data.train
+        self.tm, self.base_path = load_trainable(cfg.model, tr.classes, max_length=cfg.max_length,
+                                                 lora=cfg.lora, seed=cfg.seed)
+        self.objective = FairnessObjective.from_config(
+            cfg, classes=tr.classes, group_labels=tr.group_labels, pos_index=tr.pos_index,
+            hidden_size=self.tm.hidden_size)
+        # Checkpoint selection measures the constraints on validation data; without validation
+        # data a constrained run keeps its last weights (nothing to select on).
+        targets = cfg.selection or (cfg.constraints.targets if cfg.constraints and data.validation is not None else [])
+        self.selection = _lagrangian(targets, tr.group_labels) if targets else None
+        self.selector = Selector(self.selection is not None)
+
+        self.ids = tr_ids = self.tm.encode(tr.texts)
+        self.lengths = np.array([len(x) for x in tr_ids])
+        self.cells = strata(tr, cfg.stratify)
+        self.hold_ids = self.tm.encode(data.held_out.texts) if data.held_out is not None else None
+        self.hold_cells = strata(data.held_out, True) if data.held_out is not None else []
+        self.val_ids = self.tm.encode(data.validation.texts) if data.validation is not None else None
+        self.y, self.group = torch.as_tensor(tr.y), torch.as_tensor(tr.group)
+        self.weight = torch.as_tensor(tr.weight, dtype=torch.float32)
+
+        steps_per_epoch = math.ceil(math.ceil(len(tr) / cfg.batch_size) / cfg.gradient_accumulation)
+        self.total_steps = cfg.epochs * steps_per_epoch
+        if cfg.max_steps is not None:
+            self.total_steps = min(self.total_steps, cfg.max_steps)
+        self.warmup_steps = int(cfg.warmup_ratio * self.total_steps)
+        self.optimizer = self._adamw()
+
+        self.state = TrainState()
+        self.fingerprint = cfg.fingerprint()
+        self.data_hash = data.full_train.content_hash()
+        self.checkpoints = self.out / "checkpoints"
+        self.best_dir = self.out / "best"
+        if resume:
+            self.resume()
+        self.last_checkpoint = latest_checkpoint(self.checkpoints)
+
+    def _adamw(self) -> Any:
+        """AdamW without weight decay on biases and norms; the adversary at its own rate."""
+        import torch
+
+        cfg = self.cfg
+        no_decay = ("bias", "LayerNorm.weight", "layer_norm.weight", "norm.weight")
+        named = [(n, p) for n, p in self.tm.model.named_parameters() if p.requires_grad]
+        groups = [
+            {"params": [p for n, p in named if not n.endswith(no_decay)], "weight_decay": cfg.weight_decay,
+             "lr": cfg.learning_rate, "base_lr": cfg.learning_rate},
+            {"params": [p for n, p in named if n.endswith(no_decay)], "weight_decay": 0.0,
+             "lr": cfg.learning_rate, "base_lr": cfg.learning_rate},
+        ]
+        adversary = self.objective.adversary
+        if adversary is not None and cfg.adversary is not None:
+            groups.append({"params": list(adversary.parameters()), "weight_decay": 0.0,
+                           "lr": cfg.adversary.learning_rate, "base_lr": cfg.adversary.learning_rate})
+        return torch.optim.AdamW([g for g in groups if g["params"]], lr=cfg.learning_rate)
+
+    # -- the loop -------------------------------------------------------------------------
+    @property
+    def done(self) -> bool:
+        return self.state.step >= self.total_steps
+
+    def fit(self) -> None:
+        """Train to ``max_steps`` or the last epoch: step, dual update, log, evaluate, checkpoint."""
+        from rich.progress import Progress
+
+        cfg, state = self.cfg, self.state
+        show = cfg.progress if cfg.progress is not None else sys.stderr.isatty()
+        self.tm.model.train()
+        if self.objective.adversary is not None:
+            self.objective.adversary.train()
+        self.log = _Log(self.out / "train_log.jsonl", state.resumed_from)
+        with Progress(disable=not show, transient=True) as bar, contextlib.closing(self.log):
+            task = bar.add_task("fine-tuning", total=self.total_steps, completed=state.step)
+            for epoch in range(state.epoch, cfg.epochs):
+                batches = epoch_batches(self.cells, self.lengths, cfg.batch_size, seed=cfg.seed,
+                                        epoch=epoch, length_buckets=cfg.length_buckets)
+                for start in range(state.batch, len(batches), cfg.gradient_accumulation):
+                    if self.done:
+                        return
+                    t0 = time.perf_counter()
+                    accumulated = batches[start : start + cfg.gradient_accumulation]
+                    record = self.step(accumulated, epoch=epoch, first_batch=start)
+                    end_of_epoch = start + len(accumulated) >= len(batches)
+                    state.epoch, state.batch = (epoch + 1, 0) if end_of_epoch else (epoch, start + len(accumulated))
+                    if cfg.constraints is not None and state.step % cfg.constraints.update_every == 0:
+                        record["constraints"] = self.dual_update()
+                    if self.objective.lagrangian is not None:
+                        record["multipliers"] = self.objective.lagrangian.multipliers
+                    record["step_time"] = time.perf_counter() - t0
+                    state.step_times.append(record["step_time"])
+                    self.log.write(record)
+                    bar.update(task, completed=state.step)
+                    if self._due(cfg.eval_every, end_of_epoch):
+                        self.evaluate()
+                    if (cfg.checkpoint_every and state.step % cfg.checkpoint_every == 0) or self.done:
+                        self.checkpoint()
+
+    def _due(self, every: int, end_of_epoch: bool) -> bool:
+        """Whether to evaluate now: every ``every`` steps, else at each epoch's end; always last."""
+        due = (every and self.state.step % every == 0) or (end_of_epoch and not every) or self.done
+        last = self.selector.candidates[-1].step if self.selector.candidates else None
+        return bool(due) and last != self.state.step
+
+    def step(self, batches: list[np.ndarray], *, epoch: int, first_batch: int) -> dict[str, Any]:
+        """One optimizer step over ``batches`` (accumulated); returns its log record."""
+        import torch
+
+        cfg, objective, state = self.cfg, self.objective, self.state
+        for g in self.optimizer.param_groups:
+            g["lr"] = g["base_lr"] * _lr_factor(state.step, self.total_steps, self.warmup_steps)
+        parts = dict.fromkeys(("loss", "task_loss", "penalty", "constraint_penalty", "adversary_loss"), 0.0)
+        adversary_accuracy = float("nan")
+        for i, rows in enumerate(batches):
+            idx = torch.as_tensor(rows)
+            input_ids, mask = self.tm.collate([self.ids[j] for j in rows])
+            logits, rep = self.tm.forward(input_ids, mask, need_representation=objective.needs_representation)
+            loss = objective(logits, self.y[idx], self.group[idx], self.weight[idx], representation=rep)
+            if not torch.isfinite(loss.total):
+                self._stop_on_nan(loss.total, loss.terms, epoch=epoch, batch=first_batch + i)
+            (loss.total / len(batches)).backward()
+            parts["loss"] += loss.total.item() / len(batches)
+            for k, v in loss.terms.items():
+                parts[k] += v.item() / len(batches)
+            adversary_accuracy = loss.adversary_accuracy
+        params = [p for g in self.optimizer.param_groups for p in g["params"]]
+        grad_norm = (float(torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm))
+                     if cfg.max_grad_norm is not None else float("nan"))
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        state.step += 1
+        record: dict[str, Any] = {"step": state.step, "epoch": epoch, **parts,
+                                  "lr": self.optimizer.param_groups[0]["lr"], "grad_norm": grad_norm}
+        if objective.adversary is not None:
+            record["adversary_accuracy"] = adversary_accuracy
+        if objective.penalty is not None:
+            record["group_rates"] = objective.penalty.last_rates
+        return record
+
+    def _stop_on_nan(self, loss: Any, terms: dict[str, Any], *, epoch: int, batch: int) -> None:
+        step = self.state.step
+        self.log.write({"event": "nan", "step": step, "epoch": epoch, "batch": batch,
+                        **{k: v.item() for k, v in terms.items()}})
+        where = (f"the last good checkpoint is {self.last_checkpoint}" if self.last_checkpoint is not None
+                 else "no checkpoint had been written yet")
+        raise InvalidDataError(
+            f"the training loss became {loss.item()} at step {step + 1} (epoch {epoch}, "
+            f"batch {batch}); training stopped and {where}. Lower learning_rate, check "
+            "the inputs and sample weights, then resume with --resume"
+        )
+
+    def dual_update(self) -> dict[str, float]:
+        """Move the constraint multipliers on the hard rates of a balanced held-out draw."""
+        hold, lagrangian = self.data.held_out, self.objective.lagrangian
+        assert hold is not None and self.hold_ids is not None and lagrangian is not None
+        idx, scale = balanced_draw(self.hold_cells, self.state.dual_updates, self.cfg.batch_size, self.cfg.seed)
+        self.state.dual_updates += 1
+        proba = predict_proba(self.tm, [self.hold_ids[i] for i in idx])
+        decisions = (proba.argmax(1) == hold.pos_index).astype(np.int64)
+        return lagrangian.update(decisions, hold.y_pos[idx], hold.group[idx], hold.weight[idx] * scale)
+
+    def evaluate(self) -> None:
+        """Score validation data; keep the weights when they are the best candidate so far."""
+        val = self.data.validation
+        if val is None:
+            return
+        proba = predict_proba(self.tm, self.val_ids)
+        pred = proba.argmax(1)
+        values, feasible, viol = {}, None, 0.0
+        if self.selection is not None:
+            values = self.selection.evaluate((pred == val.pos_index).astype(np.int64), val.y_pos, val.group)
+            feasible = self.selection.satisfied(values)
+            viol = violation(values, self.selection.constraints)
+        cand = Candidate(step=self.state.step, accuracy=float(np.mean(pred == val.y)),
+                         constraints=values, feasible=feasible, violation=viol)
+        self.log.write({"event": "eval", "step": self.state.step, **cand.to_dict()})
+        if self.selector.offer(cand) and self.selection is not None:
+            from safetensors.torch import save_file
+
+            self.best_dir.mkdir(exist_ok=True)
+            tmp = self.best_dir / ".model.safetensors.tmp"
+            save_file(self.tm.trainable_state(), str(tmp))
+            tmp.replace(self.best_dir / "model.safetensors")
+
+    # -- checkpoints ----------------------------------------------------------------------
+    def checkpoint(self) -> None:
+        """Write the state of the run atomically (see :mod:`fairslm.training._checkpoint`)."""
+        objective, state = self.objective, self.state
+        record = {
+            "step": state.step, "epoch": state.epoch, "batch": state.batch,
+            "dual_updates": state.dual_updates,
+            "config_fingerprint": self.fingerprint, "config": self.cfg.identity(),
+            "data_sha256": self.data_hash,
+            "penalty": objective.penalty.state_dict() if objective.penalty is not None else None,
+            "lagrangian": objective.lagrangian.state_dict() if objective.lagrangian is not None else None,
+            "selector": self.selector.state(), "step_times": state.step_times,
+        }
+        adversary = objective.adversary
+        self.last_checkpoint = save_checkpoint(
+            self.checkpoints, state.step, model_state=self.tm.trainable_state(),
+            adversary_state=adversary.state_dict() if adversary is not None else None,
+            optimizer=self.optimizer, state=record, keep=self.cfg.keep_checkpoints)
+
+    def resume(self) -> None:
+        """Restore weights, optimizer, RNG, multipliers and :class:`TrainState` from the newest checkpoint."""
+        import torch
+
+        path = latest_checkpoint(self.checkpoints)
+        assert path is not None
+        ck = load_checkpoint(path)
+        saved = ck["state"]
+        if saved["config_fingerprint"] != self.fingerprint:
+            diff = _diff_keys(saved["config"], self.cfg.identity())
+            raise ConfigError(
+                f"cannot resume: checkpoint {path} was written by a different configuration "
                 f"(differs in: {', '.join(diff) or 'unknown keys'}); resume with the same config, "
                 "or start a new run with --overwrite or another output_dir"
             )
-        if st["data_sha256"] != data_hash:
-            raise ConfigError(f"cannot resume: the training data differ from those of checkpoint {ck_path}")
-        tm.load_trainable_state(ck["model"])
-        if adversary is not None and ck["adversary"] is not None:
-            adversary.load_state_dict(ck["adversary"])
-        optimizer.load_state_dict(ck["optimizer"])
+        if saved["data_sha256"] != self.data_hash:
+            raise ConfigError(f"cannot resume: the training data differ from those of checkpoint {path}")
+        objective = self.objective
+        self.tm.load_trainable_state(ck["model"])
+        if objective.adversary is not None and ck["adversary"] is not None:
+            objective.adversary.load_state_dict(ck["adversary"])
+        self.optimizer.load_state_dict(ck["optimizer"])
         torch.set_rng_state(ck["rng"])
-        if penalty is not None:
-            penalty.load_state_dict(st["penalty"])
-        if lagrangian is not None:
-            lagrangian.load_state_dict(st["lagrangian"])
-        selector.load(st["selector"])
-        step, epoch0, batch0, updates = st["step"], st["epoch"], st["batch"], st["dual_updates"]
-        step_times = list(st.get("step_times", []))
-        resumed_from = step
-    pos = tr.pos_index
-    best_dir = out / "best"
-
-    def checkpoint(epoch: int, batch: int) -> Path:
-        state = {
-            "step": step, "epoch": epoch, "batch": batch, "dual_updates": updates,
-            "config_fingerprint": fingerprint, "config": cfg.identity(), "data_sha256": data_hash,
-            "penalty": penalty.state_dict() if penalty is not None else None,
-            "lagrangian": lagrangian.state_dict() if lagrangian is not None else None,
-            "selector": selector.state(), "step_times": step_times,
-        }
-        return save_checkpoint(ck_root, step, model_state=tm.trainable_state(),
-                               adversary_state=adversary.state_dict() if adversary is not None else None,
-                               optimizer=optimizer, state=state, keep=cfg.keep_checkpoints)
-
-    def evaluate() -> None:
-        if val is None:
-            return
-        proba = predict_proba(tm, val_ids)
-        pred = proba.argmax(1)
-        acc = float(np.mean(pred == val.y))
-        values, feasible, viol = {}, None, 0.0
-        if selection is not None:
-            values = selection.evaluate((pred == pos).astype(np.int64), val.y_pos, val.group)
-            feasible = selection.satisfied(values)
-            viol = violation(values, selection.constraints)
-        cand = Candidate(step=step, accuracy=acc, constraints=values, feasible=feasible, violation=viol)
-        log.write({"event": "eval", "step": step, **cand.to_dict()})
-        if selector.offer(cand) and selection is not None:
-            from safetensors.torch import save_file
-
-            best_dir.mkdir(exist_ok=True)
-            tmp = best_dir / ".model.safetensors.tmp"
-            save_file(tm.trainable_state(), str(tmp))
-            tmp.replace(best_dir / "model.safetensors")
-
-    def dual_update() -> dict[str, float]:
-        nonlocal updates
-        assert hold is not None and hold_ids is not None and lagrangian is not None
-        idx, scale = balanced_draw(hold_cells, updates, cfg.batch_size, cfg.seed)
-        updates += 1
-        proba = predict_proba(tm, [hold_ids[i] for i in idx])
-        dec = (proba.argmax(1) == pos).astype(np.int64)
-        return lagrangian.update(dec, hold.y_pos[idx], hold.group[idx], hold.weight[idx] * scale)
-
-    from rich.progress import Progress
-
-    show = cfg.progress if cfg.progress is not None else sys.stderr.isatty()
-    model.train()
-    if adversary is not None:
-        adversary.train()
-    adv_reads_rep = adversary is not None and cfg.adversary is not None and cfg.adversary.source == "representation"
-    last_ck: Path | None = latest_checkpoint(ck_root)
-    y_t = torch.as_tensor(tr.y)
-    ypos_t = torch.as_tensor(tr.y_pos)
-    g_t = torch.as_tensor(tr.group)
-    w_t = torch.as_tensor(tr.weight, dtype=torch.float32)
-    done = step >= total
-    log = _Log(out / "train_log.jsonl", resumed_from)
-    with Progress(disable=not show, transient=True) as bar, _closing(log):
-        task = bar.add_task("fine-tuning", total=total, completed=step)
-        for epoch in range(epoch0, cfg.epochs):
-            if done:
-                break
-            batches = epoch_batches(cells, lengths, cfg.batch_size, seed=cfg.seed, epoch=epoch,
-                                    length_buckets=cfg.length_buckets)
-            b = batch0 if epoch == epoch0 else 0
-            while b < len(batches) and not done:
-                t0 = time.perf_counter()
-                for gp in optimizer.param_groups:
-                    gp["lr"] = gp["base_lr"] * _lr_factor(step, total, warmup)
-                group_end = min(b + cfg.gradient_accumulation, len(batches))
-                parts: dict[str, float] = {"loss": 0.0, "task_loss": 0.0, "penalty": 0.0,
-                                           "constraint_penalty": 0.0, "adversary_loss": 0.0}
-                adv_acc = float("nan")
-                for bi in range(b, group_end):
-                    idx = torch.as_tensor(batches[bi])
-                    input_ids, mask = tm.collate([ids[i] for i in batches[bi]])
-                    logits, rep = tm.forward(input_ids, mask, need_representation=adv_reads_rep)
-                    w = w_t[idx]
-                    ce = torch.nn.functional.cross_entropy(logits.float(), y_t[idx], reduction="none")
-                    task_loss = (ce * w).sum() / w.sum().clamp_min(1e-12)
-                    p_pos = torch.softmax(logits.float(), dim=-1)[:, pos]
-                    loss = task_loss
-                    terms = {"task_loss": task_loss}
-                    if penalty is not None:
-                        terms["penalty"] = penalty(p_pos, ypos_t[idx], g_t[idx], w)
-                        loss = loss + terms["penalty"]
-                    if lagrangian is not None:
-                        terms["constraint_penalty"] = lagrangian.penalty(p_pos, ypos_t[idx], g_t[idx], w)
-                        loss = loss + terms["constraint_penalty"]
-                    if adversary is not None:
-                        seen = rep if adv_reads_rep else torch.log_softmax(logits.float(), dim=-1)
-                        terms["adversary_loss"], adv_acc = adversary.loss(seen, g_t[idx], y=y_t[idx], sample_weight=w)
-                        loss = loss + terms["adversary_loss"]
-                    if not torch.isfinite(loss):
-                        log.write({"event": "nan", "step": step, "epoch": epoch, "batch": bi,
-                                   **{k: v.item() for k, v in terms.items()}})
-                        where = (f"the last good checkpoint is {last_ck}" if last_ck is not None
-                                 else "no checkpoint had been written yet")
-                        raise InvalidDataError(
-                            f"the training loss became {loss.item()} at step {step + 1} (epoch {epoch}, "
-                            f"batch {bi}); training stopped and {where}. Lower learning_rate, check "
-                            "the inputs and sample weights, then resume with --resume"
-                        )
-                    (loss / (group_end - b)).backward()
-                    parts["loss"] += loss.item() / (group_end - b)
-                    for k, v in terms.items():
-                        parts[k] += v.item() / (group_end - b)
-                params = [p for g in optimizer.param_groups for p in g["params"]]
-                gnorm = (float(torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm))
-                         if cfg.max_grad_norm is not None else float("nan"))
-                optimizer.step()
-                optimizer.zero_grad(set_to_none=True)
-                step += 1
-                b = group_end
-                record: dict[str, Any] = {"step": step, "epoch": epoch, **parts,
-                                          "lr": optimizer.param_groups[0]["lr"], "grad_norm": gnorm}
-                if adversary is not None:
-                    record["adversary_accuracy"] = adv_acc
-                if penalty is not None:
-                    record["group_rates"] = penalty.last_rates
-                if cfg.constraints is not None and step % cfg.constraints.update_every == 0:
-                    record["constraints"] = dual_update()
-                if lagrangian is not None:
-                    record["multipliers"] = lagrangian.multipliers
-                dt = time.perf_counter() - t0
-                step_times.append(dt)
-                record["step_time"] = dt
-                log.write(record)
-                bar.update(task, completed=step)
-                done = step >= total
-                end_of_epoch = b >= len(batches)
-                if (cfg.eval_every and step % cfg.eval_every == 0) or (end_of_epoch and not cfg.eval_every) or done:
-                    if not selector.candidates or selector.candidates[-1].step != step:
-                        evaluate()
-                if (cfg.checkpoint_every and step % cfg.checkpoint_every == 0) or done:
-                    last_ck = checkpoint(epoch + 1 if end_of_epoch else epoch, 0 if end_of_epoch else b)
-    return _finish(cfg, out, tm, base_path, tr, val, tr_all, val_ids, selector, step, step_times,
-                   resumed_from, t_start, best_dir)
-
-
-def _finish(cfg: TrainConfig, out: Path, tm: Any, base_path: str, tr: Rows, val: Rows | None,
-            tr_all: Rows, val_ids: Any, selector: Selector, step: int, step_times: list[float],
-            resumed_from: int | None, t_start: float, best_dir: Path) -> TrainResult:
-    best = selector.best
-    selected = step
-    if selector.has_constraints and best is not None and best.step != step:
-        from safetensors.torch import load_file
-
-        tm.load_trainable_state(load_file(str(best_dir / "model.safetensors")))
-        selected = best.step
-    tm.save(out)
-    provenance = {
-        "fairslm_version": __version__,
-        "dataset_sha256": tr_all.content_hash(),
-        "validation_sha256": val.content_hash() if val is not None else None,
-        "seed": cfg.seed,
-        "base_model": str(base_path),
-        "base_model_sha256": model_fingerprint(base_path),
-        "config_fingerprint": cfg.fingerprint(),
-    }
-    validation: dict[str, Any] = {}
-    if val is not None:
-        proba = predict_proba(tm, val_ids)
-        audit = validation_audit(val, proba, threshold=cfg.audit_threshold,
-                                 min_group_size=cfg.audit_min_group_size, provenance=provenance)
-        audit.to_json(out / "audit.json")
-        validation = {"accuracy": float(np.mean(proba.argmax(1) == val.y)), **criterion_ratios(audit)}
-        if best is not None:
-            validation["constraints"] = dict(best.constraints)
-    meta = {
-        "fairslm_version": __version__,
-        # the kind fairslm.load_model reads to pick the adapter
-        "kind": "hf-classifier" if tm.kind == "sequence" else "hf-causal-lm",
-        "classes": tr.classes,
-        "pos_label": tr.classes[tr.pos_index],
-        "sensitive_features": list(tr.sensitive.columns),
-        "group_labels": tr.group_labels,
-        "config": cfg.model_dump(mode="json"),
-        "provenance": provenance,
-        "selection": {
-            "selected_step": selected,
-            "feasible": selector.feasible,
-            "note": (None if not selector.has_constraints else
-                     "kept the most accurate checkpoint meeting the constraints on validation data"
-                     if selector.feasible else
-                     "no checkpoint met the constraints on validation data; kept the least violating"),
-            "candidates": [c.to_dict() for c in selector.candidates],
-        },
-        "training": {"steps": step, "epochs": cfg.epochs, "resumed_from": resumed_from,
-                     "mean_step_time_s": float(np.mean(step_times)) if step_times else 0.0},
-        "validation": validation,
-    }
-    if tm.kind == "label_words" and cfg.lora is not None:
-        # as the causal-LM adapter reads them: word -> class
-        meta["label_words"] = {w: c for c, w in cfg.lora.label_words.items()}
-        meta["template"] = cfg.lora.template
-    write_json_atomic(meta, out / "fairslm.json")
-    return TrainResult(
-        output_dir=out, steps=step, epochs=cfg.epochs, validation=validation,
-        selected_step=selected, feasible=selector.feasible,
-        candidates=[c.to_dict() for c in selector.candidates],
-        train_time_s=time.perf_counter() - t_start,
-        mean_step_time_s=float(np.mean(step_times)) if step_times else 0.0,
-        resumed_from=resumed_from, config=cfg.model_dump(mode="json"),
-    )
+        if objective.penalty is not None:
+            objective.penalty.load_state_dict(saved["penalty"])
+        if objective.lagrangian is not None:
+            objective.lagrangian.load_state_dict(saved["lagrangian"])
+        self.selector.load(saved["selector"])
+        self.state = TrainState(step=saved["step"], epoch=saved["epoch"], batch=saved["batch"],
+                                dual_updates=saved["dual_updates"],
+                                step_times=list(saved.get("step_times", [])), resumed_from=saved["step"])
