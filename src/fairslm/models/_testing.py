@@ -13,7 +13,7 @@ from typing import Any
 
 from fairslm.models._source import quiet_transformers
 
-__all__ = ["TINY_WORDS", "make_tiny_bert_classifier", "make_tiny_causal_lm"]
+__all__ = ["TINY_WORDS", "make_tiny_bert_classifier", "make_tiny_causal_lm", "write_tiny_gguf"]
 
 TINY_WORDS = (
     "a an the he she they his her their is was has had and or of in at to for with on by "
@@ -155,4 +155,98 @@ def make_tiny_causal_lm(
     with quiet_transformers():
         model.save_pretrained(path)
         tokenizer.save_pretrained(path)
+    return path
+
+
+# transformers' names of a Llama decoder layer's weights -> GGUF's (llama.cpp's tensor names).
+_GGUF_LAYER_NAMES = {
+    "self_attn.q_proj.weight": "attn_q",
+    "self_attn.k_proj.weight": "attn_k",
+    "self_attn.v_proj.weight": "attn_v",
+    "self_attn.o_proj.weight": "attn_output",
+    "mlp.gate_proj.weight": "ffn_gate",
+    "mlp.up_proj.weight": "ffn_up",
+    "mlp.down_proj.weight": "ffn_down",
+    "input_layernorm.weight": "attn_norm",
+    "post_attention_layernorm.weight": "ffn_norm",
+}
+_GGUF_TOP_NAMES = {
+    "model.embed_tokens.weight": "token_embd.weight",
+    "model.norm.weight": "output_norm.weight",
+    "lm_head.weight": "output.weight",
+}
+
+
+def _rope_permute(weight: Any, n_head: int) -> Any:
+    """llama.cpp's row order for a query/key projection (its rotary embedding pairs halves)."""
+    rows = weight.shape[0]
+    return (
+        weight.reshape(n_head, 2, rows // n_head // 2, *weight.shape[1:])
+        .swapaxes(1, 2)
+        .reshape(weight.shape)
+    )
+
+
+def write_tiny_gguf(
+    model_dir: str | os.PathLike[str], path: str | os.PathLike[str]
+) -> Path:
+    """Write a Llama model directory (from :func:`make_tiny_causal_lm`) as a float32 GGUF file.
+
+    The file follows llama.cpp's conventions (tensor names, rotary row order of the query and
+    key projections, a byte-level BPE tokenizer as ``gpt2``), so that reading it back through
+    transformers' GGUF loader gives the original weights: a small, exact fixture for
+    :func:`fairslm.models.import_gguf`.
+    """
+    import json
+
+    import gguf
+    import numpy as np
+    from safetensors.numpy import load_file
+    from transformers import AutoConfig, AutoTokenizer
+
+    model_dir, path = Path(model_dir), Path(path)
+    config = AutoConfig.from_pretrained(model_dir)
+    if config.model_type != "llama":
+        raise ValueError(f"write_tiny_gguf writes Llama models, got {config.model_type!r}")
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    writer = gguf.GGUFWriter(str(path), "llama")
+    writer.add_name("tiny-llama")
+    writer.add_file_type(gguf.LlamaFileType.ALL_F32)
+    writer.add_context_length(config.max_position_embeddings)
+    writer.add_embedding_length(config.hidden_size)
+    writer.add_block_count(config.num_hidden_layers)
+    writer.add_feed_forward_length(config.intermediate_size)
+    writer.add_head_count(config.num_attention_heads)
+    writer.add_head_count_kv(config.num_key_value_heads)
+    writer.add_layer_norm_rms_eps(config.rms_norm_eps)
+    writer.add_rope_freq_base(float(config.rope_parameters["rope_theta"]))
+    model = json.loads(tokenizer.backend_tokenizer.to_str())["model"]
+    tokens = sorted(model["vocab"], key=model["vocab"].__getitem__)
+    special = set(tokenizer.all_special_tokens)
+    writer.add_tokenizer_model("gpt2")
+    writer.add_tokenizer_pre("default")
+    writer.add_token_list(tokens)
+    writer.add_token_types(
+        [gguf.TokenType.CONTROL if t in special else gguf.TokenType.NORMAL for t in tokens]
+    )
+    writer.add_token_merges([m if isinstance(m, str) else " ".join(m) for m in model["merges"]])
+    writer.add_bos_token_id(tokenizer.bos_token_id)
+    writer.add_eos_token_id(tokenizer.eos_token_id)
+    writer.add_pad_token_id(tokenizer.pad_token_id)
+    writer.add_add_bos_token(True)
+    for name, weight in sorted(load_file(model_dir / "model.safetensors").items()):
+        if name in _GGUF_TOP_NAMES:
+            writer.add_tensor(_GGUF_TOP_NAMES[name], weight)
+            continue
+        _, _, layer, rest = name.split(".", 3)
+        if rest == "self_attn.q_proj.weight":
+            weight = _rope_permute(weight, config.num_attention_heads)
+        elif rest == "self_attn.k_proj.weight":
+            weight = _rope_permute(weight, config.num_key_value_heads)
+        writer.add_tensor(f"blk.{layer}.{_GGUF_LAYER_NAMES[rest]}.weight",
+                          np.ascontiguousarray(weight))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
     return path
