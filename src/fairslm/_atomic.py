@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["atomic_target", "write_text_atomic"]
+__all__ = ["atomic_directory", "atomic_target", "write_text_atomic"]
 
 
 @contextlib.contextmanager
@@ -49,3 +50,35 @@ def write_text_atomic(text: str, path: str | os.PathLike[str]) -> Path:
     with atomic_target(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(path)
+
+
+@contextlib.contextmanager
+def atomic_directory(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temp folder to fill; on success it replaces the folder ``path``, else is removed.
+
+    A folder already at ``path`` is removed only once the new one is complete. The new folder
+    gets the usual permissions (0777 less the umask), not the temp folder's 0700.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "model"
+    >>> with atomic_directory(target) as tmp:
+    ...     _ = (tmp / "config.json").write_text("{}")
+    >>> sorted(p.name for p in target.iterdir())
+    ['config.json']
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        yield tmp
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o777 & ~mask)
+        if path.exists():
+            shutil.rmtree(path)
+        os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

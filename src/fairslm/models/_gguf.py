@@ -13,11 +13,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from fairslm._atomic import atomic_directory
 from fairslm._optional import import_optional
 from fairslm._version import __version__
 from fairslm.exceptions import ConfigError, InvalidDataError, ModelLoadError
@@ -196,9 +195,7 @@ def import_gguf(
         ) from exc
     plain.eval()
     del loaded
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    try:
+    with atomic_directory(out) as tmp:
         with quiet_transformers():
             plain.save_pretrained(str(tmp), safe_serialization=True)
             tokenizer.save_pretrained(str(tmp))
@@ -215,13 +212,4 @@ def import_gguf(
             }
         }
         (tmp / METADATA_FILE).write_text(json.dumps(provenance, indent=2) + "\n", encoding="utf-8")
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o777 & ~mask)  # mkdtemp creates the folder private (0700)
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
