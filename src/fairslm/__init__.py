@@ -5,7 +5,7 @@ matplotlib, duckdb) are imported only by the functions that need them.
 """
 
 from fairslm._version import __version__
-from fairslm.audit import AuditResult, audit_file, audit_predictions
+from fairslm.audit import AuditResult, ScoreAuditResult, audit_file, audit_predictions, audit_scores
 from fairslm.data import Dataset, DatasetSpec, load_dataset
 from fairslm.exceptions import (
     ConfigError,
@@ -30,11 +30,13 @@ __all__ = [
     "MissingDependencyError",
     "ModelAdapter",
     "ModelLoadError",
+    "ScoreAuditResult",
     "TrainResult",
     "UnsafeModelError",
     "__version__",
     "audit_file",
     "audit_predictions",
+    "audit_scores",
     "compare",
     "load_dataset",
     "load_model",

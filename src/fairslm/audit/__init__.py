@@ -23,6 +23,13 @@ from fairslm.audit._result import (
     GroupView,
     audit_json_schema,
 )
+from fairslm.audit._score_audit import DEFAULT_THRESHOLDS, audit_median_table, audit_scores
+from fairslm.audit._score_result import (
+    SCORE_AUDIT_SCHEMA_VERSION,
+    ScoreAuditResult,
+    ScoreGroup,
+    ScoreView,
+)
 
 __all__ = [
     "AUDIT_SCHEMA_VERSION",
@@ -31,16 +38,23 @@ __all__ = [
     "CounterfactualResult",
     "CriterionResult",
     "DATA_AUDIT_SCHEMA_VERSION",
+    "DEFAULT_THRESHOLDS",
     "DataAuditResult",
     "DisparityResult",
     "GroupResult",
     "GroupView",
+    "SCORE_AUDIT_SCHEMA_VERSION",
+    "ScoreAuditResult",
+    "ScoreGroup",
+    "ScoreView",
     "audit_count_table",
     "audit_data",
     "audit_data_file",
     "audit_file",
+    "audit_median_table",
     "audit_json_schema",
     "audit_predictions",
+    "audit_scores",
     "counterfactual_file",
     "counterfactual_json_schema",
     "counterfactual_test",

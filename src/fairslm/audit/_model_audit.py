@@ -286,7 +286,8 @@ def _overall_for(views: list[ViewData], pos: object, classes: list[object]) -> d
 def _without_scores(t: CountTable) -> CountTable:
     if t.score_weight_sums is None:
         return t
-    return dataclasses.replace(t, score_counts=None, score_weight_sums=None, score_sums=None)
+    return dataclasses.replace(t, score_counts=None, score_weight_sums=None, score_sums=None,
+                               score_sq_sums=None)
 
 
 def audit_predictions(

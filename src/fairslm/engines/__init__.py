@@ -6,11 +6,14 @@ give identical tables.
 """
 
 from fairslm.engines._duckdb import DEFAULT_MEMORY_LIMIT, count_table_from_file
+from fairslm.engines._median import MedianTable, median_count_table
 from fairslm.engines._numpy import count_table_from_arrays, count_table_from_codes
 
 __all__ = [
     "DEFAULT_MEMORY_LIMIT",
+    "MedianTable",
     "count_table_from_arrays",
     "count_table_from_codes",
     "count_table_from_file",
+    "median_count_table",
 ]

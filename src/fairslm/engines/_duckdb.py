@@ -218,7 +218,7 @@ def _aggregate(
         )
         sets.append(f"({', '.join([*key_names, 'yt', 'sb'])})")
     score_aggs = (
-        ", sum(w * sc) AS ssum, min(sc) AS smin, max(sc) AS smax, "
+        ", sum(w * sc) AS ssum, sum(w * sc * sc) AS ssq, min(sc) AS smin, max(sc) AS smax, "
         "count(*) FILTER (WHERE sc IS NULL OR isnan(sc)) AS s_bad"
         if y_score is not None
         else ""
@@ -331,7 +331,7 @@ def _table_from_aggregate(
         np.add.at(wsq, (g[:n_conf], tc_all, pc), conf["wsq"].to_numpy(dtype=np.float64))
     else:
         wsum = wsq = counts
-    s_counts = s_wsum = s_sums = edges = None
+    s_counts = s_wsum = s_sums = s_sq = edges = None
     if score is not None:
         nb = int(n_score_bins)
         edges = np.linspace(0.0, 1.0, nb + 1)
@@ -341,6 +341,8 @@ def _table_from_aggregate(
         np.add.at(s_counts, (gi, tc_score, sb), score["n"].to_numpy(dtype=np.float64))
         s_sums = np.zeros_like(s_counts)
         np.add.at(s_sums, (gi, tc_score, sb), score["ssum"].to_numpy(dtype=np.float64))
+        s_sq = np.zeros_like(s_counts)
+        np.add.at(s_sq, (gi, tc_score, sb), score["ssq"].to_numpy(dtype=np.float64))
         if weighted:
             s_wsum = np.zeros_like(s_counts)
             np.add.at(s_wsum, (gi, tc_score, sb), score["wsum"].to_numpy(dtype=np.float64))
@@ -360,6 +362,7 @@ def _table_from_aggregate(
         score_counts=s_counts,
         score_weight_sums=s_wsum,
         score_sums=s_sums,
+        score_sq_sums=s_sq,
     )
 
 

@@ -80,7 +80,7 @@ def count_table_from_codes(
     else:
         wsum = counts
         wsq = counts
-    score_counts = score_wsum = score_sums = None
+    score_counts = score_wsum = score_sums = score_sq = None
     if score_bins is not None and score_edges is not None and gcode is not None:
         nb = len(score_edges) - 1
         scell = (gcode * k + true_codes) * nb + score_bins
@@ -95,6 +95,7 @@ def count_table_from_codes(
         if scores is not None:
             sw = scores if sample_weight is None else scores * sample_weight
             score_sums = np.bincount(scell, weights=sw, minlength=sl).reshape(n_slots, k, nb)
+            score_sq = np.bincount(scell, weights=sw * scores, minlength=sl).reshape(n_slots, k, nb)
     observed = np.flatnonzero(counts.sum(axis=(1, 2)) > 0)
     combo_ids = observed if group_of_combo is None else group_of_combo[observed]
     keys = (
@@ -115,6 +116,7 @@ def count_table_from_codes(
         score_counts=None if score_counts is None else score_counts[observed],
         score_weight_sums=None if score_wsum is None else score_wsum[observed],
         score_sums=None if score_sums is None else score_sums[observed],
+        score_sq_sums=None if score_sq is None else score_sq[observed],
     )
 
 
@@ -157,6 +159,7 @@ def canonical_table(table: CountTable) -> CountTable:
         score_counts=take(table.score_counts),
         score_weight_sums=take(table.score_weight_sums),
         score_sums=take(table.score_sums),
+        score_sq_sums=take(table.score_sq_sums),
     )
 
 

@@ -3,6 +3,14 @@
 This package imports no other fairslm package and does no I/O.
 """
 
+from fairslm.metrics._adverse_impact import (
+    FOUR_FIFTHS,
+    fisher_exact_tests,
+    impact_ratios,
+    one_person_sensitivity,
+    shortfall_to_threshold,
+    two_proportion_z,
+)
 from fairslm.metrics._bootstrap import (
     BOOTSTRAP_METHODS,
     bootstrap_method,
@@ -20,6 +28,13 @@ from fairslm.metrics._disparity import (
 )
 from fairslm.metrics._multiclass import class_tpr, rms_tpr_gap
 from fairslm.metrics._rates import BINARY_METRICS, compute_rates, undefined_reason
+from fairslm.metrics._score_stats import (
+    coarse_histogram,
+    score_moments,
+    standardized_mean_difference,
+    threshold_confusion,
+    threshold_indices,
+)
 from fairslm.metrics._scores import SCORE_METRICS, expected_calibration_error, roc_auc_from_bins
 from fairslm.metrics._significance import (
     PROPORTIONS,
@@ -37,23 +52,34 @@ __all__ = [
     "CountTable",
     "DisparityArrays",
     "DisparityBatch",
+    "FOUR_FIFTHS",
     "PROPORTIONS",
     "REFERENCE_MODES",
     "SCORE_METRICS",
     "bootstrap_method",
     "bootstrap_tables",
     "class_tpr",
+    "coarse_histogram",
     "compute_rates",
     "disparity",
     "disparity_batch",
     "expected_calibration_error",
+    "fisher_exact_tests",
     "fold_ratio",
     "holm",
+    "impact_ratios",
+    "one_person_sensitivity",
     "percentile_interval",
     "proportion_parts",
     "rms_tpr_gap",
     "roc_auc_from_bins",
+    "score_moments",
+    "shortfall_to_threshold",
+    "standardized_mean_difference",
+    "threshold_confusion",
+    "threshold_indices",
     "two_proportion_test",
     "two_proportion_tests",
+    "two_proportion_z",
     "undefined_reason",
 ]

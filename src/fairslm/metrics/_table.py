@@ -45,6 +45,8 @@ class CountTable:
         Rows (and their weight sums) per (group, y_true, score bin).
     score_sums : ndarray of shape (n_groups, n_classes, n_bins) or None
         Sum of ``weight * score`` per (group, y_true, score bin), for exact calibration error.
+    score_sq_sums : ndarray of shape (n_groups, n_classes, n_bins) or None
+        Sum of ``weight * score**2`` per (group, y_true, score bin), for exact score variances.
     """
 
     features: tuple[str, ...]
@@ -59,6 +61,7 @@ class CountTable:
     score_counts: NDArray[np.float64] | None = None
     score_weight_sums: NDArray[np.float64] | None = None
     score_sums: NDArray[np.float64] | None = None
+    score_sq_sums: NDArray[np.float64] | None = None
     _labels: tuple[str, ...] = field(default=(), repr=False)
 
     @property
@@ -117,6 +120,7 @@ class CountTable:
             score_counts=agg(self.score_counts),
             score_weight_sums=agg(self.score_weight_sums),
             score_sums=agg(self.score_sums),
+            score_sq_sums=agg(self.score_sq_sums),
         )
 
     def _marginal_keys(self, idx: list[int]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
@@ -148,6 +152,7 @@ class CountTable:
             score_counts=agg(self.score_counts),
             score_weight_sums=agg(self.score_weight_sums),
             score_sums=agg(self.score_sums),
+            score_sq_sums=agg(self.score_sq_sums),
         )
 
     def binary(
