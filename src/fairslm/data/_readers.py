@@ -16,7 +16,7 @@ import pandas as pd
 from fairslm._optional import import_optional
 from fairslm.exceptions import InvalidDataError
 
-__all__ = ["DATA_SUFFIXES", "read_source"]
+__all__ = ["DATA_SUFFIXES", "read_columns", "read_source"]
 
 DATA_SUFFIXES = {
     ".csv": "csv",
@@ -213,3 +213,27 @@ def read_source(
         df[col] = name
         frames.append(df)
     return pd.concat(frames, ignore_index=True), col, str(source)
+
+
+def read_columns(source: Any, columns: Sequence[str]) -> pd.DataFrame:
+    """Read only ``columns`` of one table: a file (CSV, TSV, Parquet, JSON Lines) or a DataFrame.
+
+    A DataFrame is checked and returned as is (never copied or modified).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> read_columns(pd.DataFrame({"a": [1], "b": [2]}), ["b"]).columns.tolist()
+    ['a', 'b']
+    """
+    columns = list(dict.fromkeys(columns))
+    if isinstance(source, pd.DataFrame):
+        _missing_columns("the DataFrame", list(source.columns), columns)
+        return source
+    path = Path(source)
+    if not path.is_file():
+        raise InvalidDataError(
+            f"data file {path} does not exist{' (it is a folder)' if path.is_dir() else ''}; "
+            "pass a .csv, .tsv, .parquet or .jsonl file"
+        )
+    return _read_file(path, columns)
