@@ -159,7 +159,7 @@ def test_cli_compare_errors(tmp_path):
 
 
 def test_load_missing_model_dir(tmp_path):
-    from fairslm.mitigation.selection._files import load_for_comparison
+    from fairslm.mitigation.selection import load_for_comparison
 
     with pytest.raises(ModelLoadError, match="does not exist; pass a saved model directory"):
         load_for_comparison(tmp_path / "missing")

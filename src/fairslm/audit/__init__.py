@@ -13,7 +13,7 @@ from fairslm.audit._data_audit_result import (
     data_audit_json_schema,
 )
 from fairslm.audit._files import audit_file
-from fairslm.audit._model_audit import audit_count_table, audit_predictions
+from fairslm.audit._model_audit import audit_count_table, audit_predictions, resolve_pos_label
 from fairslm.audit._result import (
     AUDIT_SCHEMA_VERSION,
     AuditResult,
@@ -60,4 +60,5 @@ __all__ = [
     "counterfactual_test",
     "data_audit_json_schema",
     "mcnemar_exact",
+    "resolve_pos_label",
 ]

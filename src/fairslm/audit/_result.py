@@ -6,17 +6,13 @@ The JSON form is the contract: reports, history and the CLI only read it.
 from __future__ import annotations
 
 import json
-import math
-import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar
 
-from fairslm._atomic import write_text_atomic
-from fairslm.audit._json_io import check_kind_version, read_json_source
+from fairslm._artifact import JsonArtifact, check_kind_version, float_or_nan
 
 __all__ = [
-    "JsonArtifact",
     "AUDIT_SCHEMA_VERSION",
     "AuditResult",
     "CriterionResult",
@@ -24,7 +20,6 @@ __all__ = [
     "GroupResult",
     "GroupView",
     "audit_json_schema",
-    "write_json_atomic",
 ]
 
 AUDIT_SCHEMA_VERSION = "1.1"  # 1.1: intervals, tests, score metrics, multiclass views
@@ -42,64 +37,12 @@ def audit_json_schema() -> dict[str, Any]:
     return dict(json.loads(text))
 
 
-def _clean(value: Any) -> Any:
-    """JSON-safe copy: NaN/inf -> None, tuples -> lists, numpy scalars -> Python."""
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def write_json_atomic(data: Any, path: str | os.PathLike[str]) -> Path:
-    """Write ``data`` as JSON to ``path`` whole: a temp file in the same folder, then rename."""
-    text = json.dumps(_clean(data), indent=2, allow_nan=False) + "\n"
-    return write_text_atomic(text, path)
-
-
-class JsonArtifact:
-    """``to_dict`` / ``to_json`` / ``from_json`` shared by the frozen result dataclasses.
-
-    A subclass sets ``_kind`` (the JSON's ``kind``) and ``_what`` (its name in messages) and
-    implements ``from_dict``.
-    """
-
-    _kind: ClassVar[str]
-    _what: ClassVar[str]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"kind": self._kind, **_clean(asdict(self))}  # type: ignore[call-overload]
-
-    def to_json(self, path: str | os.PathLike[str] | None = None) -> str:
-        """JSON text; also written whole to ``path`` when given."""
-        data = self.to_dict()
-        if path is not None:
-            write_json_atomic(data, path)
-        return json.dumps(data, indent=2, allow_nan=False)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Self:
-        raise NotImplementedError
-
-    @classmethod
-    def from_json(cls, source: str | os.PathLike[str]) -> Self:
-        """Read a result from a JSON file path (or a JSON string)."""
-        return cls.from_dict(read_json_source(source, cls._what))
-
-def _nan(v: Any) -> float:
-    return float("nan") if v is None else float(v)
-
-
 def _by_group_value(v: Any) -> Any:
     """A per-group disparity entry read back from JSON: null -> NaN, intervals stay lists."""
     if v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)):
-        return _nan(v)
+        return float_or_nan(v)
     if isinstance(v, list):
-        return [_nan(x) for x in v]
+        return [float_or_nan(x) for x in v]
     return v
 
 
@@ -226,7 +169,7 @@ class AuditResult(JsonArtifact):
         )
 
         def tup(x: Any) -> tuple[float, float] | None:
-            return None if x is None else (_nan(x[0]), _nan(x[1]))
+            return None if x is None else (float_or_nan(x[0]), float_or_nan(x[1]))
 
         views = []
         for v in data["views"]:
@@ -235,12 +178,12 @@ class AuditResult(JsonArtifact):
                     label=g["label"],
                     values=dict(g["values"]),
                     count=int(g["count"]),
-                    share=_nan(g["share"]),
-                    weight=_nan(g["weight"]),
+                    share=float_or_nan(g["share"]),
+                    weight=float_or_nan(g["weight"]),
                     sufficient=bool(g["sufficient"]),
-                    metrics={k: _nan(x) for k, x in g["metrics"].items()},
+                    metrics={k: float_or_nan(x) for k, x in g["metrics"].items()},
                     undefined=dict(g.get("undefined", {})),
-                    confusion={k: _nan(x) for k, x in g.get("confusion", {}).items()},
+                    confusion={k: float_or_nan(x) for k, x in g.get("confusion", {}).items()},
                     intervals={k: tup(x) for k, x in g.get("intervals", {}).items()},  # type: ignore[misc]
                 )
                 for g in v["groups"]
@@ -249,9 +192,9 @@ class AuditResult(JsonArtifact):
                 k: DisparityResult(
                     metric=d["metric"],
                     reference=d["reference"],
-                    reference_value=_nan(d["reference_value"]),
-                    ratio=_nan(d["ratio"]),
-                    difference=_nan(d["difference"]),
+                    reference_value=float_or_nan(d["reference_value"]),
+                    ratio=float_or_nan(d["ratio"]),
+                    difference=float_or_nan(d["difference"]),
                     worst_group=d["worst_group"],
                     by_group={
                         gk: {kk: _by_group_value(vv) for kk, vv in gv.items()}
@@ -266,8 +209,8 @@ class AuditResult(JsonArtifact):
                 CriterionResult(
                     name=c["name"],
                     metrics=tuple(c["metrics"]),
-                    ratio=_nan(c["ratio"]),
-                    difference=_nan(c["difference"]),
+                    ratio=float_or_nan(c["ratio"]),
+                    difference=float_or_nan(c["difference"]),
                     threshold=float(c["threshold"]),
                     verdict=c["verdict"],
                     reference=c["reference"],
@@ -293,7 +236,7 @@ class AuditResult(JsonArtifact):
             schema_version=version,
             task=dict(data["task"]),
             options=dict(data["options"]),
-            overall={k: _nan(x) for k, x in data["overall"].items()},
+            overall={k: float_or_nan(x) for k, x in data["overall"].items()},
             views=tuple(views),
             provenance=dict(data["provenance"]),
             extras=dict(data.get("extras", {})),

@@ -50,7 +50,7 @@ def audit_predictions_command(
     model: str | None = typer.Option(None, "--model", help="Model name to record it under."),
 ) -> None:
     """Audit a predictions file; exit 0 if every criterion passes, 1 if one fails."""
-    from fairslm.audit._files import audit_file
+    from fairslm.audit import audit_file
     from fairslm.reporting.terminal import print_audit_summary
 
     result = audit_file(

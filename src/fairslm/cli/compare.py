@@ -31,7 +31,7 @@ def compare_command(
     svg: Path | None = typer.Option(None, "--svg", help="Also write the plot as SVG."),
 ) -> None:
     """Compare models on the same test data; exit 1 if none meets the criterion's threshold."""
-    from fairslm.mitigation.selection._files import compare_files
+    from fairslm.mitigation.selection import compare_files
 
     result = compare_files(
         data,

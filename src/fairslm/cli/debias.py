@@ -42,8 +42,7 @@ def debias_command(
     seed: int | None = typer.Option(None, "--seed", help="Seed of resample and augment."),
 ) -> None:
     """Reweigh, resample or augment training data; print group label rates before and after."""
-    from fairslm.mitigation.preprocessing import DebiasConfig, steps_from_options
-    from fairslm.mitigation.preprocessing._files import debias_file
+    from fairslm.mitigation.preprocessing import DebiasConfig, debias_file, steps_from_options
 
     if config is not None and method:
         fail("give either --method or --config, not both")
@@ -69,7 +68,7 @@ def debias_command(
         pos_label=pos_label,
     )
     if report is not None:
-        from fairslm.audit._result import write_json_atomic
+        from fairslm._artifact import write_json_atomic
 
         write_json_atomic(result.to_dict(), report)
     _render(result)

@@ -23,7 +23,7 @@ def demo_command(
     """Fine-tune the packaged MiniLM on biased synthetic hiring data, then again with
     debiasing and fairness constraints; audit both and write report.html."""
     from fairslm.pipeline import run_demo
-    from fairslm.reporting._run_terminal import RunProgress, print_run_summary
+    from fairslm.reporting import RunProgress, print_run_summary
 
     if as_json:
         result = run_demo(out, force=force)

@@ -24,7 +24,7 @@ def run_command(
     """Run data audit -> baseline -> audit -> debias -> train -> post-process -> audit ->
     compare -> report. Exit 0 when the final model meets the policy, 1 when it does not."""
     from fairslm.pipeline import run_pipeline
-    from fairslm.reporting._run_terminal import RunProgress, print_run_summary
+    from fairslm.reporting import RunProgress, print_run_summary
 
     if as_json:
         result = run_pipeline(pipeline, output=out, force=force)

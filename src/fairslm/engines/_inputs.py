@@ -15,6 +15,7 @@ __all__ = [
     "MISSING_LABEL",
     "encode_features",
     "encode_labels",
+    "group_labels",
     "level_order",
     "to_1d",
     "validate_weights",
@@ -271,3 +272,21 @@ def validate_weights(sample_weight: Any, n_rows: int) -> NDArray[np.float64]:
             f"{int(np.flatnonzero(neg)[0])} ({w[neg][0]}). Weights must be non-negative"
         )
     return w
+
+
+def group_labels(sensitive_features: Any, n_rows: int) -> NDArray[np.object_]:
+    """Each row's group label, named as the audit names groups (``"F"``, ``"F, Black"``).
+
+    Examples
+    --------
+    >>> group_labels({"sex": ["F", "M"], "race": ["a", "b"]}, 2).tolist()
+    ['F, a', 'M, b']
+    """
+    _, levels, codes = encode_features(sensitive_features, n_rows)
+    out = np.empty(n_rows, dtype=object)
+    parts = [np.asarray([str(v) for v in lv], dtype=object)[c] for lv, c in zip(levels, codes, strict=True)]
+    if len(parts) == 1:
+        return parts[0]
+    for i in range(n_rows):
+        out[i] = ", ".join(p[i] for p in parts)
+    return out

@@ -16,6 +16,7 @@ from fairslm.models._load import KINDS, load_model
 from fairslm.models._minilm import SentenceEncoder, default_model_path, load_minilm_classifier
 from fairslm.models._predictions import PredictionsFileAdapter
 from fairslm.models._sklearn import SklearnAdapter, save_sklearn_model
+from fairslm.models._source import quiet_transformers
 from fairslm.models._texts import check_texts
 
 __all__ = [
@@ -34,5 +35,6 @@ __all__ = [
     "import_gguf",
     "load_minilm_classifier",
     "load_model",
+    "quiet_transformers",
     "save_sklearn_model",
 ]

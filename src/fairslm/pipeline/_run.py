@@ -14,8 +14,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fairslm._artifact import write_json_atomic
 from fairslm._version import __version__
-from fairslm.audit._result import write_json_atomic
 from fairslm.exceptions import ConfigError
 from fairslm.pipeline._config import STEP_HELP, PipelineConfig, load_pipeline_config
 from fairslm.pipeline._steps import (

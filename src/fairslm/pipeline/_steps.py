@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from fairslm.audit._result import AuditResult, write_json_atomic
+from fairslm._artifact import write_json_atomic
+from fairslm.audit import AuditResult
 from fairslm.exceptions import ConfigError, InvalidDataError
 from fairslm.pipeline._config import PipelineConfig
 

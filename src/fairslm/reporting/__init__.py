@@ -12,13 +12,16 @@ from fairslm.reporting._report import (
     validate_report,
     write_report,
 )
+from fairslm.reporting._run_terminal import RunProgress, print_run_summary
 
 __all__ = [
     "CRITERIA_GUIDE",
     "REPORT_SCHEMA_VERSION",
+    "RunProgress",
     "build_report",
     "load_report",
     "policy_verdict",
+    "print_run_summary",
     "ratio_meaning",
     "render_html",
     "report_from_files",

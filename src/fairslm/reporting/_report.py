@@ -12,9 +12,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from fairslm._artifact import json_safe, write_json_atomic
 from fairslm._atomic import write_text_atomic
 from fairslm._version import __version__
-from fairslm.audit._result import AuditResult, _clean, write_json_atomic
+from fairslm.audit import AuditResult
 from fairslm.exceptions import ConfigError, InvalidDataError
 from fairslm.reporting._guide import CRITERIA_GUIDE
 
@@ -48,7 +49,7 @@ def _as_dict(obj: Any, what: str) -> dict[str, Any] | None:
         raise InvalidDataError(
             f"{what} must be a result object with to_dict() or a dict; got {type(obj).__name__}"
         )
-    return dict(_clean(dict(obj)))
+    return dict(json_safe(dict(obj)))
 
 
 def _audit_dict(obj: Any, name: str) -> dict[str, Any]:
@@ -181,7 +182,7 @@ def build_report(
         entry: dict[str, Any] = {
             "name": str(name),
             "audit": audit,
-            "scores": dict(_clean(dict((scores or {}).get(name, {})))),
+            "scores": dict(json_safe(dict((scores or {}).get(name, {})))),
             "policy": policy_verdict(audit, pol),
         }
         if truth_audits and name in truth_audits:
@@ -211,11 +212,11 @@ def build_report(
         "models": entries,
         "data_audit": _as_dict(data_audit, "data audit"),
         "counterfactual": cf,
-        "mitigation": dict(_clean(dict(mitigation))) if mitigation else None,
+        "mitigation": dict(json_safe(dict(mitigation))) if mitigation else None,
         "comparison": _as_dict(comparison, "comparison"),
         "history": _as_dict(history, "history"),
-        "provenance": dict(_clean(dict(provenance or {}))),
-        "model_card": dict(_clean(dict(model_card))) if model_card else None,
+        "provenance": dict(json_safe(dict(provenance or {}))),
+        "model_card": dict(json_safe(dict(model_card))) if model_card else None,
     }
     validate_report(report)
     return report

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from fairslm._artifact import write_json_atomic
 from fairslm._version import __version__
-from fairslm.audit._result import write_json_atomic
 from fairslm.training._evaluate import criterion_ratios, predict_proba, validation_audit
 from fairslm.training._model import model_fingerprint
 from fairslm.training._result import TrainResult

@@ -13,8 +13,7 @@ from typing import Any
 
 from fairslm._optional import import_optional
 from fairslm.exceptions import ConfigError, ModelLoadError
-from fairslm.models import default_model_path
-from fairslm.models._source import quiet_transformers
+from fairslm.models import default_model_path, quiet_transformers
 
 __all__ = ["TrainableModel", "default_model_path", "load_trainable", "model_fingerprint"]
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from fairslm.audit._result import write_json_atomic
+from fairslm._artifact import write_json_atomic
 from fairslm.exceptions import ConfigError
 from fairslm.training._config import load_train_config
 from fairslm.training._loop import train

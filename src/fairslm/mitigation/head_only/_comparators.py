@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fairslm._optional import import_optional
-from fairslm.engines._inputs import encode_features
+from fairslm.engines import encode_features
 from fairslm.exceptions import ConfigError, InvalidDataError
 from fairslm.mitigation.head_only._head import binary_labels, decisions
 

@@ -13,10 +13,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fairslm._optional import import_optional
-from fairslm.engines._inputs import to_1d, validate_weights
+from fairslm.engines import group_labels, to_1d, validate_weights
 from fairslm.exceptions import ConfigError, InvalidDataError
 from fairslm.mitigation.inprocessing import CRITERION_METRICS, check_support
-from fairslm.mitigation.postprocessing._thresholds import group_labels_of
 
 __all__ = ["FAIRNESS_MODES", "HEAD_CONSTRAINTS", "HeadOnlyClassifier", "binary_labels", "decisions"]
 
@@ -158,7 +157,7 @@ class HeadOnlyClassifier:
         y01, pos, classes = binary_labels(y, self.pos_label)
         if len(y01) != n:
             raise InvalidDataError(f"y has {len(y01)} values but X has {n} rows")
-        group_names, gcode = np.unique(group_labels_of(sensitive_features, n).astype(str), return_inverse=True)
+        group_names, gcode = np.unique(group_labels(sensitive_features, n).astype(str), return_inverse=True)
         gcode = gcode.reshape(-1).astype(np.int64)
         labels = [str(v) for v in group_names]
         n_groups = len(labels)

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from fairslm.audit._result import write_json_atomic
+from fairslm._artifact import write_json_atomic
 from fairslm.exceptions import ConfigError, InvalidDataError, ModelLoadError
 from fairslm.mitigation.postprocessing._thresholds import GroupThresholdOptimizer, apply_thresholds
 

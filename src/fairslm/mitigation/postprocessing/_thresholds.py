@@ -19,11 +19,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from fairslm.engines import count_table_from_arrays
-from fairslm.engines._inputs import encode_features, to_1d
+from fairslm.engines import count_table_from_arrays, group_labels, to_1d
 from fairslm.exceptions import ConfigError, InvalidDataError
 
-__all__ = ["POSTPROCESSING_CONSTRAINTS", "GroupThresholdOptimizer", "group_labels_of"]
+__all__ = ["POSTPROCESSING_CONSTRAINTS", "GroupThresholdOptimizer"]
 
 # constraint -> the rates whose between-group ratio must reach the target
 POSTPROCESSING_CONSTRAINTS: dict[str, tuple[str, ...]] = {
@@ -38,18 +37,6 @@ _MAX_LEVELS_TWO = 300
 _TOL = 1e-12
 # A threshold above every score in [0, 1]: "never select".
 NEVER = float(np.nextafter(1.0, 2.0))
-
-
-def group_labels_of(sensitive_features: Any, n_rows: int) -> NDArray[np.object_]:
-    """Each row's group label, named as the audit names groups (``"F"``, ``"F, Black"``)."""
-    _, levels, codes = encode_features(sensitive_features, n_rows)
-    out = np.empty(n_rows, dtype=object)
-    parts = [np.asarray([str(v) for v in lv], dtype=object)[c] for lv, c in zip(levels, codes, strict=True)]
-    if len(parts) == 1:
-        return parts[0]
-    for i in range(n_rows):
-        out[i] = ", ".join(p[i] for p in parts)
-    return out
 
 
 def _sparse_argmax(values: NDArray[np.float64]) -> list[NDArray[np.int64]]:
@@ -182,7 +169,7 @@ class GroupThresholdOptimizer:
         self, y_true: Any, y_score: Any, *, sensitive_features: Any, sample_weight: Any = None
     ) -> GroupThresholdOptimizer:
         """Find the thresholds on (validation) labels and scores of the positive class."""
-        from fairslm.audit._model_audit import resolve_pos_label
+        from fairslm.audit import resolve_pos_label
 
         rates_needed = self._check_params()
         yt = to_1d(y_true, "y_true")
@@ -336,7 +323,7 @@ def apply_thresholds(
 ) -> NDArray[Any]:
     """Apply per-group thresholds; a group without a threshold is an error naming it."""
     s = to_1d(y_score, "y_score").astype(np.float64)
-    labels = group_labels_of(sensitive_features, len(s))
+    labels = group_labels(sensitive_features, len(s))
     uniq, inv = np.unique(labels.astype(str), return_inverse=True)
     unseen = [str(u) for u in uniq if str(u) not in thresholds]
     if unseen:

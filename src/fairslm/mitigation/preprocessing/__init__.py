@@ -16,6 +16,7 @@ from fairslm.mitigation.preprocessing._config import (
     steps_from_options,
 )
 from fairslm.mitigation.preprocessing._debias import DebiasResult, debias
+from fairslm.mitigation.preprocessing._files import debias_file
 from fairslm.mitigation.preprocessing._resampling import Resampler, ResampleReport
 from fairslm.mitigation.preprocessing._reweighing import Reweighing
 from fairslm.mitigation.preprocessing._summary import DataSummary, GroupSummary
@@ -34,6 +35,7 @@ __all__ = [
     "Reweighing",
     "TargetShare",
     "debias",
+    "debias_file",
     "parse_config",
     "steps_from_options",
 ]

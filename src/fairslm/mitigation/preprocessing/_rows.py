@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from fairslm.engines._inputs import encode_features, to_1d, validate_weights
+from fairslm.engines import encode_features, to_1d, validate_weights
 from fairslm.exceptions import InvalidDataError
 
 __all__ = [

@@ -7,6 +7,7 @@ from fairslm.mitigation.selection._compare import (
     ComparisonRow,
     compare,
 )
+from fairslm.mitigation.selection._files import compare_files, load_for_comparison
 from fairslm.mitigation.selection._pareto import Selection, pareto_front, select_most_accurate
 
 __all__ = [
@@ -16,6 +17,8 @@ __all__ = [
     "ComparisonRow",
     "Selection",
     "compare",
+    "compare_files",
+    "load_for_comparison",
     "pareto_front",
     "select_most_accurate",
 ]

@@ -11,9 +11,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from fairslm._artifact import JsonArtifact, float_or_nan, json_safe
 from fairslm._version import __version__
 from fairslm.audit import AuditResult, audit_predictions
-from fairslm.audit._result import JsonArtifact, _clean, _nan
 from fairslm.exceptions import ConfigError, InvalidDataError
 from fairslm.metrics import CRITERIA
 from fairslm.mitigation.selection._pareto import Selection, pareto_front, select_most_accurate
@@ -77,7 +77,7 @@ class ComparisonResult(JsonArtifact):
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict (NaN becomes null)."""
-        return _clean(
+        return json_safe(
             {
                 "kind": self.kind,
                 "schema_version": self.schema_version,
@@ -104,9 +104,9 @@ class ComparisonResult(JsonArtifact):
             )
         rows = tuple(
             ComparisonRow(
-                name=r["name"], accuracy=_nan(r["accuracy"]), ratio=_nan(r["ratio"]),
-                difference=_nan(r["difference"]), verdict=r["verdict"], worst_group=r["worst_group"],
-                group_metrics={g: {m: _nan(v) for m, v in d.items()} for g, d in r["group_metrics"].items()},
+                name=r["name"], accuracy=float_or_nan(r["accuracy"]), ratio=float_or_nan(r["ratio"]),
+                difference=float_or_nan(r["difference"]), verdict=r["verdict"], worst_group=r["worst_group"],
+                group_metrics={g: {m: float_or_nan(v) for m, v in d.items()} for g, d in r["group_metrics"].items()},
                 extra=dict(r.get("extra", {})),
             )
             for r in data["rows"]

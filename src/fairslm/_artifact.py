@@ -1,0 +1,130 @@
+"""Versioned JSON artefacts: one JSON-safe form, one whole-file writer, one reader.
+
+Every result fairslm writes (audits, data audits, counterfactual tests, comparisons, training and
+sweep summaries, reports) goes through these functions, so NaN is ``null`` everywhere, files are
+written whole, and a result read back is checked for its kind and schema version the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+from fairslm._atomic import write_text_atomic
+from fairslm.exceptions import InvalidDataError
+
+__all__ = [
+    "JsonArtifact",
+    "check_kind_version",
+    "float_or_nan",
+    "json_safe",
+    "read_json_source",
+    "write_json_atomic",
+]
+
+
+def json_safe(value: Any) -> Any:
+    """JSON-safe copy: NaN/inf -> None, tuples -> lists, numpy scalars -> Python, keys -> str.
+
+    Examples
+    --------
+    >>> json_safe({"a": float("nan"), 1: (2, 3)})
+    {'a': None, '1': [2, 3]}
+    """
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def float_or_nan(value: Any) -> float:
+    """A number read back from JSON: ``null`` (how NaN is written) becomes NaN.
+
+    Examples
+    --------
+    >>> float_or_nan(None), float_or_nan(2)
+    (nan, 2.0)
+    """
+    return float("nan") if value is None else float(value)
+
+
+def write_json_atomic(data: Any, path: str | os.PathLike[str]) -> Path:
+    """Write ``data`` as JSON to ``path`` whole: a temp file in the same folder, then rename."""
+    text = json.dumps(json_safe(data), indent=2, allow_nan=False) + "\n"
+    return write_text_atomic(text, path)
+
+
+def read_json_source(source: str | os.PathLike[str], what: str) -> dict[str, Any]:
+    """Parse ``source``, a JSON file path or a JSON string, naming ``what`` in errors."""
+    text = str(source)
+    if not text.lstrip().startswith("{"):
+        try:
+            text = Path(source).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InvalidDataError(f"cannot read {what} JSON {source}: {exc}") from exc
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidDataError(f"{what} JSON is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise InvalidDataError(f"{what} JSON must be an object; got {type(data).__name__}")
+    return data
+
+
+def check_kind_version(
+    data: dict[str, Any], *, kind: str, version: str, what: str, written_by: str
+) -> str:
+    """Refuse JSON of another kind or another major schema version; return its version."""
+    if data.get("kind") != kind:
+        raise InvalidDataError(
+            f"not a fairslm {what} (kind={data.get('kind')!r}); expected the JSON written by "
+            f"{written_by}"
+        )
+    found = str(data.get("schema_version", ""))
+    if found.split(".")[0] != version.split(".")[0]:
+        raise InvalidDataError(
+            f"{what} has schema version {found!r}; this fairslm reads {version}. "
+            f"Re-run {written_by} with this version"
+        )
+    return found
+
+
+class JsonArtifact:
+    """``to_dict`` / ``to_json`` / ``from_json`` shared by the frozen result dataclasses.
+
+    A subclass sets ``_kind`` (the JSON's ``kind``) and ``_what`` (its name in messages) and
+    implements ``from_dict``.
+    """
+
+    _kind: ClassVar[str]
+    _what: ClassVar[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form, with ``kind`` first."""
+        return {"kind": self._kind, **json_safe(asdict(self))}  # type: ignore[call-overload]
+
+    def to_json(self, path: str | os.PathLike[str] | None = None) -> str:
+        """JSON text; also written whole to ``path`` when given."""
+        data = self.to_dict()
+        if path is not None:
+            write_json_atomic(data, path)
+        return json.dumps(data, indent=2, allow_nan=False)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        """Build the result from its :meth:`to_dict` form."""
+        raise NotImplementedError
+
+    @classmethod
+    def from_json(cls, source: str | os.PathLike[str]) -> Self:
+        """Read a result from a JSON file path (or a JSON string)."""
+        return cls.from_dict(read_json_source(source, cls._what))
