@@ -109,7 +109,7 @@ def test_errors_exit_2_with_message(cwd, capsys) -> None:
         (("history", "--db", "h.db", "-c", "statistical_parity"), "--criterion needs --model"),
         (("due", "--dataset-hash", "x", "--data", "preds.csv", "--db", "junk.db"),
          "not both"),
-        (("gate", "--policy", "missing.toml", "-m", "scr"), "policy file missing.toml not found"),
+        (("gate", "--policy", "missing.toml", "-m", "scr"), "policy file missing.toml does not exist"),
     ]:
         code, _, err = _run(capsys, *argv)
         assert code == 2, argv

@@ -96,9 +96,9 @@ def test_unknown_method_lists_valid_ones() -> None:
 
 
 def test_config_errors_name_the_key() -> None:
-    with pytest.raises(ConfigError, match=r"unknown key 'smoothin' in step 1 \(reweigh\); allowed keys: method, smoothing"):
+    with pytest.raises(ConfigError, match=r"unknown key 'smoothin' in step 1 \(reweigh\); valid keys: method, smoothing"):
         parse_config([{"method": "reweigh", "smoothin": 1}])
-    with pytest.raises(ConfigError, match=r"step 1 \(augment\) p: .*less than or equal to 1"):
+    with pytest.raises(ConfigError, match=r"p in step 1 \(augment\): .*less than or equal to 1"):
         parse_config([{"method": "augment", "p": 2}])
     with pytest.raises(ConfigError, match="step 1 has no 'method'"):
         parse_config([{"smoothing": 1}])

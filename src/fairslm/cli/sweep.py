@@ -4,46 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import typer
 
-from fairslm.cli._app import EXIT_OK, fail, user_errors
-from fairslm.cli.train import parse_sets
+from fairslm.cli._app import EXIT_OK, user_errors
 
 
 def register(app: typer.Typer) -> None:
     app.command("sweep")(sweep_command)
-
-
-def _parse_grid(items: list[str]) -> dict[str, list[Any]]:
-    """``KEY=V1,V2,...`` or ``KEY=[JSON list]`` -> {key: values}; values read as JSON when they parse."""
-    grid: dict[str, list[Any]] = {}
-    for item in items:
-        key, sep, raw = item.partition("=")
-        key, raw = key.strip(), raw.strip()
-        if not sep or not key or not raw:
-            fail(f"--grid expects KEY=V1,V2,... (e.g. --grid penalty.weight=0,1,5); got {item!r}")
-        if raw.startswith("["):
-            try:
-                values = json.loads(raw)
-            except json.JSONDecodeError as exc:
-                fail(f"--grid {key}: {raw!r} starts like a JSON list but does not parse ({exc.msg}); "
-                     "write KEY=[...] as valid JSON or KEY=V1,V2")
-        else:
-            values = []
-            for part in raw.split(","):
-                part = part.strip()
-                try:
-                    values.append(json.loads(part))
-                except json.JSONDecodeError:
-                    values.append(part)
-        if not isinstance(values, list) or not values:
-            fail(f"--grid {key}: expected a non-empty list of values; got {raw!r}")
-        if key in grid:
-            fail(f"--grid names {key!r} twice; give all its values in one --grid")
-        grid[key] = values
-    return grid
 
 
 @user_errors
@@ -63,10 +31,11 @@ def sweep_command(
     Constraint targets may be given as plain strings: --grid 'constraints.targets=["equal_opportunity
     ratio >= 0.8", "equal_opportunity ratio >= 0.9"]'.
     """
+    from fairslm._config import parse_grid, parse_overrides
     from fairslm.training import load_train_config, sweep
 
-    values = _parse_grid(grid)
-    overrides = parse_sets(set_)
+    values = parse_grid(grid)
+    overrides = parse_overrides(set_)
     if output_dir is not None:
         overrides["output_dir"] = output_dir
     base = load_train_config(config, **overrides)

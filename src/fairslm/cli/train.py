@@ -2,32 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import typer
 
-from fairslm.cli._app import EXIT_FAIL, EXIT_OK, fail, user_errors
+from fairslm.cli._app import EXIT_FAIL, EXIT_OK, user_errors
 
 
 def register(app: typer.Typer) -> None:
     app.command("train")(train_command)
-
-
-def parse_sets(items: list[str]) -> dict[str, Any]:
-    """`--set KEY=VALUE` options -> {dotted key: value}; values read as JSON when they parse."""
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, raw = item.partition("=")
-        if not sep or not key.strip():
-            fail(f"--set expects KEY=VALUE (e.g. --set penalty.weight=2); got {item!r}")
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError:
-            value = raw
-        out[key.strip()] = value
-    return out
 
 
 @user_errors
@@ -39,9 +22,10 @@ def train_command(
     set_: list[str] = typer.Option([], "--set", help="Override a config key: KEY=VALUE (dotted keys, JSON values)."),
 ) -> None:
     """Fine-tune; exit 0 when done (and constraints met on validation), 1 when no checkpoint met them."""
+    from fairslm._config import parse_overrides
     from fairslm.training import train
 
-    overrides = parse_sets(set_)
+    overrides = parse_overrides(set_)
     if output_dir is not None:
         overrides["output_dir"] = output_dir
     result = train(config, resume=resume, overwrite=overwrite, **overrides)

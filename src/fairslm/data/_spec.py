@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import field_validator
+
+from fairslm._config import FrozenModel
 
 __all__ = ["DatasetSpec"]
 
 
-class DatasetSpec(BaseModel):
+class DatasetSpec(FrozenModel):
     """Which columns of a table hold the text, label, sensitive features, weights, ids, splits.
 
     Frozen; an unknown key is an error.
@@ -17,8 +19,6 @@ class DatasetSpec(BaseModel):
     >>> DatasetSpec(text="bio", label="job", sensitive=("gender",)).sensitive
     ('gender',)
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     text: str = "text"
     label: str | None = "label"

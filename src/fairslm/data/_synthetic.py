@@ -24,8 +24,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 
+from fairslm._config import FrozenModel, config_error
 from fairslm.exceptions import ConfigError
 
 __all__ = ["HIRING_COLUMNS", "HiringCorpusConfig", "make_hiring_corpus"]
@@ -91,7 +92,7 @@ _FIELDS_WEAK = ("hospitality", "retail sales", "office administration", "warehou
 _REFERENCE_YEAR = 2024
 
 
-class HiringCorpusConfig(BaseModel):
+class HiringCorpusConfig(FrozenModel):
     """Strengths of the biases planted in the synthetic hiring corpus.
 
     Frozen; an unknown key is an error naming it.
@@ -114,8 +115,6 @@ class HiringCorpusConfig(BaseModel):
     splits : dict
         Split name -> share of rows.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     gender_shares: dict[str, float] = Field(default_factory=lambda: {"male": 0.62, "female": 0.38})
     race_shares: dict[str, float] = Field(
@@ -257,8 +256,8 @@ def make_hiring_corpus(
     if isinstance(config, dict):
         try:
             config = HiringCorpusConfig(**config)
-        except ValueError as exc:
-            raise ConfigError(f"invalid hiring corpus config: {exc}") from exc
+        except ValidationError as exc:
+            raise config_error(exc, HiringCorpusConfig, what="hiring corpus config") from None
     cfg = config or HiringCorpusConfig()
     if int(n) < 1:
         raise ConfigError(f"n must be a positive number of rows; got {n}")

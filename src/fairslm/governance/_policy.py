@@ -11,13 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 
 from fairslm._atomic import write_text_atomic
+from fairslm._config import FrozenModel, config_error, parse_toml, read_toml
 from fairslm.exceptions import ConfigError
 from fairslm.governance._schedule import Rule, parse_rule
 from fairslm.metrics import CRITERIA
@@ -86,10 +86,8 @@ def _check_threshold(value: float | None) -> float | None:
     return value
 
 
-class CriterionPolicy(BaseModel):
+class CriterionPolicy(FrozenModel):
     """What the policy asks of one criterion: its threshold and its audit schedule."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     threshold: float | None = None
     schedule: tuple[str, ...] = ("pre-deployment",)
@@ -120,7 +118,7 @@ def _guide_criteria() -> dict[str, CriterionPolicy]:
     }
 
 
-class AuditPolicy(BaseModel):
+class AuditPolicy(FrozenModel):
     """An audit policy. ``AuditPolicy()`` is the guide's default.
 
     Examples
@@ -131,8 +129,6 @@ class AuditPolicy(BaseModel):
     >>> policy.criteria["equal_opportunity"].schedule
     ('pre-deployment', 'monthly')
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     threshold: float = _FOUR_FIFTHS
     reference_group: str | dict[str, str] = "min_max"
@@ -186,44 +182,23 @@ class AuditPolicy(BaseModel):
         return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _explain(exc: ValidationError, source: str) -> str:
-    lines = []
-    for err in exc.errors():
-        loc = [str(p) for p in err["loc"]]
-        where = ".".join(loc)
-        if err["type"] == "extra_forbidden":
-            section = ".".join(loc[:-1])
-            model: type[BaseModel] = CriterionPolicy if loc[:1] == ["criteria"] else AuditPolicy
-            allowed = ", ".join(model.model_fields)
-            place = f" in [{section}]" if section else ""
-            lines.append(f"unknown key {loc[-1]!r}{place}; allowed keys: {allowed}")
-        else:
-            msg = str(err["msg"]).removeprefix("Value error, ")
-            lines.append(f"{where}: {msg}" if where else msg)
-    return f"invalid policy {source}: " + "; ".join(lines)
-
-
 def parse_policy(data: dict[str, Any] | str, *, source: str = "<policy>") -> AuditPolicy:
     """Build an :class:`AuditPolicy` from a TOML string or a parsed mapping."""
     if isinstance(data, str):
-        try:
-            data = tomllib.loads(data)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"policy {source} is not valid TOML: {exc}") from exc
+        data = parse_toml(data, what=f"policy {source}")
     try:
         return AuditPolicy.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_explain(exc, source)) from None
+        raise config_error(exc, AuditPolicy, what=f"policy {source}") from None
 
 
 def load_policy(path: str | os.PathLike[str] | None = None) -> AuditPolicy:
     """Read and validate a policy file (default ``fairslm-policy.toml``)."""
     path = Path(path) if path is not None else DEFAULT_POLICY_PATH
-    if not path.is_file():
-        raise ConfigError(
-            f"policy file {path} not found; write the default one with `fairslm policy init {path}`"
-        )
-    return parse_policy(path.read_text(encoding="utf-8"), source=str(path))
+    data = read_toml(
+        path, what="policy file", hint=f"write the default one with `fairslm policy init {path}`"
+    )
+    return parse_policy(data, source=str(path))
 
 
 def write_default_policy(

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
+from fairslm._config import FrozenModel, config_error, config_problems, read_toml
 from fairslm.exceptions import ConfigError
 
 __all__ = [
@@ -54,11 +54,7 @@ STEP_HELP = {
 }
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class SyntheticSection(_Frozen):
+class SyntheticSection(FrozenModel):
     """Generate the synthetic hiring corpus instead of reading a file."""
 
     n: int = Field(default=2000, ge=20)
@@ -66,7 +62,7 @@ class SyntheticSection(_Frozen):
     config: dict[str, Any] = Field(default_factory=dict)
 
 
-class DataSection(_Frozen):
+class DataSection(FrozenModel):
     """Where the rows come from and which columns mean what."""
 
     path: Path | None = None
@@ -90,7 +86,7 @@ class DataSection(_Frozen):
         return self
 
 
-class BaselineSection(_Frozen):
+class BaselineSection(FrozenModel):
     """The baseline: an existing model directory, or a fine-tuning run on the raw data."""
 
     model: Path | None = None
@@ -103,13 +99,13 @@ class BaselineSection(_Frozen):
         return self
 
 
-class DebiasSection(_Frozen):
+class DebiasSection(FrozenModel):
     """Data debiasing steps, run in order, e.g. ``[{name = "reweighing"}]``."""
 
     steps: list[dict[str, Any]] = Field(default_factory=list)
 
 
-class PostprocessSection(_Frozen):
+class PostprocessSection(FrozenModel):
     """Group-specific decision thresholds fitted on the validation split."""
 
     method: Literal["group_thresholds"] = "group_thresholds"
@@ -118,7 +114,7 @@ class PostprocessSection(_Frozen):
     options: dict[str, Any] = Field(default_factory=dict)
 
 
-class AuditSection(_Frozen):
+class AuditSection(FrozenModel):
     """How models are audited."""
 
     reference_group: str = "min_max"
@@ -129,7 +125,7 @@ class AuditSection(_Frozen):
     n_bootstrap: int = Field(default=500, ge=0)
 
 
-class CounterfactualSection(_Frozen):
+class CounterfactualSection(FrozenModel):
     """Options passed to the counterfactual test."""
 
     options: dict[str, Any] = Field(default_factory=dict)
@@ -138,7 +134,7 @@ class CounterfactualSection(_Frozen):
     attributes: list[str] | None = None
 
 
-class PolicySection(_Frozen):
+class PolicySection(FrozenModel):
     """What the final model must meet; exit code 1 when it does not."""
 
     criteria: list[str] = Field(default_factory=lambda: ["statistical_parity"])
@@ -146,14 +142,14 @@ class PolicySection(_Frozen):
     views: Literal["all", "marginal"] | list[str] = "marginal"
 
 
-class HistorySection(_Frozen):
+class HistorySection(FrozenModel):
     """Keep every audit of the final model in a history file and show the trend."""
 
     path: Path = Path("fairslm-history.db")
     model: str = "model"  # the name the final model's audits are recorded under
 
 
-class ReportSection(_Frozen):
+class ReportSection(FrozenModel):
     """The report's title, model card text and formats."""
 
     title: str = "Fairness audit report"
@@ -161,7 +157,7 @@ class ReportSection(_Frozen):
     model_card: dict[str, Any] = Field(default_factory=dict)
 
 
-class PipelineConfig(_Frozen):
+class PipelineConfig(FrozenModel):
     """A whole pipeline run, read from ``pipeline.toml``.
 
     Examples
@@ -246,15 +242,8 @@ def _check_training(where: str, settings: dict[str, Any], sensitive: list[str]) 
     try:
         TrainConfig(output_dir=Path("."), **settings)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            loc = ".".join(str(p) for p in err["loc"])
-            if err["type"] == "extra_forbidden":
-                valid = (set(TrainConfig.model_fields) - {"output_dir", "data"}) | {"sensitive"}
-                problems.append(f"unknown key {loc!r} in [{where}]; valid keys: "
-                                f"{', '.join(sorted(valid))}")
-            else:
-                problems.append(f"{where}.{loc}: {err['msg']}")
+        valid = (set(TrainConfig.model_fields) - {"output_dir", "data"}) | {"sensitive"}
+        problems = config_problems(exc, TrainConfig, section=where, root_keys=valid)
         raise ValueError("; ".join(problems)) from None
     targets = (settings.get("constraints") or {}).get("targets") or []
     if targets:
@@ -265,39 +254,6 @@ def _check_training(where: str, settings: dict[str, Any], sensitive: list[str]) 
                 RateConstraint.parse(t)
             except ConfigError as exc:
                 raise ValueError(f"{where}.constraints.targets: {exc}") from None
-
-
-_SECTION_MODELS: dict[str, type[BaseModel]] = {
-    "": PipelineConfig,
-    "data": DataSection,
-    "data.synthetic": SyntheticSection,
-    "baseline": BaselineSection,
-    "debias": DebiasSection,
-    "postprocess": PostprocessSection,
-    "audit": AuditSection,
-    "counterfactual": CounterfactualSection,
-    "policy": PolicySection,
-    "history": HistorySection,
-    "report": ReportSection,
-}
-
-
-def _explain(exc: ValidationError, source: str) -> ConfigError:
-    """One readable message per problem, naming the key and listing the valid ones."""
-    lines = []
-    for err in exc.errors():
-        loc = [str(p) for p in err["loc"] if not isinstance(p, int)]
-        if err["type"] == "extra_forbidden":
-            section = ".".join(loc[:-1])
-            model = _SECTION_MODELS.get(section)
-            valid = ", ".join(sorted(model.model_fields)) if model else "see the documentation"
-            where = f"[{section}]" if section else "the top level"
-            lines.append(f"unknown key {loc[-1]!r} in {where}; valid keys: {valid}")
-        else:
-            msg = str(err["msg"]).removeprefix("Value error, ")
-            key = ".".join(loc)
-            lines.append(f"{key}: {msg}" if key else msg)
-    return ConfigError(f"invalid pipeline config {source}: " + "; ".join(lines))
 
 
 def _resolve_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
@@ -327,17 +283,12 @@ def pipeline_config_from_dict(data: dict[str, Any], *, source: str = "(dict)",
     try:
         return PipelineConfig(**data)
     except ValidationError as exc:
-        raise _explain(exc, source) from None
+        raise config_error(exc, PipelineConfig, what=f"pipeline config {source}") from None
 
 
 def load_pipeline_config(path: str | Path, **overrides: Any) -> PipelineConfig:
     """Read ``pipeline.toml``; ``overrides`` (e.g. ``output``) replace top-level keys."""
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"pipeline file {path} does not exist") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"pipeline file {path} is not valid TOML: {exc}") from None
+    raw = read_toml(path, what="pipeline file")
     raw.update({k: v for k, v in overrides.items() if v is not None})
     return pipeline_config_from_dict(raw, source=str(path), base=path.resolve().parent)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 
+from fairslm._config import FrozenModel, config_error, merge_overrides, read_toml
 from fairslm.exceptions import ConfigError
 
 __all__ = [
@@ -24,11 +24,7 @@ __all__ = [
 ]
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class DataConfig(_Frozen):
+class DataConfig(FrozenModel):
     """Where the rows come from when :func:`fairslm.train` is not handed data objects."""
 
     train: Path | None = None
@@ -40,7 +36,7 @@ class DataConfig(_Frozen):
     weight: str | None = None
 
 
-class PenaltyConfig(_Frozen):
+class PenaltyConfig(FrozenModel):
     """A differentiable penalty on the spread of soft group rates (see FairnessPenalty)."""
 
     criterion: str = "equal_opportunity"
@@ -49,7 +45,7 @@ class PenaltyConfig(_Frozen):
     momentum: float = Field(0.9, ge=0, lt=1)
 
 
-class ConstraintsConfig(_Frozen):
+class ConstraintsConfig(FrozenModel):
     """Fairness targets enforced by proxy-Lagrangian multipliers (see ProxyLagrangian)."""
 
     targets: list[str]
@@ -67,7 +63,7 @@ class ConstraintsConfig(_Frozen):
     momentum: float = Field(0.9, ge=0, lt=1)
 
 
-class AdversaryConfig(_Frozen):
+class AdversaryConfig(FrozenModel):
     """An adversary predicting the group behind a gradient-reversal layer."""
 
     criterion: str = "equalized_odds"
@@ -80,7 +76,7 @@ class AdversaryConfig(_Frozen):
     learning_rate: float = Field(1e-3, gt=0)
 
 
-class LoraConfig(_Frozen):
+class LoraConfig(FrozenModel):
     """LoRA fine-tuning of a causal LM used as a classifier through label words."""
 
     r: int = Field(8, ge=1)
@@ -92,7 +88,7 @@ class LoraConfig(_Frozen):
     label_words: dict[str, str]
 
 
-class TrainConfig(_Frozen):
+class TrainConfig(FrozenModel):
     """Everything one fine-tuning run depends on.
 
     Examples
@@ -148,55 +144,6 @@ class TrainConfig(_Frozen):
         return d
 
 
-def _field_names(model: type[BaseModel]) -> list[str]:
-    return sorted(model.model_fields)
-
-
-_SECTIONS: dict[str, type[BaseModel]] = {
-    "": TrainConfig,
-    "data": DataConfig,
-    "penalty": PenaltyConfig,
-    "constraints": ConstraintsConfig,
-    "adversary": AdversaryConfig,
-    "lora": LoraConfig,
-}
-
-
-def _to_config_error(exc: ValidationError, source: str) -> ConfigError:
-    lines = []
-    for err in exc.errors():
-        loc = [str(p) for p in err["loc"]]
-        where = ".".join(loc)
-        if err["type"] == "extra_forbidden":
-            section = ".".join(loc[:-1])
-            model = _SECTIONS.get(section, TrainConfig)
-            lines.append(
-                f"unknown key '{where}' in {source}; valid keys"
-                f"{' in [' + section + ']' if section else ''}: {', '.join(_field_names(model))}"
-            )
-        elif err["type"] == "missing":
-            lines.append(f"missing required key '{where}' in {source}")
-        else:
-            lines.append(f"invalid value for '{where}' in {source}: {err['msg']} (got {err.get('input')!r})")
-    return ConfigError("; ".join(lines))
-
-
-def _merge(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in overrides.items():
-        if "." in key:
-            head, rest = key.split(".", 1)
-            sub = out.get(head) or {}
-            if not isinstance(sub, dict):
-                sub = dict(sub) if isinstance(sub, Mapping) else sub.model_dump()
-            out[head] = _merge(sub, {rest: value})
-        elif isinstance(value, Mapping) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
 def load_train_config(
     config: TrainConfig | Mapping[str, Any] | str | Path | None = None, **overrides: Any
 ) -> TrainConfig:
@@ -212,23 +159,17 @@ def load_train_config(
     >>> load_train_config({"output_dir": "o", "lr": 1e-4})  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    fairslm.exceptions.ConfigError: unknown key 'lr' in the training config; valid keys: adversary, ...
+    fairslm.exceptions.ConfigError: invalid training config: unknown key 'lr'; valid keys: adversary, ...
     """
-    source = "the training config"
+    source = "training config"
     if config is None:
         base: dict[str, Any] = {}
     elif isinstance(config, TrainConfig):
         base = config.model_dump()
     elif isinstance(config, (str, Path)):
         path = Path(config)
-        source = str(path)
-        try:
-            with path.open("rb") as fh:
-                base = tomllib.load(fh)
-        except FileNotFoundError:
-            raise ConfigError(f"config file {path} not found; pass the path of a TOML file") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+        source = f"training config {path}"
+        base = read_toml(path, what="training config", hint="pass the path of a TOML file")
         base_dir = path.parent
         data = base.get("data")
         if isinstance(data, dict):
@@ -241,10 +182,10 @@ def load_train_config(
         raise ConfigError(
             f"config must be a TrainConfig, a mapping or a TOML path; got {type(config).__name__}"
         )
-    merged = _merge(base, {k: v for k, v in overrides.items()})
+    merged = merge_overrides(base, overrides)
     try:
         return TrainConfig.model_validate(merged)
     except ValidationError as exc:
-        raise _to_config_error(exc, source) from None
+        raise config_error(exc, TrainConfig, what=source) from None
 
 

@@ -6,8 +6,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
+from fairslm._config import FrozenModel, config_error, read_toml
 from fairslm.exceptions import ConfigError
 
 __all__ = [
@@ -22,18 +23,14 @@ __all__ = [
 ]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class ReweighStep(_Strict):
+class ReweighStep(FrozenModel):
     """Reweighing (Kamiran & Calders 2012); see :class:`Reweighing`."""
 
     method: Literal["reweigh"] = "reweigh"
     smoothing: float = Field(0.0, ge=0.0)
 
 
-class TargetShare(_Strict):
+class TargetShare(FrozenModel):
     """The share of the output for one (group, label) cell."""
 
     group: str
@@ -41,7 +38,7 @@ class TargetShare(_Strict):
     share: float = Field(ge=0.0)
 
 
-class ResampleStep(_Strict):
+class ResampleStep(FrozenModel):
     """Resampling of (group, label) cells; see :class:`Resampler`."""
 
     method: Literal["resample"] = "resample"
@@ -55,7 +52,7 @@ class ResampleStep(_Strict):
         return {(t.group, t.label): t.share for t in self.target}
 
 
-class AugmentStep(_Strict):
+class AugmentStep(FrozenModel):
     """Counterfactual augmentation; see :class:`CounterfactualAugmenter`."""
 
     method: Literal["augment"] = "augment"
@@ -73,7 +70,7 @@ class AugmentStep(_Strict):
 
 
 Step = Annotated[ReweighStep | ResampleStep | AugmentStep, Field(discriminator="method")]
-_STEP_CLASSES: dict[str, type[_Strict]] = {
+_STEP_CLASSES: dict[str, type[FrozenModel]] = {
     "augment": AugmentStep,
     "resample": ResampleStep,
     "reweigh": ReweighStep,
@@ -81,7 +78,7 @@ _STEP_CLASSES: dict[str, type[_Strict]] = {
 METHODS = tuple(sorted(_STEP_CLASSES))
 
 
-class DebiasConfig(_Strict):
+class DebiasConfig(FrozenModel):
     """Steps applied in order, e.g. augment, then reweigh.
 
     Examples
@@ -96,14 +93,7 @@ class DebiasConfig(_Strict):
     @classmethod
     def from_toml(cls, path: str | Path) -> DebiasConfig:
         """Read ``[[steps]]`` tables from a TOML file."""
-        import tomllib
-
-        try:
-            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ConfigError(f"cannot read config file {path}: {exc}") from exc
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+        data = read_toml(path, what="debias config file")
         unknown = sorted(set(data) - {"steps"})
         if unknown:
             raise ConfigError(
@@ -153,28 +143,20 @@ def parse_config(steps: Any) -> DebiasConfig:
     try:
         return DebiasConfig.model_validate({"steps": raw})
     except ValidationError as exc:
-        raise ConfigError(_explain(exc, raw)) from None
+        raise config_error(exc, what="debias config", locate=_step_locator(raw)) from None
 
 
-def _explain(exc: ValidationError, raw: list[dict[str, Any]]) -> str:
-    problems = []
-    for err in exc.errors():
-        loc = list(err["loc"])
-        where = ""
+def _step_locator(raw: list[dict[str, Any]]) -> Any:
+    """Name a problem's place as ``step 2 (resample)``: steps are a list of tables."""
+
+    def locate(loc: list[Any]) -> tuple[str, list[Any], Any]:
         if len(loc) >= 2 and loc[0] == "steps" and isinstance(loc[1], int):
-            i = loc[1]
-            method = raw[i]["method"]
-            where = f"step {i + 1} ({method})"
-            loc = [p for p in loc[2:] if p != method]
-            allowed = ", ".join(_STEP_CLASSES[method].model_fields)
-        else:
-            allowed = "steps"
-        key = ".".join(str(p) for p in loc)
-        if err["type"] == "extra_forbidden":
-            problems.append(f"unknown key {key!r} in {where}; allowed keys: {allowed}")
-        else:
-            problems.append(f"{where} {key}: {err['msg']} (got {err.get('input')!r})")
-    return "invalid debias config: " + "; ".join(problems)
+            method = raw[loc[1]]["method"]
+            keys = [p for p in loc[2:] if p != method and not isinstance(p, int)]
+            return f"step {loc[1] + 1} ({method})", keys, _STEP_CLASSES[method].model_fields
+        return "", [str(p) for p in loc], ["steps"]
+
+    return locate
 
 
 def steps_from_options(methods: Sequence[str], options: Mapping[str, Any]) -> DebiasConfig:
