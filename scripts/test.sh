@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up .venv if needed, then run lint, type checks and the whole test suite.
+# Set up .venv if needed, then run lint, type checks, the import contracts and the whole test suite.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/_env.sh
@@ -10,4 +10,5 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
 fi
 echo "== ruff" && ruff check .
 echo "== mypy" && mypy
+echo "== import-linter" && lint-imports --no-cache --no-logo
 echo "== pytest" && python -m pytest "$@"
