@@ -5,16 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from fairslm.audit._json_io import check_kind_version
-from fairslm.audit._result import JsonArtifact
+from fairslm._artifact import JsonArtifact, check_kind_version, float_or_nan
 
 __all__ = ["SCORE_AUDIT_SCHEMA_VERSION", "ScoreAuditResult", "ScoreGroup", "ScoreView"]
 
 SCORE_AUDIT_SCHEMA_VERSION = "1.0"
-
-
-def _nan(v: Any) -> float:
-    return float("nan") if v is None else float(v)
 
 
 @dataclass(frozen=True)
@@ -118,23 +113,23 @@ class ScoreAuditResult(JsonArtifact):
         for v in data["views"]:
             groups = tuple(
                 ScoreGroup(
-                    label=g["label"], count=int(g["count"]), share=_nan(g["share"]),
-                    sufficient=bool(g["sufficient"]), mean=_nan(g["mean"]), sd=_nan(g["sd"]),
-                    scoring_rate=_nan(g["scoring_rate"]), impact_ratio=_nan(g["impact_ratio"]),
-                    smd=_nan(g["smd"]),
+                    label=g["label"], count=int(g["count"]), share=float_or_nan(g["share"]),
+                    sufficient=bool(g["sufficient"]), mean=float_or_nan(g["mean"]), sd=float_or_nan(g["sd"]),
+                    scoring_rate=float_or_nan(g["scoring_rate"]), impact_ratio=float_or_nan(g["impact_ratio"]),
+                    smd=float_or_nan(g["smd"]),
                     smd_interval=None if g.get("smd_interval") is None
-                    else (_nan(g["smd_interval"][0]), _nan(g["smd_interval"][1])),
-                    roc_auc=_nan(g["roc_auc"]),
-                    histogram=tuple(_nan(x) for x in g["histogram"]),
+                    else (float_or_nan(g["smd_interval"][0]), float_or_nan(g["smd_interval"][1])),
+                    roc_auc=float_or_nan(g["roc_auc"]),
+                    histogram=tuple(float_or_nan(x) for x in g["histogram"]),
                 )
                 for g in v["groups"]
             )
             views.append(ScoreView(
                 name=v["name"], features=tuple(v["features"]), reference=v.get("reference"),
                 highest_scoring=v.get("highest_scoring"), groups=groups,
-                curves={m: {k: tuple(_nan(x) for x in vals) for k, vals in by.items()}
+                curves={m: {k: tuple(float_or_nan(x) for x in vals) for k, vals in by.items()}
                         for m, by in v["curves"].items()},
-                criteria={k: tuple(_nan(x) for x in vals) for k, vals in v["criteria"].items()},
+                criteria={k: tuple(float_or_nan(x) for x in vals) for k, vals in v["criteria"].items()},
             ))
         return cls(
             schema_version=version, n_rows=int(data["n_rows"]), median=float(data["median"]),
