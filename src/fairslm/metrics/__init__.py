@@ -5,6 +5,7 @@ This package imports no other fairslm package and does no I/O.
 
 from fairslm.metrics._adverse_impact import (
     FOUR_FIFTHS,
+    below_threshold,
     fisher_exact_tests,
     impact_ratios,
     one_person_sensitivity,
@@ -56,6 +57,7 @@ __all__ = [
     "PROPORTIONS",
     "REFERENCE_MODES",
     "SCORE_METRICS",
+    "below_threshold",
     "bootstrap_method",
     "bootstrap_tables",
     "class_tpr",

@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 
 __all__ = [
     "FOUR_FIFTHS",
+    "below_threshold",
     "fisher_exact_tests",
     "impact_ratios",
     "one_person_sensitivity",
@@ -70,6 +71,38 @@ def impact_ratios(rates: Array, eligible: NDArray[np.bool_] | None = None) -> tu
     return rates / top_rate, top
 
 
+def _frac(x: float) -> Fraction:
+    # Counts are whole numbers; a threshold such as 0.8 is meant as 4/5, not its binary float.
+    return Fraction(x).limit_denominator(1_000_000)
+
+
+def below_threshold(
+    selected: Array, applicants: Array, top_selected: float, top_applicants: float,
+    threshold: float = FOUR_FIFTHS,
+) -> NDArray[np.bool_]:
+    """Whether each group's rate is less than ``threshold`` times the top rate, exactly.
+
+    Compared in rational numbers, so 48/100 against 60/100 is exactly 4/5 and not below it
+    (its float ratio is 0.7999999999999999). False for groups without applicants.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> below_threshold(np.array([48.0, 47.0]), np.array([100.0, 100.0]), 60, 100).tolist()
+    [False, True]
+    """
+    selected = np.asarray(selected, dtype=np.float64)
+    applicants = np.asarray(applicants, dtype=np.float64)
+    out = np.zeros(selected.shape, dtype=bool)
+    if top_applicants <= 0 or top_selected <= 0:
+        return out
+    bar = _frac(float(threshold)) * _frac(float(top_selected)) / _frac(float(top_applicants))
+    for i, (s, n) in enumerate(zip(selected.tolist(), applicants.tolist(), strict=True)):
+        if n > 0:
+            out[i] = _frac(s) / _frac(n) < bar
+    return out
+
+
 def shortfall_to_threshold(
     selected: Array, applicants: Array, top_selected: float, top_applicants: float,
     threshold: float = FOUR_FIFTHS,
@@ -92,16 +125,11 @@ def shortfall_to_threshold(
     out = np.full(selected.shape, np.nan)
     if not top_applicants or top_applicants <= 0:
         return out
-    target = Fraction(threshold).limit_denominator(10_000) * (
-        Fraction(top_selected).limit_denominator(1_000_000)
-        / Fraction(top_applicants).limit_denominator(1_000_000)
-    )
+    target = _frac(float(threshold)) * _frac(float(top_selected)) / _frac(float(top_applicants))
     for i, (s, n) in enumerate(zip(selected.tolist(), applicants.tolist(), strict=True)):
         if n <= 0:
             continue
-        need = target * Fraction(n).limit_denominator(1_000_000) - Fraction(s).limit_denominator(
-            1_000_000
-        )
+        need = target * _frac(n) - _frac(s)
         # ceil of a Fraction, without float rounding
         k = -((-need.numerator) // need.denominator)
         out[i] = float(max(k, 0))
@@ -185,16 +213,22 @@ def one_person_sensitivity(
     moved = np.full(selected.shape, np.nan)
     if top is None or np.isnan(ratios).all():
         return flips, moved
+    below = below_threshold(selected, applicants, selected[top], applicants[top], threshold)
     for g in range(len(selected)):
         if g == top or applicants[g] <= 0:
             continue
-        below = ratios[g] < threshold
-        s = selected[g] + (1.0 if below else -1.0)
+        s = selected[g] + (1.0 if below[g] else -1.0)
         if s < 0 or s > applicants[g]:
             continue
-        alt = rates.copy()
-        alt[g] = s / applicants[g]
-        alt_ratios, _ = impact_ratios(alt)
+        alt = selected.copy()
+        alt[g] = s
+        with np.errstate(divide="ignore", invalid="ignore"):
+            alt_rates = np.where(applicants > 0, alt / applicants, np.nan)
+        alt_ratios, alt_top = impact_ratios(alt_rates)
+        if alt_top is None or np.isnan(alt_ratios[g]):
+            continue
         moved[g] = alt_ratios[g]
-        flips[g] = bool((alt_ratios[g] < threshold) != below) if not np.isnan(alt_ratios[g]) else True
+        now_below = below_threshold(alt[g:g + 1], applicants[g:g + 1], alt[alt_top],
+                                    applicants[alt_top], threshold)[0]
+        flips[g] = bool(now_below != below[g])
     return flips, moved
