@@ -76,7 +76,7 @@ def test_file_stays_one_database(tmp_path) -> None:
     HistoryStore(path).record(_audit(), model="m")
     con = sqlite3.connect(path)
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert con.execute("SELECT MAX(version) FROM fairslm_schema").fetchone()[0] == 2
+    assert con.execute("SELECT MAX(version) FROM fairslm_schema").fetchone()[0] == 3
     con.close()
     assert HistoryStore(path).integrity_check() == "ok"
 
@@ -126,7 +126,7 @@ def test_older_schema_is_migrated(tmp_path) -> None:
     assert record.fairslm_version == _audit().provenance["fairslm_version"]
     assert list(store.series("scr", "statistical_parity")["ratio"]) == pytest.approx([0.5])
     con = sqlite3.connect(path)
-    assert [r[0] for r in con.execute("SELECT version FROM fairslm_schema")] == [1, 2]
+    assert [r[0] for r in con.execute("SELECT version FROM fairslm_schema")] == [1, 2, 3]
     con.close()
     assert store.record(_audit(), model="scr") == 2
 
@@ -153,8 +153,8 @@ def test_newer_schema_is_refused(tmp_path) -> None:
     con.execute("INSERT INTO fairslm_schema VALUES (?, 'later')", (HISTORY_SCHEMA_VERSION + 1,))
     con.commit()
     con.close()
-    with pytest.raises(InvalidDataError, match=r"has schema version 3, newer than this fairslm "
-                                               r"reads \(2\); upgrade fairslm"):
+    with pytest.raises(InvalidDataError, match=r"has schema version 4, newer than this fairslm "
+                                               r"reads \(3\); upgrade fairslm"):
         HistoryStore(path)
 
 

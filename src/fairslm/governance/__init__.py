@@ -12,17 +12,19 @@ from fairslm.governance._history import (
     HISTORY_SCHEMA_VERSION,
     AuditRecord,
     HistoryStore,
+    RegimeRecord,
 )
 from fairslm.governance._policy import (
     DEFAULT_POLICY_PATH,
     DEFAULT_POLICY_TOML,
     AuditPolicy,
     CriterionPolicy,
+    RegimePolicy,
     load_policy,
     parse_policy,
     write_default_policy,
 )
-from fairslm.governance._record import list_audits, record_audit
+from fairslm.governance._record import list_audits, record_audit, record_regime_audit
 from fairslm.governance._schedule import Rule, add_months, parse_rule
 from fairslm.governance._trend import trend, trend_svg, write_trend_svg
 
@@ -39,6 +41,8 @@ __all__ = [
     "GateResult",
     "HISTORY_SCHEMA_VERSION",
     "HistoryStore",
+    "RegimePolicy",
+    "RegimeRecord",
     "Rule",
     "add_months",
     "due",
@@ -49,6 +53,7 @@ __all__ = [
     "parse_policy",
     "parse_rule",
     "record_audit",
+    "record_regime_audit",
     "trend",
     "trend_svg",
     "write_default_policy",

@@ -186,7 +186,7 @@ def due(
     store = open_history(history)
     at = as_utc(now)
     models = [model] if model is not None else store.models()
-    if not models:
+    if not models and not (pol.regimes and store.regime_audits()):
         raise InvalidDataError(
             f"the history {store.path} has no audits yet; pass --model NAME to see what a new "
             "model needs"
@@ -198,4 +198,34 @@ def due(
         for crit, spec in pol.criteria.items()
         for rule in spec.rules
     ]
+    if pol.regimes:
+        regime_models = sorted({r.model for r in store.regime_audits()} - set(models))
+        for m in models + ([] if model is not None else regime_models):
+            for name, spec in pol.regimes.items():
+                items += [_check_regime(store, m, name, rule, now=at) for rule in spec.rules]
     return DueReport(now=at, items=tuple(items))
+
+
+_REGIME_RULES = {
+    "nyc-ll144": "6 RCNY §5-301(a): no use more than one year after the most recent bias audit",
+}
+
+
+def _check_regime(store: HistoryStore, model: str, regime: str, rule: Rule, *,
+                  now: datetime) -> DueItem:
+    """A regime's bias audit, due by the audit's own date (not the day it was recorded)."""
+    item = {"model": model, "criterion": f"{regime} bias audit", "rule": rule.describe()}
+    records = store.regime_audits(model, regime)
+    if not records:
+        return DueItem(**item, status="due", reason=f"no {regime} bias audit recorded")
+    last = records[-1]
+    dated = last.audit_date or last.recorded_at
+    if rule.kind == PRE_DEPLOYMENT:
+        return DueItem(**item, status="ok", last_audit=dated, reason=f"bias audit of {_day(dated)}")
+    due_at = rule.next_due(dated)
+    why = f" ({_REGIME_RULES[regime]})" if regime in _REGIME_RULES else ""
+    if now >= due_at:
+        return DueItem(**item, status="due", last_audit=dated, due_at=due_at,
+                       reason=f"bias audit of {_day(dated)} expired {_day(due_at)}{why}")
+    return DueItem(**item, status="ok", last_audit=dated, due_at=due_at,
+                   reason=f"bias audit of {_day(dated)}; next due {_day(due_at)}{why}")

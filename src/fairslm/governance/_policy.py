@@ -18,6 +18,7 @@ from pydantic import Field, ValidationError, field_validator
 
 from fairslm._atomic import write_text_atomic
 from fairslm._config import FrozenModel, config_error, parse_toml, read_toml
+from fairslm.compliance import REGIMES
 from fairslm.exceptions import ConfigError
 from fairslm.governance._schedule import Rule, parse_rule
 from fairslm.metrics import CRITERIA
@@ -27,6 +28,7 @@ __all__ = [
     "DEFAULT_POLICY_TOML",
     "AuditPolicy",
     "CriterionPolicy",
+    "RegimePolicy",
     "load_policy",
     "parse_policy",
     "write_default_policy",
@@ -74,6 +76,12 @@ schedule = ["pre-deployment", "monthly"]
 
 [criteria.predictive_parity]
 schedule = ["pre-deployment", "on-data-change"]
+
+# Regimes with their own audit schedule (see `fairslm compliance`). NYC Local Law 144: a tool
+# may not be used more than one year after its most recent bias audit (6 RCNY §5-301(a));
+# `fairslm due` counts from the bias audit's own date.
+# [regimes.nyc-ll144]
+# schedule = ["yearly"]
 '''
 
 
@@ -110,6 +118,26 @@ class CriterionPolicy(FrozenModel):
         return tuple(parse_rule(s) for s in self.schedule)
 
 
+class RegimePolicy(FrozenModel):
+    """When a regime's bias audit is due again, e.g. NYC Local Law 144 yearly."""
+
+    schedule: tuple[str, ...] = ("yearly",)
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in v:
+            if parse_rule(entry).kind == "on-data-change":
+                raise ValueError(f"schedule {entry!r}: a regime's bias audit is due by date "
+                                 "(e.g. 'yearly') or before deployment, not on data change")
+        return v
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        """The parsed schedule."""
+        return tuple(parse_rule(s) for s in self.schedule)
+
+
 def _guide_criteria() -> dict[str, CriterionPolicy]:
     return {
         "statistical_parity": CriterionPolicy(schedule=("pre-deployment", "quarterly")),
@@ -135,6 +163,15 @@ class AuditPolicy(FrozenModel):
     min_group_size: int = Field(default=_MIN_GROUP_SIZE, ge=0)
     on_undecided: Literal["fail", "pass"] = "fail"
     criteria: dict[str, CriterionPolicy] = Field(default_factory=_guide_criteria)
+    regimes: dict[str, RegimePolicy] = Field(default_factory=dict)
+
+    @field_validator("regimes")
+    @classmethod
+    def _regimes(cls, v: dict[str, RegimePolicy]) -> dict[str, RegimePolicy]:
+        unknown = [name for name in v if name not in REGIMES]
+        if unknown:
+            raise ValueError(f"unknown regime {unknown[0]!r}; known regimes: {', '.join(REGIMES)}")
+        return v
 
     @field_validator("threshold")
     @classmethod
@@ -173,8 +210,12 @@ class AuditPolicy(FrozenModel):
         }
 
     def to_json_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready form."""
-        return self.model_dump(mode="json")
+        """Plain JSON-ready form (without ``regimes`` when none is set, so a policy written
+        before regimes existed keeps its hash)."""
+        data = self.model_dump(mode="json")
+        if not data["regimes"]:
+            del data["regimes"]
+        return data
 
     def policy_hash(self) -> str:
         """SHA-256 of the canonical JSON form: equal policies, equal hashes."""

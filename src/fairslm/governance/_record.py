@@ -11,7 +11,7 @@ from fairslm.governance._due import file_sha256
 from fairslm.governance._history import AuditRecord, HistoryStore
 from fairslm.governance._policy import AuditPolicy, load_policy
 
-__all__ = ["list_audits", "record_audit"]
+__all__ = ["list_audits", "record_audit", "record_regime_audit"]
 
 
 def record_audit(
@@ -50,3 +50,17 @@ def list_audits(
     if model is not None and not records:
         store.latest(model)  # raises the error naming the models that have audits
     return records
+
+
+def record_regime_audit(
+    history: str | os.PathLike[str], result: object, *, model: str | None,
+    when: datetime | str | None = None,
+) -> int:
+    """Append a regime bias audit (``fairslm compliance``) to ``history``; returns its id.
+
+    ``fairslm due`` then counts the regime's schedule (``[regimes.nyc-ll144]`` in the policy)
+    from the bias audit's own date.
+    """
+    if not model:
+        raise ConfigError("recording into a history needs a model name; pass --model NAME")
+    return HistoryStore(history).record_regime(result, model=model, when=when)
