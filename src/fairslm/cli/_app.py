@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "fairslm.cli.run",
     "fairslm.cli.audit",
     "fairslm.cli.audit_predictions",
+    "fairslm.cli.compliance",
     "fairslm.cli.compare",
     "fairslm.cli.data_audit",
     "fairslm.cli.counterfactual",

@@ -1,5 +1,6 @@
 """Reports: the versioned report document, its self-contained HTML page, terminal tables."""
 
+from fairslm.reporting._compliance import render_compliance_html, write_compliance
 from fairslm.reporting._files import report_from_files
 from fairslm.reporting._guide import CRITERIA_GUIDE, ratio_meaning
 from fairslm.reporting._html import render_html
@@ -23,9 +24,11 @@ __all__ = [
     "policy_verdict",
     "print_run_summary",
     "ratio_meaning",
+    "render_compliance_html",
     "render_html",
     "report_from_files",
     "report_schema",
     "validate_report",
+    "write_compliance",
     "write_report",
 ]

@@ -14,7 +14,7 @@ from typing import Any
 from fairslm.reporting._guide import criterion_guide, ratio_meaning
 from fairslm.reporting._svg import confusion_bars, ratio_plot
 
-__all__ = ["e", "fmt", "render_html", "table"]
+__all__ = ["e", "fmt", "page", "render_html", "table"]
 
 CRITERIA_ORDER = ("statistical_parity", "equal_opportunity", "predictive_parity", "equalized_odds")
 _GROUP_COLUMNS = (
@@ -330,6 +330,11 @@ def render_html(report: Mapping[str, Any]) -> str:
         html = fn(report)
         if html:
             parts.append((sid, title, html))
+    if report.get("compliance"):
+        from fairslm.reporting._compliance import artefact_section
+
+        parts.append(("compliance", "Regulatory audits",
+                      "".join(artefact_section(doc) for doc in report["compliance"])))
     model_html = "".join(
         _model_section(m, open_=(m["name"] == report["summary"]["final"])) for m in models
     )
@@ -337,20 +342,42 @@ def render_html(report: Mapping[str, Any]) -> str:
     card = model_card_section(report)
     if card:
         tail.append(("model-card", "Model card", card))
-    nav = " ".join(f"<a href='#{sid}'>{e(t)}</a>" for sid, t, _ in parts + tail)
     body = "".join(
         (f"<section id='{sid}'>" + (f"<h2>{e(t)}</h2>" if sid != "summary" else "") + h + "</section>")
         for sid, t, h in parts
     )
     body += f"<section id='models'>{model_html}</section>"
     body += "".join(f"<section id='{sid}'><h2>{e(t)}</h2>{h}</section>" for sid, t, h in tail)
+    return page(
+        report["title"], f"Created {report['created']} by fairslm {report['fairslm_version']}.",
+        [], nav=[(sid, t) for sid, t, _ in parts + tail], body=body,
+    )
+
+
+def page(
+    title: str,
+    subtitle: str,
+    sections: Sequence[tuple[str, str, str]],
+    *,
+    nav: Sequence[tuple[str, str]] | None = None,
+    body: str = "",
+) -> str:
+    """A self-contained HTML page: no script, nothing loaded, the report's stylesheet.
+
+    ``sections`` holds ``(id, title, html)``, appended after ``body``; ``nav`` links to ids.
+    """
+    body += "".join(
+        f"<section id='{e(sid)}'>" + (f"<h2>{e(t)}</h2>" if t else "") + h + "</section>"
+        for sid, t, h in sections
+    )
+    links = " ".join(f"<a href='#{e(sid)}'>{e(t)}</a>" for sid, t in (nav or []))
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; "
         "style-src 'unsafe-inline'; img-src data:\">"
-        f"<title>{e(report['title'])}</title><style>{_CSS}</style></head><body><main>"
-        f"<h1>{e(report['title'])}</h1><p class='muted small'>Created {e(report['created'])} "
-        f"by fairslm {e(report['fairslm_version'])}.</p><nav class='small'>{nav}</nav>"
-        f"{body}</main></body></html>\n"
+        f"<title>{e(title)}</title><style>{_CSS}</style></head><body><main>"
+        f"<h1>{e(title)}</h1><p class='muted small'>{e(subtitle)}</p>"
+        + (f"<nav class='small'>{links}</nav>" if links else "")
+        + f"{body}</main></body></html>\n"
     )

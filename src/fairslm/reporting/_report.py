@@ -115,6 +115,7 @@ def build_report(
     mitigation: Mapping[str, Any] | None = None,
     comparison: Any = None,
     history: Any = None,
+    compliance: Sequence[Any] | Any = None,
     provenance: Mapping[str, Any] | None = None,
     model_card: Mapping[str, Any] | None = None,
     created: str | None = None,
@@ -137,6 +138,9 @@ def build_report(
         Per model, an audit against an unbiased ground truth when one is known.
     data_audit, counterfactual, comparison, history : result objects or dicts, optional
         Sections rendered only when given. ``counterfactual`` may map model name -> result.
+    compliance : result or sequence of results, optional
+        Regime audits (:class:`~fairslm.compliance.ComplianceResult`), audits of scores and
+        EU AI Act evidence bundles, each rendered in the "Regulatory audits" section.
     mitigation : mapping, optional
         What was done to the data and the training (steps and their settings).
     provenance, model_card : mapping, optional
@@ -215,11 +219,19 @@ def build_report(
         "mitigation": dict(json_safe(dict(mitigation))) if mitigation else None,
         "comparison": _as_dict(comparison, "comparison"),
         "history": _as_dict(history, "history"),
+        "compliance": _compliance_list(compliance),
         "provenance": dict(json_safe(dict(provenance or {}))),
         "model_card": dict(json_safe(dict(model_card))) if model_card else None,
     }
     validate_report(report)
     return report
+
+
+def _compliance_list(obj: Any) -> list[dict[str, Any]] | None:
+    if obj is None:
+        return None
+    items = [obj] if hasattr(obj, "to_dict") or isinstance(obj, Mapping) else list(obj)
+    return [d for d in (_as_dict(i, "compliance artefact") for i in items) if d is not None]
 
 
 def report_schema() -> dict[str, Any]:
