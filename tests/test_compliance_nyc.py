@@ -131,3 +131,20 @@ def test_unknown_and_no_applicants_and_zero_top_rate() -> None:
     assert printed["Black or African American"]["Impact Ratio"] == "no applicants"
     assert printed["White"]["Impact Ratio"] == "undefined"
     assert any("every impact ratio is undefined" in f.text for f in res.findings)
+
+
+def test_report_renders_the_regulatory_section() -> None:
+    from fairslm import audit_predictions
+    from fairslm.reporting import build_report, render_html
+
+    df = _scored_frame()
+    res = nyc_ll144_audit(df, sex="sex", race="race", score="culture_fit",
+                          data_type="test", data_explanation="synthetic <b>profiles</b>",
+                          audit_date="2026-03-01")
+    audit = audit_predictions((df.culture_fit > 50).astype(int), (df.culture_fit > 60).astype(int),
+                              sensitive_features=df[["sex"]], min_group_size=1)
+    html = render_html(build_report({"m": audit}, compliance=[res]))
+    assert "Regulatory audits" in html and "NYC Local Law 144 bias audit" in html
+    assert "score distribution by sex" in html and "criteria across decision thresholds" in html
+    assert "synthetic &lt;b&gt;profiles&lt;/b&gt;" in html and "<b>profiles</b>" not in html
+    assert "6 RCNY §5-302" in html

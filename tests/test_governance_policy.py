@@ -83,7 +83,7 @@ def test_policy_is_frozen() -> None:
          r"schedule 'fortnightly' is not understood; use 'pre-deployment', 'on-data-change', "
          r"'90d'"),
         ('[criteria.equal_opportunity]\nschedule = ["0d"]', r"schedule '0d' has a period of 0"),
-        ("treshold = 0.8", r"unknown key 'treshold'; valid keys: criteria, min_group_size, .*reference_group, threshold"),
+        ("treshold = 0.8", r"unknown key 'treshold'; valid keys: criteria, min_group_size, .*reference_group, regimes, threshold"),
         ("[criteria.equal_opportunity]\nschedules = []",
          r"unknown key 'criteria.equal_opportunity.schedules'; valid keys in "
          r"\[criteria.equal_opportunity\]: schedule, threshold"),

@@ -184,10 +184,12 @@ class CategoryMapping:
         if unmapped:
             listed = ", ".join(f"{v!r} ({n} rows)" for v, n in unmapped[:10])
             more = f" and {len(unmapped) - 10} more" if len(unmapped) > 10 else ""
+            where = (f"not in the mapping {self.source}; add" if self.entries else
+                     "no mapping file was given; pass --mapping FILE (mapping=) with")
             raise InvalidDataError(
                 f"{dimension} values {listed}{more} are not EEO-1 {dimension} categories and "
-                f"not in the mapping {self.source}; add a line '{dimension},VALUE,CATEGORY' for "
-                f"each (categories: {', '.join(DIMENSIONS[dimension])}, or 'unknown')"
+                f"{where} a line '{dimension},VALUE,CATEGORY' for each (categories: "
+                f"{', '.join(DIMENSIONS[dimension])}, or 'unknown')"
             )
         lut = np.asarray([*cats, UNKNOWN], dtype=object)
         return lut[np.where(codes < 0, len(cats), codes)]

@@ -269,7 +269,9 @@ def eeoc_adverse_impact(
         raise ConfigError(f"threshold must be in (0, 1], the four-fifths rule is 0.8; got {threshold}")
     plan = _steps_of(selected, steps)
     mapped = resolve_mapping(mapping)
-    cols = [c for _, c in plan] + ([score] if score else []) + ([y_true] if y_true and score else [])
+    cols = [(c, "--selected" if n == BOTTOM_LINE else f"--step {n}") for n, c in plan]
+    cols += ([(score, "--y-score")] if score else []) + (
+        [(y_true, "--y-true")] if y_true and score else [])
     rows = prepare_rows(data, sex=sex, race=race, ethnicity=ethnicity, columns=cols,
                         mapping=mapped, require=(), regime="the four-fifths analysis")
     total = int(len(rows.frame))

@@ -30,9 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from fairslm._artifact import JsonArtifact, check_kind_version, json_safe, read_json_source
 from fairslm._version import __version__
-from fairslm.audit._json_io import check_kind_version, read_json_source
-from fairslm.audit._result import JsonArtifact, _clean
 from fairslm.exceptions import InvalidDataError
 
 __all__ = ["EU_BUNDLE_SCHEMA_VERSION", "EvidenceBundle", "EvidenceItem", "eu_ai_act_bundle"]
@@ -105,7 +104,7 @@ class EvidenceBundle(JsonArtifact):
 
 
 def _canonical_hash(data: Any) -> str:
-    text = json.dumps(_clean(data), sort_keys=True, separators=(",", ":"), allow_nan=False)
+    text = json.dumps(json_safe(data), sort_keys=True, separators=(",", ":"), allow_nan=False)
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -62,12 +62,13 @@ def prepare_rows(
     sex: str | None,
     race: str | None,
     ethnicity: str | None,
-    columns: list[str],
+    columns: list[tuple[str, str]],
     mapping: CategoryMapping,
     require: tuple[str, ...] = ("sex", "race"),
     regime: str = "the regime",
 ) -> PreparedRows:
-    """Read ``sex``, ``race``, ``ethnicity`` and ``columns`` and categorize each person."""
+    """Read ``sex``, ``race``, ``ethnicity`` and ``columns`` (``(column, option)`` pairs, the
+    option naming it in messages) and categorize each person."""
     for name, col in (("sex", sex), ("race", race)):
         if not col and name in require:
             raise ConfigError(
@@ -82,8 +83,10 @@ def prepare_rows(
         )
     if ethnicity and not race:
         raise ConfigError("an ethnicity column completes the race column; name the race column too")
-    wanted = [c for c in (sex, race, ethnicity) if c] + list(columns)
-    frame = read_columns(data, wanted)
+    wanted = [c for c in (sex, race, ethnicity) if c] + [c for c, _ in columns]
+    flags = {c: f for c, f in ((sex, "--sex"), (race, "--race"), (ethnicity, "--ethnicity"),
+                               *columns) if c}
+    frame = read_columns(data, wanted, options=flags)
     if len(frame) == 0:
         raise InvalidDataError("the data has no rows: there is no one to audit")
     if isinstance(data, (str, os.PathLike)):
@@ -92,7 +95,7 @@ def prepare_rows(
     else:
         inputs = {"file": None, "sha256": None}
     inputs.update({"rows": int(len(frame)), "columns": {
-        "sex": sex, "race": race, "ethnicity": ethnicity, "other": list(columns)}})
+        "sex": sex, "race": race, "ethnicity": ethnicity, "other": [c for c, _ in columns]}})
     sex_cat = mapping.categorize("sex", frame[sex]) if sex else None
     race_cat = mapping.categorize("race", frame[race]) if race else None
     eth_cat = mapping.categorize("ethnicity", frame[ethnicity]) if ethnicity else None

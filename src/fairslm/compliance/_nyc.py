@@ -277,8 +277,9 @@ def nyc_ll144_audit(
     assert audited is not None
     distributed = as_date(distribution_date, "distribution date")
     mapped = resolve_mapping(mapping)
+    flag = {"selected": "--selected", "classification": "--classification", "score": "--y-score"}
     out_col = selected or classification or score
-    extra = [out_col] + ([y_true] if y_true and score else [])
+    extra = [(out_col, flag[kinds[0]])] + ([(y_true, "--y-true")] if y_true and score else [])
     rows = prepare_rows(data, sex=sex, race=race, ethnicity=ethnicity, columns=extra,
                         mapping=mapped, regime="a bias audit under 6 RCNY §5-301")
     total = int(len(rows.frame))

@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from fairslm.audit._json_io import check_kind_version
-from fairslm.audit._result import JsonArtifact
+from fairslm._artifact import JsonArtifact, check_kind_version, float_or_nan
 
 __all__ = [
     "COMPLIANCE_SCHEMA_VERSION",
@@ -25,10 +24,6 @@ __all__ = [
 COMPLIANCE_SCHEMA_VERSION = "1.0"
 # The regimes fairslm speaks: NYC Local Law 144, the EEOC Uniform Guidelines, the EU AI Act.
 REGIMES = ("nyc-ll144", "eeoc", "eu-ai-act")
-
-
-def _nan(v: Any) -> float:
-    return float("nan") if v is None else float(v)
 
 
 @dataclass(frozen=True)
@@ -156,8 +151,8 @@ class ComplianceResult(JsonArtifact):
         tables = []
         for t in data["tables"]:
             rows = tuple(
-                CategoryRow(**{**r, "rate": _nan(r["rate"]), "impact_ratio": _nan(r["impact_ratio"]),
-                               "share": _nan(r["share"])})
+                CategoryRow(**{**r, "rate": float_or_nan(r["rate"]), "impact_ratio": float_or_nan(r["impact_ratio"]),
+                               "share": float_or_nan(r["share"])})
                 for r in t["rows"]
             )
             tables.append(CategoryTable(**{**t, "rows": rows}))

@@ -30,14 +30,22 @@ DATA_SUFFIXES = {
 _HF_MARKERS = ("dataset_info.json", "dataset_dict.json", "state.json")
 
 
+class _MissingColumns(InvalidDataError):
+    """Named columns are not in the source; carries them so a caller can name its options."""
+
+    def __init__(self, path: object, found: Sequence[object], missing: list[str], hint: str) -> None:
+        self.path, self.found, self.missing = path, list(found), missing
+        super().__init__(
+            f"column(s) {', '.join(repr(m) for m in missing)} not found in {path}; "
+            f"columns are: {', '.join(map(str, found))}. {hint}"
+        )
+
+
 def _missing_columns(path: object, found: Sequence[object], wanted: Sequence[str]) -> None:
     missing = [c for c in wanted if c not in found]
     if missing:
-        names = ", ".join(map(str, found))
-        raise InvalidDataError(
-            f"column(s) {', '.join(repr(m) for m in missing)} not found in {path}; "
-            f"columns are: {names}. Pass the right names (text=, label=, sensitive=, ...)"
-        )
+        raise _MissingColumns(path, found, missing,
+                              "Pass the right names (text=, label=, sensitive=, ...)")
 
 
 def _read_parquet(path: Path, columns: Sequence[str]) -> pd.DataFrame:
@@ -215,10 +223,14 @@ def read_source(
     return pd.concat(frames, ignore_index=True), col, str(source)
 
 
-def read_columns(source: Any, columns: Sequence[str]) -> pd.DataFrame:
+def read_columns(
+    source: Any, columns: Sequence[str], *, options: Mapping[str, str] | None = None
+) -> pd.DataFrame:
     """Read only ``columns`` of one table: a file (CSV, TSV, Parquet, JSON Lines) or a DataFrame.
 
-    A DataFrame is checked and returned as is (never copied or modified).
+    A DataFrame is checked and returned as is (never copied or modified). ``options`` maps a
+    column to the option that named it (``{"gender": "--sex"}``), for the message when it is
+    missing.
 
     Examples
     --------
@@ -227,13 +239,20 @@ def read_columns(source: Any, columns: Sequence[str]) -> pd.DataFrame:
     ['a', 'b']
     """
     columns = list(dict.fromkeys(columns))
-    if isinstance(source, pd.DataFrame):
-        _missing_columns("the DataFrame", list(source.columns), columns)
-        return source
-    path = Path(source)
-    if not path.is_file():
-        raise InvalidDataError(
-            f"data file {path} does not exist{' (it is a folder)' if path.is_dir() else ''}; "
-            "pass a .csv, .tsv, .parquet or .jsonl file"
-        )
-    return _read_file(path, columns)
+    try:
+        if isinstance(source, pd.DataFrame):
+            _missing_columns("the DataFrame", list(source.columns), columns)
+            return source
+        path = Path(source)
+        if not path.is_file():
+            raise InvalidDataError(
+                f"data file {path} does not exist{' (it is a folder)' if path.is_dir() else ''}; "
+                "pass a .csv, .tsv, .parquet or .jsonl file"
+            )
+        return _read_file(path, columns)
+    except _MissingColumns as exc:
+        if not options:
+            raise
+        named = "; ".join(f"{options.get(m, m)} names {m!r}" for m in exc.missing)
+        raise _MissingColumns(exc.path, exc.found, exc.missing,
+                              f"({named}.) Pass the names of existing columns") from None

@@ -213,7 +213,7 @@ def write_compliance(result: Any, out_dir: str | os.PathLike[str]) -> dict[str, 
     File names: ``compliance.json`` / ``.html`` for regime audits (with ``summary.csv`` and one
     CSV per table), ``eu-ai-act-bundle.json`` / ``.html``, ``score-audit.json`` / ``.html``.
     """
-    from fairslm.audit._result import write_json_atomic
+    from fairslm._artifact import write_json_atomic
 
     doc = result.to_dict() if hasattr(result, "to_dict") else dict(result)
     stem = {"fairslm.compliance": "compliance", "fairslm.eu_ai_act_evidence": "eu-ai-act-bundle",
