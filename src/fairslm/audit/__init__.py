@@ -1,4 +1,5 @@
-"""Model audit, data audit and counterfactual tests, each returning a versioned result."""
+"""Model audit, data audit, counterfactual tests of decisions and of generated texts, each
+returning a versioned result."""
 
 from fairslm.audit._counterfactual import counterfactual_file, counterfactual_test, mcnemar_exact
 from fairslm.audit._counterfactual_result import (
@@ -13,6 +14,12 @@ from fairslm.audit._data_audit_result import (
     data_audit_json_schema,
 )
 from fairslm.audit._files import audit_file
+from fairslm.audit._generation import counterfactual_generation_test, generation_audit_file
+from fairslm.audit._generation_result import (
+    GENERATION_SCHEMA_VERSION,
+    GenerationAuditResult,
+    generation_json_schema,
+)
 from fairslm.audit._model_audit import audit_count_table, audit_predictions, resolve_pos_label
 from fairslm.audit._result import (
     AUDIT_SCHEMA_VERSION,
@@ -41,6 +48,8 @@ __all__ = [
     "DEFAULT_THRESHOLDS",
     "DataAuditResult",
     "DisparityResult",
+    "GENERATION_SCHEMA_VERSION",
+    "GenerationAuditResult",
     "GroupResult",
     "GroupView",
     "SCORE_AUDIT_SCHEMA_VERSION",
@@ -56,9 +65,12 @@ __all__ = [
     "audit_predictions",
     "audit_scores",
     "counterfactual_file",
+    "counterfactual_generation_test",
     "counterfactual_json_schema",
     "counterfactual_test",
     "data_audit_json_schema",
+    "generation_audit_file",
+    "generation_json_schema",
     "mcnemar_exact",
     "resolve_pos_label",
 ]

@@ -3,12 +3,15 @@
 Adapters for Hugging Face sequence classifiers, causal LMs scored through label words,
 scikit-learn text pipelines (skops), plain callables and predictions files; the packaged
 all-MiniLM-L6-v2 encoder (sentence embeddings, and a base to fine-tune); fast, cached,
-length-sorted batched inference; GGUF files imported as model directories.
+length-sorted batched inference; text generation with fixed, recorded decoding settings;
+GGUF files imported as model directories.
 """
 
 from fairslm.models._base import METADATA_FILE, ModelAdapter
 from fairslm.models._cache import ScoreCache
 from fairslm.models._callable import CallableAdapter
+from fairslm.models._decoding import DecodingSettings, GenerationCache
+from fairslm.models._generator import HFTextGenerator, load_generator
 from fairslm.models._gguf import import_gguf
 from fairslm.models._hf_causal import HFCausalLMAdapter
 from fairslm.models._hf_classifier import HFClassifierAdapter
@@ -23,8 +26,11 @@ __all__ = [
     "KINDS",
     "METADATA_FILE",
     "CallableAdapter",
+    "DecodingSettings",
+    "GenerationCache",
     "HFCausalLMAdapter",
     "HFClassifierAdapter",
+    "HFTextGenerator",
     "ModelAdapter",
     "PredictionsFileAdapter",
     "ScoreCache",
@@ -33,6 +39,7 @@ __all__ = [
     "check_texts",
     "default_model_path",
     "import_gguf",
+    "load_generator",
     "load_minilm_classifier",
     "load_model",
     "quiet_transformers",
