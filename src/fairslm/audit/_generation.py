@@ -30,8 +30,7 @@ from fairslm.audit._paired import DEFAULT_ALPHA, DEFAULT_N_BOOTSTRAP
 from fairslm.audit._text_measures import DecisionReader
 from fairslm.data import CounterfactualPerturber, Dataset, load_dataset
 from fairslm.exceptions import ConfigError, InvalidDataError
-from fairslm.models import DecodingSettings, check_texts, load_generator
-from fairslm.models._decoding import DEFAULT_MAX_NEW_TOKENS
+from fairslm.models import DEFAULT_MAX_NEW_TOKENS, DecodingSettings, check_texts, load_generator
 
 __all__ = ["counterfactual_generation_test", "generation_audit_file"]
 

@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from fairslm.audit._json_io import check_kind_version
-from fairslm.audit._result import JsonArtifact
+from fairslm._artifact import JsonArtifact, check_kind_version
 
 __all__ = ["GENERATION_SCHEMA_VERSION", "GenerationAuditResult", "generation_json_schema"]
 

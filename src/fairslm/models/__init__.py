@@ -10,7 +10,7 @@ GGUF files imported as model directories.
 from fairslm.models._base import METADATA_FILE, ModelAdapter
 from fairslm.models._cache import ScoreCache
 from fairslm.models._callable import CallableAdapter
-from fairslm.models._decoding import DecodingSettings, GenerationCache
+from fairslm.models._decoding import DEFAULT_MAX_NEW_TOKENS, DecodingSettings, GenerationCache
 from fairslm.models._generator import HFTextGenerator, load_generator
 from fairslm.models._gguf import import_gguf
 from fairslm.models._hf_causal import HFCausalLMAdapter
@@ -23,6 +23,7 @@ from fairslm.models._source import quiet_transformers
 from fairslm.models._texts import check_texts
 
 __all__ = [
+    "DEFAULT_MAX_NEW_TOKENS",
     "KINDS",
     "METADATA_FILE",
     "CallableAdapter",
