@@ -16,12 +16,51 @@ import numpy as np
 
 from fairslm.exceptions import ConfigError
 
-__all__ = ["ScoreCache"]
+__all__ = ["DiskBackedCache", "ScoreCache", "open_cache_db"]
 
 _DB_NAME = "fairslm-scores.sqlite"
 
 
-class ScoreCache:
+def open_cache_db(
+    cache_dir: str | Path | None, name: str, create_table: str
+) -> sqlite3.Connection | None:
+    """The SQLite file ``name`` in ``cache_dir`` (created with its table), or None for no dir."""
+    if cache_dir is None:
+        return None
+    path = Path(cache_dir)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(
+            f"cache_dir {str(path)!r} exists and is not a directory; pass a directory "
+            "(it is created if missing)"
+        )
+    path.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(str(path / name), check_same_thread=False)
+    db.execute(create_table)
+    db.commit()
+    return db
+
+
+class DiskBackedCache:
+    """What the caches share: a lock and an optional SQLite connection, closed with the cache."""
+
+    _db: sqlite3.Connection | None
+    _lock: threading.Lock
+
+    def close(self) -> None:
+        """Close the on-disk database (the in-memory entries stay usable)."""
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    def __del__(self) -> None:
+        # Close the database with the cache, so no connection is left for the collector.
+        db = getattr(self, "_db", None)
+        if db is not None:
+            db.close()
+
+
+class ScoreCache(DiskBackedCache):
     """Rows of scores (one float vector per text) keyed by model fingerprint and text hash.
 
     Parameters
@@ -44,22 +83,13 @@ class ScoreCache:
         self.cache_dir = cache_dir
         self._memory: dict[tuple[str, str], np.ndarray] = {}
         self._lock = threading.Lock()
-        self._db: sqlite3.Connection | None = None
-        if cache_dir is not None:
-            path = Path(cache_dir)
-            if path.exists() and not path.is_dir():
-                raise ConfigError(
-                    f"cache_dir {str(path)!r} exists and is not a directory; pass a directory "
-                    "(it is created if missing)"
-                )
-            path.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(path / _DB_NAME), check_same_thread=False)
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS scores (fingerprint TEXT NOT NULL, text_hash TEXT "
-                "NOT NULL, n INTEGER NOT NULL, scores BLOB NOT NULL, "
-                "PRIMARY KEY (fingerprint, text_hash))"
-            )
-            self._db.commit()
+        self._db = open_cache_db(
+            cache_dir,
+            _DB_NAME,
+            "CREATE TABLE IF NOT EXISTS scores (fingerprint TEXT NOT NULL, text_hash TEXT "
+            "NOT NULL, n INTEGER NOT NULL, scores BLOB NOT NULL, "
+            "PRIMARY KEY (fingerprint, text_hash))",
+        )
 
     def __len__(self) -> int:
         return len(self._memory)
@@ -115,15 +145,3 @@ class ScoreCache:
                 self._db.execute("DELETE FROM scores")
                 self._db.commit()
 
-    def close(self) -> None:
-        """Close the on-disk database (the in-memory rows stay usable)."""
-        with self._lock:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
-
-    def __del__(self) -> None:
-        # Close the database with the cache, so no connection is left for the collector.
-        db = getattr(self, "_db", None)
-        if db is not None:
-            db.close()

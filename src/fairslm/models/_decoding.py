@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -12,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from fairslm.exceptions import ConfigError
+from fairslm.models._cache import DiskBackedCache, open_cache_db
 
 __all__ = ["DEFAULT_MAX_NEW_TOKENS", "DecodingSettings", "GenerationCache", "generation_key"]
 
@@ -106,7 +106,7 @@ def generation_key(fingerprint: str, settings: DecodingSettings, prompt: str, st
     return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
-class GenerationCache:
+class GenerationCache(DiskBackedCache):
     """Generated outputs (any JSON value per prompt) kept in memory and, optionally, on disk.
 
     Parameters
@@ -127,20 +127,10 @@ class GenerationCache:
         self.cache_dir = cache_dir
         self._memory: dict[str, str] = {}  # JSON text: callers get fresh copies
         self._lock = threading.Lock()
-        self._db: sqlite3.Connection | None = None
-        if cache_dir is not None:
-            folder = Path(cache_dir)
-            if folder.exists() and not folder.is_dir():
-                raise ConfigError(
-                    f"cache_dir {str(folder)!r} exists and is not a directory; pass a directory "
-                    "(it is created if missing)"
-                )
-            folder.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(folder / _DB_NAME), check_same_thread=False)
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS generations (key TEXT PRIMARY KEY, outputs TEXT NOT NULL)"
-            )
-            self._db.commit()
+        self._db = open_cache_db(
+            cache_dir, _DB_NAME,
+            "CREATE TABLE IF NOT EXISTS generations (key TEXT PRIMARY KEY, outputs TEXT NOT NULL)",
+        )
 
     def __len__(self) -> int:
         return len(self._memory)
@@ -171,15 +161,3 @@ class GenerationCache:
             if self._db is not None:
                 self._db.executemany("INSERT OR REPLACE INTO generations VALUES (?, ?)", rows)
                 self._db.commit()
-
-    def close(self) -> None:
-        """Close the on-disk database (the in-memory outputs stay usable)."""
-        with self._lock:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
-
-    def __del__(self) -> None:
-        db = getattr(self, "_db", None)
-        if db is not None:
-            db.close()
