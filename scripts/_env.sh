@@ -13,7 +13,7 @@ stamp="$venv/.fairslm-install-stamp"
 want="$(cat "$root/pyproject.toml" "$root/scripts/_env.sh" | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "installing fairslm and its dependencies into $venv (first run takes a few minutes)" >&2
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$root[ml,dev]" 2> >(grep -v "^WARNING: Location" >&2)
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$root[ml,dev,spark]" 2> >(grep -v "^WARNING: Location" >&2)
   echo "$want" > "$stamp"
 fi
 export PATH="$venv/bin:$PATH"

@@ -26,3 +26,26 @@ def biosbias_dir() -> Path:
     if not (BIOSBIAS_DIR / "train.jsonl").exists():
         pytest.skip(f"Bias in Bios data not found at {BIOSBIAS_DIR}")
     return BIOSBIAS_DIR
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local[2] Spark session for the whole test run (starting one takes 4-7 s).
+
+    Skips only when no Java is installed; a missing pyspark is an error, because the test
+    command installs the ``spark`` extra.
+    """
+    import shutil
+
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pytest.skip("Spark tests need Java 17 or 21; none found on PATH or in JAVA_HOME")
+    from fairslm.engines import spark_session
+
+    session = spark_session(
+        "local[2]",
+        app_name="fairslm-tests",
+        # Tiny test tables: fewer partitions, no broadcast thresholds to tune, quick shutdown.
+        config={"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2"},
+    )
+    yield session
+    session.stop()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-HEAVY = ("torch", "transformers", "matplotlib", "duckdb", "sklearn", "peft", "fairlearn", "datasets")
+HEAVY = ("torch", "transformers", "matplotlib", "duckdb", "sklearn", "peft", "fairlearn", "datasets", "pyspark")
 
 
 def test_help_imports_no_heavy_dependency() -> None:

@@ -1,11 +1,18 @@
 """fairslm: audit, debias and fairness-constrained fine-tuning of small language models.
 
 The top-level namespace holds the public API; heavy dependencies (torch, transformers,
-matplotlib, duckdb) are imported only by the functions that need them.
+matplotlib, duckdb, pyspark) are imported only by the functions that need them.
 """
 
 from fairslm._version import __version__
-from fairslm.audit import AuditResult, ScoreAuditResult, audit_file, audit_predictions, audit_scores
+from fairslm.audit import (
+    AuditResult,
+    ScoreAuditResult,
+    audit_file,
+    audit_predictions,
+    audit_scores,
+    audit_spark,
+)
 from fairslm.data import Dataset, DatasetSpec, load_dataset
 from fairslm.exceptions import (
     ConfigError,
@@ -37,6 +44,7 @@ __all__ = [
     "audit_file",
     "audit_predictions",
     "audit_scores",
+    "audit_spark",
     "compare",
     "load_dataset",
     "load_model",

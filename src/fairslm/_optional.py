@@ -22,6 +22,7 @@ _EXTRA = {
     "gguf": "ml",
     "vaderSentiment": "ml",
     "datasets": "dev",
+    "pyspark": "spark",
 }
 
 

@@ -37,6 +37,7 @@ from fairslm.audit._score_result import (
     ScoreGroup,
     ScoreView,
 )
+from fairslm.audit._spark import audit_spark
 
 __all__ = [
     "AUDIT_SCHEMA_VERSION",
@@ -64,6 +65,7 @@ __all__ = [
     "audit_json_schema",
     "audit_predictions",
     "audit_scores",
+    "audit_spark",
     "counterfactual_file",
     "counterfactual_generation_test",
     "counterfactual_json_schema",

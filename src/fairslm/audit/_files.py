@@ -1,4 +1,4 @@
-"""Audit prediction files (Parquet, CSV, JSON Lines) through the DuckDB engine."""
+"""Audit prediction files (Parquet, CSV, JSON Lines) through DuckDB, or Spark on request."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from typing import Any
 from fairslm.audit._model_audit import audit_count_table
 from fairslm.audit._result import AuditResult
 from fairslm.engines import DEFAULT_MEMORY_LIMIT, count_table_from_file
+from fairslm.exceptions import ConfigError
+from fairslm.metrics import CountTable
 
-__all__ = ["audit_file"]
+__all__ = ["audit_file", "audit_table_of_columns"]
 
 
 def audit_file(
@@ -26,13 +28,17 @@ def audit_file(
     n_score_bins: int = 1000,
     memory_limit: str = DEFAULT_MEMORY_LIMIT,
     threads: int | None = None,
+    engine: str = "duckdb",
+    spark: Any = None,
     **options: Any,
 ) -> AuditResult:
     """Audit the predictions stored in a file, aggregated by one SQL query in DuckDB.
 
     The file is read once and never loaded into memory whole, so files larger than memory
     work. ``options`` are those of :func:`~fairslm.audit.audit_count_table` (reference group,
-    threshold, bootstrap, ...).
+    threshold, bootstrap, ...). ``engine="spark"`` runs the same query in a Spark session
+    (``spark``, else the active or a local one) through :func:`~fairslm.audit.audit_spark`;
+    there ``path`` may also be a table name or a folder of files.
 
     Examples
     --------
@@ -44,17 +50,46 @@ def audit_file(
     >>> res.view("gender").criterion("equal_opportunity").ratio
     0.5
     """
+    if engine == "spark":
+        from fairslm.audit._spark import audit_spark
+
+        return audit_spark(
+            path, y_true=y_true, y_pred=y_pred, sensitive=sensitive, y_score=y_score,
+            weight=weight, pos_label=pos_label, missing=missing, n_score_bins=n_score_bins,
+            spark=spark, **options,
+        )
+    if engine != "duckdb":
+        raise ConfigError(f"unknown engine {engine!r}; use 'duckdb' (default) or 'spark'")
     path = Path(path)
     table = count_table_from_file(
         path, y_true=y_true, y_pred=y_pred, sensitive=sensitive, weight=weight,
         y_score=y_score, n_score_bins=n_score_bins, pos_label=pos_label, missing=missing,
         memory_limit=memory_limit, threads=threads,
     )
-    provenance = {
-        "engine": "duckdb",
-        "source": {"file": path.name, "bytes": path.stat().st_size, "format": path.suffix[1:]},
-        **dict(options.pop("provenance", None) or {}),
-    }
+    source = {"file": path.name, "bytes": path.stat().st_size, "format": path.suffix[1:]}
+    return audit_table_of_columns(
+        table, {"engine": "duckdb", "source": source}, options, y_true=y_true, y_pred=y_pred,
+        sensitive=sensitive, y_score=y_score, weight=weight, pos_label=pos_label,
+        missing=missing, n_score_bins=n_score_bins,
+    )
+
+
+def audit_table_of_columns(
+    table: CountTable,
+    provenance: dict[str, Any],
+    options: dict[str, Any],
+    *,
+    y_true: str,
+    y_pred: str,
+    sensitive: Sequence[str],
+    y_score: str | None,
+    weight: str | None,
+    pos_label: object | None,
+    missing: str,
+    n_score_bins: int,
+) -> AuditResult:
+    """Audit a table aggregated from named columns, recording the engine and the columns."""
+    provenance = {**provenance, **dict(options.pop("provenance", None) or {})}
     columns = {"y_true": y_true, "y_pred": y_pred, "sensitive": list(sensitive),
                "y_score": y_score, "weight": weight}
     return audit_count_table(

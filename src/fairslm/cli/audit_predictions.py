@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from fairslm.cli._app import EXIT_FAIL, EXIT_OK, user_errors
+from fairslm.cli._app import EXIT_FAIL, EXIT_OK, fail, user_errors
 
 
 def register(app: typer.Typer) -> None:
@@ -15,7 +15,10 @@ def register(app: typer.Typer) -> None:
 
 @user_errors
 def audit_predictions_command(
-    path: Path = typer.Argument(..., help="Predictions file: Parquet, CSV or JSON Lines."),
+    path: Path = typer.Argument(
+        ..., help="Predictions file: Parquet, CSV or JSON Lines (with --engine spark also a "
+        "folder of them, a Delta table or a table name)."
+    ),
     y_true: str = typer.Option(..., "--y-true", help="Column with the true labels."),
     y_pred: str = typer.Option(..., "--y-pred", help="Column with the model's decisions."),
     sensitive: str = typer.Option(
@@ -43,6 +46,14 @@ def audit_predictions_command(
     memory_limit: str = typer.Option(
         "2GB", "--memory-limit", help="DuckDB memory limit while reading the file."
     ),
+    engine: str = typer.Option(
+        "duckdb", "--engine", help="duckdb (embedded, default) or spark (data on a cluster)."
+    ),
+    spark_master: str | None = typer.Option(
+        None, "--spark-master",
+        help="With --engine spark: local[N], spark://host:port, yarn or sc://host:port "
+        "(Spark Connect); default local[*].",
+    ),
     out: Path = typer.Option(Path("audit.json"), "--out", "-o", help="Where to write the JSON."),
     history: Path | None = typer.Option(
         None, "--history", help="Also record the audit in this history file (see `fairslm due`)."
@@ -53,8 +64,17 @@ def audit_predictions_command(
     from fairslm.audit import audit_file
     from fairslm.reporting.terminal import print_audit_summary
 
+    if engine not in ("duckdb", "spark"):
+        fail(f"unknown --engine {engine!r}; use duckdb (default) or spark")
+    if spark_master is not None and engine != "spark":
+        fail("--spark-master needs --engine spark")
+    spark = None
+    if engine == "spark":
+        from fairslm.engines import spark_session
+
+        spark = spark_session(spark_master)
     result = audit_file(
-        path,
+        str(path) if engine == "spark" else path,
         y_true=y_true,
         y_pred=y_pred,
         sensitive=[s.strip() for s in sensitive.split(",") if s.strip()],
@@ -70,6 +90,8 @@ def audit_predictions_command(
         seed=seed,
         stratify=stratify,
         memory_limit=memory_limit,
+        engine=engine,
+        spark=spark,
     )
     result.to_json(out)
     print_audit_summary(result)
@@ -77,6 +99,13 @@ def audit_predictions_command(
     if history is not None:
         from fairslm.governance import record_audit
 
-        audit_id = record_audit(history, result, model=model, data=path)
+        if path.is_file():
+            audit_id = record_audit(history, result, model=model, data=path)
+        else:
+            # A table or a folder of files has no single byte stream to hash: the history
+            # keys it on the hash of its count table instead.
+            audit_id = record_audit(
+                history, result, model=model, dataset_hash=result.provenance["table_sha256"]
+            )
         typer.echo(f"recorded audit #{audit_id} of {model} in {history}")
     raise typer.Exit(EXIT_OK if result.passed else EXIT_FAIL)

@@ -1,9 +1,11 @@
 """Engines that aggregate rows into a :class:`~fairslm.metrics.CountTable`.
 
-``count_table_from_arrays`` (numpy ``bincount``) for in-memory data and
-``count_table_from_file`` (one DuckDB ``GROUP BY``) for Parquet, CSV and JSON Lines files; both
-give identical tables. The input checks and the group encoding they share (``encode_features``,
-``encode_labels``, ``validate_weights``) are public so that mitigation encodes groups the same way.
+``count_table_from_arrays`` (numpy ``bincount``) for in-memory data,
+``count_table_from_file`` (one DuckDB ``GROUP BY``) for Parquet, CSV and JSON Lines files, and
+``count_table_from_spark`` (the same SQL in a Spark session) for DataFrames, tables and paths
+on a cluster; all give identical tables. The input checks and the group encoding they share
+(``encode_features``, ``encode_labels``, ``validate_weights``) are public so that mitigation
+encodes groups the same way.
 """
 
 from fairslm.engines._duckdb import DEFAULT_MEMORY_LIMIT, count_table_from_file
@@ -17,18 +19,26 @@ from fairslm.engines._inputs import (
 )
 from fairslm.engines._median import MedianTable, median_count_table
 from fairslm.engines._numpy import count_table_from_arrays, count_table_from_codes
+from fairslm.engines._spark import SparkSource, count_table_from_spark, spark_source
+from fairslm.engines._spark_session import is_spark_dataframe, spark_errors, spark_session
 
 __all__ = [
     "DEFAULT_MEMORY_LIMIT",
     "MISSING_LABEL",
     "MedianTable",
+    "SparkSource",
     "count_table_from_arrays",
     "count_table_from_codes",
     "count_table_from_file",
+    "count_table_from_spark",
     "encode_features",
     "encode_labels",
     "group_labels",
+    "is_spark_dataframe",
     "median_count_table",
+    "spark_errors",
+    "spark_session",
+    "spark_source",
     "to_1d",
     "validate_weights",
 ]

@@ -1,0 +1,186 @@
+"""Spark aggregation: the DuckDB engine's SQL, run where the data lives.
+
+The rows stay in Spark; one ``GROUP BY GROUPING SETS`` statement (the same text the DuckDB
+engine runs, from :mod:`fairslm.engines._aggregate`) reduces them to a few rows per
+(group, y_true, y_pred) cell, and only that result, kilobytes, is collected to the driver. It
+uses the DataFrame and SQL API only (no ``sparkContext``, no RDDs, no Python UDFs), so it runs
+on classic sessions and on Spark Connect alike.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from fairslm.engines._aggregate import (
+    aggregate_sql,
+    check_columns,
+    quote_backtick,
+    table_from_aggregate,
+)
+from fairslm.engines._spark_session import is_spark_dataframe, spark_errors, spark_session
+from fairslm.exceptions import InvalidDataError
+from fairslm.metrics import CountTable
+
+__all__ = ["SparkSource", "count_table_from_spark", "spark_source"]
+
+# File formats by suffix, as Spark's reader names them.
+_FORMATS = {
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".jsonl": "json",
+    ".ndjson": "json",
+    ".json": "json",
+    ".delta": "delta",
+}
+_SCHEMES = ("s3://", "s3a://", "s3n://", "gs://", "abfs://", "abfss://", "wasbs://", "hdfs://",
+            "dbfs:/", "file:/", "/Volumes/")
+
+
+@dataclass
+class SparkSource:
+    """A Spark DataFrame and how to name where it came from (messages, provenance)."""
+
+    frame: Any
+    name: str
+    provenance: dict[str, Any] = field(default_factory=dict)
+    text_columns: tuple[str, ...] = ()  # CSV: columns to read as text, as DuckDB does
+
+
+def _looks_like_path(text: str) -> bool:
+    return (
+        text.startswith(_SCHEMES)
+        or "/" in text
+        or os.sep in text
+        or Path(text).suffix.lower() in _FORMATS
+        or Path(text).exists()
+    )
+
+
+def _format_of(path: str, fmt: str | None) -> str:
+    if fmt is not None:
+        return fmt
+    p = Path(path.rstrip("/"))
+    suffix = p.suffix.lower()
+    if suffix in _FORMATS:
+        return _FORMATS[suffix]
+    if p.is_dir():
+        if (p / "_delta_log").is_dir():
+            return "delta"
+        for f in sorted(p.rglob("*")):
+            if f.suffix.lower() in _FORMATS and not f.name.startswith((".", "_")):
+                return _FORMATS[f.suffix.lower()]
+    raise InvalidDataError(
+        f"cannot tell the format of {path}: name a file .parquet, .csv, .tsv or .jsonl, a folder "
+        "of such files or a Delta table, or pass format= ('parquet', 'csv', 'json', 'delta')"
+    )
+
+
+def spark_source(source: Any, *, spark: Any = None, format: str | None = None) -> SparkSource:
+    """A Spark DataFrame from a DataFrame, a table name or a path (Parquet, CSV, JSON Lines,
+    Delta when ``delta-spark`` is in the session)."""
+    if isinstance(source, SparkSource):
+        return source
+    if is_spark_dataframe(source):
+        return SparkSource(source, "the DataFrame", {"kind": "dataframe"})
+    if not isinstance(source, (str, os.PathLike)):
+        raise InvalidDataError(
+            f"the Spark engine reads a Spark DataFrame, a table name or a path; got "
+            f"{type(source).__name__}. For a pandas DataFrame use fairslm.audit_predictions"
+        )
+    text = os.fspath(source)
+    if spark is None:
+        spark = spark_session()
+    if not _looks_like_path(text):
+        with spark_errors(repr(text)):
+            frame = spark.table(text)
+            frame.columns  # noqa: B018 - resolves the table now, so a bad name fails here
+        return SparkSource(frame, f"table {text}", {"kind": "table", "table": text})
+    if not text.startswith(_SCHEMES) and not Path(text).exists():
+        raise InvalidDataError(f"predictions file {text} does not exist")
+    fmt = _format_of(text, format)
+    reader = spark.read.format(fmt)
+    if fmt == "csv":
+        reader = reader.option("header", "true").option("inferSchema", "true")
+        if Path(text).suffix.lower() == ".tsv":
+            reader = reader.option("sep", "\t")
+    name = Path(text.rstrip("/")).name or text
+    with spark_errors(f"{name} ({fmt})"):
+        frame = reader.load(text)
+        frame.columns  # noqa: B018 - reads the schema now, so an unreadable file fails here
+    text_cols = tuple(frame.columns) if fmt == "csv" else ()
+    return SparkSource(frame, name, {"kind": "path", "path": text, "format": fmt}, text_cols)
+
+
+def count_table_from_spark(
+    source: Any,
+    *,
+    y_true: str,
+    y_pred: str,
+    sensitive: Sequence[str],
+    weight: str | None = None,
+    y_score: str | None = None,
+    n_score_bins: int = 1000,
+    pos_label: object | None = None,
+    missing: str = "error",
+    spark: Any = None,
+    format: str | None = None,
+) -> CountTable:
+    """Aggregate a Spark DataFrame, table or path into a :class:`~fairslm.metrics.CountTable`.
+
+    Runs the statement of :func:`~fairslm.engines.count_table_from_file` in Spark; the result
+    equals :func:`~fairslm.engines.count_table_from_arrays` on the same rows (counts exactly,
+    weight and score sums to rounding). Only the aggregated cells reach the driver.
+
+    Parameters
+    ----------
+    source : pyspark.sql.DataFrame, str or path
+        A DataFrame (classic or Spark Connect), a table name (``catalog.schema.table``) or a
+        path Spark can read (``.parquet``, ``.csv``, ``.tsv``, ``.jsonl``, a folder of such
+        files, a Delta table).
+    y_true, y_pred, sensitive, weight, y_score, n_score_bins, pos_label, missing
+        As in :func:`~fairslm.engines.count_table_from_file`.
+    spark : SparkSession, optional
+        The session to use; defaults to the DataFrame's own, else the active one.
+    format : str, optional
+        Spark's name of the file format when the path does not tell it.
+    """
+    sensitive = [str(s) for s in sensitive]
+    if not sensitive:
+        raise InvalidDataError("give at least one sensitive feature column")
+    src = spark_source(source, spark=spark, format=format)
+    frame = src.frame
+    check_columns(frame.columns, src.name, y_true=y_true, y_pred=y_pred, sensitive=sensitive,
+                  weight=weight, y_score=y_score)
+    as_text = [s for s in dict.fromkeys(sensitive) if s in src.text_columns]
+    if as_text:
+        # As DuckDB does for CSV: group labels stay text even when they look like numbers.
+        frame = frame.withColumns({s: frame[s].cast("string") for s in as_text})
+    session = frame.sparkSession
+    view = f"fairslm_rows_{uuid.uuid4().hex}"
+    sql = aggregate_sql(view, y_true=y_true, y_pred=y_pred, sensitive=sensitive, weight=weight,
+                        y_score=y_score, n_score_bins=n_score_bins, quote=quote_backtick)
+    with spark_errors(src.name):
+        frame.createOrReplaceTempView(view)
+        try:
+            result = session.sql(sql)
+            # A few rows per cell: plain rows, not Arrow, so no pandas/pyarrow version
+            # coupling between the driver and the cluster.
+            agg = pd.DataFrame.from_records(
+                [tuple(r) for r in result.collect()], columns=result.columns
+            )
+        finally:
+            session.catalog.dropTempView(view)
+    return table_from_aggregate(
+        agg, src.name, y_true=y_true, y_pred=y_pred, sensitive=sensitive,
+        weighted=weight is not None, scored=y_score is not None, n_score_bins=n_score_bins,
+        pos_label=pos_label, missing=missing,
+    )
