@@ -176,3 +176,33 @@ def test_bad_input_exits_2_with_a_message(cwd, capsys, argv, message) -> None:
     assert code == 2
     assert message in err, err
     assert "Traceback" not in err
+
+
+def test_report_command_takes_compliance_files(cwd, capsys) -> None:
+    pd.read_csv("rows.csv").to_parquet("preds.parquet")
+    _run(capsys, "audit-predictions", "preds.parquet", "--y-true", "label", "--y-pred", "passed",
+         "--sensitive", "gender", "--out", "audit.json")
+    _run(capsys, *NYC, "--y-score", "score", "--out", "nyc")
+    code, _, err = _run(capsys, "report", "audit.json", "nyc/compliance.json", "--out", "rep")
+    assert code == 0, err
+    html = (cwd / "rep" / "report.html").read_text()
+    assert "Regulatory audits" in html and "score distribution by sex" in html
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[regimes.nyc-ll144]\nschedule = ["yearly"]\n', None),
+        ('[regimes.gdpr]\nschedule = ["yearly"]\n', "unknown regime 'gdpr'; known regimes: nyc-ll144"),
+        ('[regimes.nyc-ll144]\nschedule = ["on-data-change"]\n', "due by date"),
+        ('[regimes.nyc-ll144]\nevery = 1\n',
+         "unknown key 'regimes.nyc-ll144.every'; valid keys in [regimes.nyc-ll144]: schedule"),
+    ],
+)
+def test_policy_regimes(cwd, capsys, text, message) -> None:
+    (cwd / "p.toml").write_text(text)
+    code, out, err = _run(capsys, "policy", "check", "p.toml")
+    if message is None:
+        assert code == 0 and "nyc-ll144 bias audit" in out and "every 12 months" in out
+    else:
+        assert code == 2 and message in err, err

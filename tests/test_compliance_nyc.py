@@ -148,3 +148,56 @@ def test_report_renders_the_regulatory_section() -> None:
     assert "score distribution by sex" in html and "criteria across decision thresholds" in html
     assert "synthetic &lt;b&gt;profiles&lt;/b&gt;" in html and "<b>profiles</b>" not in html
     assert "6 RCNY §5-302" in html
+
+
+# (race, sex, applicants, selected); 100 people, two without a recorded sex
+SELECTIONS = [
+    ("White", "Male", 20, 14), ("White", "Female", 20, 10),
+    ("Black or African American", "Male", 15, 8), ("Black or African American", "Female", 14, 7),
+    ("Black or African American", None, 1, 0),
+    ("Asian", "Male", 13, 7), ("Asian", "Female", 12, 6), ("Asian", None, 1, 0),
+    ("American Indian or Alaska Native", "Male", 1, 1),
+    ("Two or More Races", "Male", 1, 0), ("Two or More Races", "Female", 2, 1),
+]
+
+
+def _selected_frame() -> pd.DataFrame:
+    rows = [(race, sex, int(i < sel)) for race, sex, n, sel in SELECTIONS for i in range(n)]
+    return pd.DataFrame(rows, columns=["race", "sex", "advanced"])
+
+
+def test_selection_rates_by_hand_with_the_two_percent_exclusion() -> None:
+    df = _selected_frame()
+    plain = nyc_ll144_audit(df, sex="sex", race="race", selected="advanced",
+                            data_type="historical", audit_date="2026-01-01")
+    # Without the exclusion the one American Indian, selected, is the most selected category
+    race = plain.table("race/ethnicity")
+    assert race.highest == "American Indian or Alaska Native"
+    assert race.row("White").impact_ratio == pytest.approx(0.6)
+    res = nyc_ll144_audit(df, sex="sex", race="race", selected="advanced",
+                          data_type="historical", audit_date="2026-01-01", exclude_small=True,
+                          exclusion_justification="one applicant cannot anchor a comparison")
+    printed = format_tables(res)
+    sex = {r["Category"]: r for r in printed["sex"]}
+    # Male 30/50 = 60.0%, Female 24/48 = 50.0%, ratio 0.5/0.6 = 0.833
+    assert (sex["Male"]["# Selected"], sex["Male"]["Selection Rate"], sex["Male"]["Impact Ratio"]) == (
+        30, "60.0%", "1.00")
+    assert (sex["Female"]["Selection Rate"], sex["Female"]["Impact Ratio"]) == ("50.0%", "0.83")
+    assert printed["sex"][-1]["# of Applicants"] == 2  # unknown sex, not in the calculations
+    race = {r["Category"]: r for r in printed["race_ethnicity"]}
+    assert race["American Indian or Alaska Native"]["Selection Rate"] == "100.0%"
+    assert race["American Indian or Alaska Native"]["Impact Ratio"] == "excluded (under 2%)"
+    assert race["Black or African American"]["Impact Ratio"] == "0.83"  # 0.5 / 0.6
+    assert race["Two or More Races"]["Impact Ratio"] == "0.56"  # 1/3 over 0.6, 3% is kept
+    assert race["Hispanic or Latino"]["Selection Rate"] == "no applicants"
+    inter = {r["Category"]: r for r in printed["intersectional"]}
+    assert inter["Male, White"]["Impact Ratio"] == "1.00"  # 14/20 = 70%, the most selected
+    assert inter["Female, White"]["Impact Ratio"] == "0.71"  # 0.5 / 0.7
+    assert inter["Male, Black or African American"]["Impact Ratio"] == "0.76"  # 8/15 / 0.7
+    assert inter["Male, Two or More Races"]["Impact Ratio"] == "excluded (under 2%)"  # 1%
+    assert inter["Female, Two or More Races"]["Impact Ratio"] == "0.71"  # 2% is not under 2%
+    assert printed["intersectional"][-1]["# of Applicants"] == 2
+    assert res.record["exclusion"]["excluded"] == [
+        "American Indian or Alaska Native", "Male, American Indian or Alaska Native",
+        "Male, Two or More Races"]
+    assert "all 100 people in the audit data" in res.table("sex").denominator

@@ -50,6 +50,8 @@ def policy_check_command(
     for name, spec in policy.criteria.items():
         table.add_row(name, f"{policy.threshold_for(name):g}",
                       ", ".join(r.describe() for r in spec.rules))
+    for name, regime in policy.regimes.items():
+        table.add_row(f"{name} bias audit", "-", ", ".join(r.describe() for r in regime.rules))
     console = Console()
     console.print(table)
     console.print(

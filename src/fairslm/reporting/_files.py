@@ -13,8 +13,9 @@ from fairslm.reporting._report import build_report, load_report
 
 __all__ = ["report_from_files"]
 
+_COMPLIANCE_KINDS = ("fairslm.compliance", "fairslm.score_audit", "fairslm.eu_ai_act_evidence")
 _KINDS = ("fairslm.audit", "fairslm.data_audit", "fairslm.counterfactual", "fairslm.comparison",
-          "fairslm.report", "fairslm.debias")
+          "fairslm.report", "fairslm.debias", *_COMPLIANCE_KINDS)
 
 
 def report_from_files(
@@ -23,7 +24,8 @@ def report_from_files(
     """The report document from result files; each input is ``PATH`` or ``NAME=PATH``.
 
     Audits become models (named by ``NAME``, else the file stem) in the order given; a data
-    audit, counterfactual results, a comparison or a debias summary fill their sections. A
+    audit, counterfactual results, a comparison or a debias summary fill their sections, and
+    regime audits, audits of scores and EU AI Act bundles the regulatory section. A
     single ``report.json`` is read back as it is (to render it again).
     """
     if not inputs:
@@ -61,6 +63,8 @@ def report_from_files(
             extra["comparison"] = data
         elif kind == "fairslm.debias":
             extra["mitigation"] = {k: v for k, v in data.items() if k != "kind"}
+        elif kind in _COMPLIANCE_KINDS:
+            extra.setdefault("compliance", []).append(data)
         else:
             raise InvalidDataError(
                 f"{path} is not a fairslm result (kind={kind!r}); expected one of: "
