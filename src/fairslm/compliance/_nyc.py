@@ -139,7 +139,7 @@ def _table_findings(t: CategoryTable) -> list[Finding]:
     where = f"{t.dimension}" + (f", classification {t.classification!r}" if t.classification else "")
     rate_word = "selection rate" if t.rate_kind == "selection" else "scoring rate"
     out = [Finding(
-        rule=f"{rule}(5)" if t.rate_kind == "selection" else f"{rule}(5)", kind="measurement",
+        rule=f"{rule}(5)", kind="measurement",
         subject=where,
         text=f"{t.unknown} people assessed fall in an unknown {t.dimension} category and are "
              "not included in these calculations",

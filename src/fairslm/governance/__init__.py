@@ -12,7 +12,6 @@ from fairslm.governance._history import (
     HISTORY_SCHEMA_VERSION,
     AuditRecord,
     HistoryStore,
-    RegimeRecord,
 )
 from fairslm.governance._policy import (
     DEFAULT_POLICY_PATH,
@@ -25,6 +24,7 @@ from fairslm.governance._policy import (
     write_default_policy,
 )
 from fairslm.governance._record import list_audits, record_audit, record_regime_audit
+from fairslm.governance._regimes import RegimeRecord, regime_audits
 from fairslm.governance._schedule import Rule, add_months, parse_rule
 from fairslm.governance._trend import trend, trend_svg, write_trend_svg
 
@@ -54,6 +54,7 @@ __all__ = [
     "parse_rule",
     "record_audit",
     "record_regime_audit",
+    "regime_audits",
     "trend",
     "trend_svg",
     "write_default_policy",

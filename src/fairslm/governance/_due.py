@@ -12,6 +12,7 @@ from typing import Any
 from fairslm.exceptions import ConfigError, InvalidDataError
 from fairslm.governance._history import DEFAULT_HISTORY_PATH, HistoryStore
 from fairslm.governance._policy import AuditPolicy, load_policy
+from fairslm.governance._regimes import regime_audits
 from fairslm.governance._schedule import ON_DATA_CHANGE, PRE_DEPLOYMENT, Rule, as_utc
 
 __all__ = ["DueItem", "DueReport", "due", "file_sha256", "open_history", "resolve_policy"]
@@ -186,7 +187,7 @@ def due(
     store = open_history(history)
     at = as_utc(now)
     models = [model] if model is not None else store.models()
-    if not models and not (pol.regimes and store.regime_audits()):
+    if not models and not (pol.regimes and regime_audits(store)):
         raise InvalidDataError(
             f"the history {store.path} has no audits yet; pass --model NAME to see what a new "
             "model needs"
@@ -199,7 +200,7 @@ def due(
         for rule in spec.rules
     ]
     if pol.regimes:
-        regime_models = sorted({r.model for r in store.regime_audits()} - set(models))
+        regime_models = sorted({r.model for r in regime_audits(store)} - set(models))
         for m in models + ([] if model is not None else regime_models):
             for name, spec in pol.regimes.items():
                 items += [_check_regime(store, m, name, rule, now=at) for rule in spec.rules]
@@ -215,7 +216,7 @@ def _check_regime(store: HistoryStore, model: str, regime: str, rule: Rule, *,
                   now: datetime) -> DueItem:
     """A regime's bias audit, due by the audit's own date (not the day it was recorded)."""
     item = {"model": model, "criterion": f"{regime} bias audit", "rule": rule.describe()}
-    records = store.regime_audits(model, regime)
+    records = regime_audits(store, model, regime)
     if not records:
         return DueItem(**item, status="due", reason=f"no {regime} bias audit recorded")
     last = records[-1]

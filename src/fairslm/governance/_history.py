@@ -28,13 +28,7 @@ from fairslm.exceptions import ConfigError, InvalidDataError
 from fairslm.governance._policy import AuditPolicy
 from fairslm.governance._schedule import as_utc
 
-__all__ = [
-    "DEFAULT_HISTORY_PATH",
-    "HISTORY_SCHEMA_VERSION",
-    "AuditRecord",
-    "HistoryStore",
-    "RegimeRecord",
-]
+__all__ = ["DEFAULT_HISTORY_PATH", "HISTORY_SCHEMA_VERSION", "AuditRecord", "HistoryStore"]
 
 DEFAULT_HISTORY_PATH = Path("fairslm-history.db")
 HISTORY_SCHEMA_VERSION = 3
@@ -176,22 +170,6 @@ class AuditRecord:
     passed: bool | None
     failing: tuple[str, ...]
     fairslm_version: str | None
-
-
-@dataclass(frozen=True)
-class RegimeRecord:
-    """One recorded regime bias audit (see :meth:`HistoryStore.record_regime`).
-
-    ``audit_date`` is the date of the bias audit itself (which the regime's schedule counts
-    from), ``recorded_at`` when it was written to the history.
-    """
-
-    id: int
-    recorded_at: datetime
-    model: str
-    regime: str
-    audit_date: datetime | None
-    dataset_hash: str | None
 
 
 class HistoryStore:
@@ -382,57 +360,6 @@ class HistoryStore:
             audit_id = _insert_audit(con, row)
             _insert_values(con, audit_id, values)
         return audit_id
-
-    def record_regime(
-        self, result: Any, *, model: str, when: datetime | str | None = None
-    ) -> int:
-        """Append a regime's bias audit (a :class:`~fairslm.compliance.ComplianceResult` or its
-        JSON dict); returns its id. Its ``record.audit_date`` dates it for ``due``."""
-        if not isinstance(model, str) or not model.strip():
-            raise ConfigError(f"model must be a non-empty name such as 'screener-v2'; got {model!r}")
-        data = result.to_dict() if hasattr(result, "to_dict") else dict(result)
-        if data.get("kind") != "fairslm.compliance":
-            raise InvalidDataError(
-                f"not a regime bias audit (kind={data.get('kind')!r}); record the result of "
-                "`fairslm compliance --regime nyc-ll144` or `--regime eeoc`"
-            )
-        audit_date = (data.get("record") or {}).get("audit_date")
-        row = (
-            as_utc(when).isoformat(timespec="microseconds"),
-            model.strip(),
-            str(data.get("regime")),
-            None if audit_date is None else as_utc(audit_date).isoformat(),
-            (data.get("inputs") or {}).get("sha256"),
-            json.dumps(data, allow_nan=False),
-        )
-        with self._write() as con:
-            cur = con.execute(
-                """INSERT INTO regime_audits (recorded_at, model, regime, audit_date,
-                       dataset_hash, result_json) VALUES (?, ?, ?, ?, ?, ?)""",
-                row,
-            )
-            return int(cur.lastrowid)  # type: ignore[arg-type]
-
-    def regime_audits(self, model: str | None = None, regime: str | None = None) -> list[RegimeRecord]:
-        """Recorded regime bias audits (of ``model``, of ``regime``), oldest audit date first."""
-        sql = "SELECT id, recorded_at, model, regime, audit_date, dataset_hash FROM regime_audits"
-        conds, args = [], []
-        for col, val in (("model", model), ("regime", regime)):
-            if val is not None:
-                conds.append(f"{col} = ?")
-                args.append(val)
-        if conds:
-            sql += " WHERE " + " AND ".join(conds)
-        with self._read() as con:
-            rows = con.execute(sql + " ORDER BY COALESCE(audit_date, recorded_at), id", args)
-            return [
-                RegimeRecord(
-                    id=r[0], recorded_at=datetime.fromisoformat(r[1]), model=r[2], regime=r[3],
-                    audit_date=None if r[4] is None else datetime.fromisoformat(r[4]),
-                    dataset_hash=r[5],
-                )
-                for r in rows.fetchall()
-            ]
 
     # -- reading ------------------------------------------------------------------------------
     def models(self) -> list[str]:

@@ -10,6 +10,7 @@ from fairslm.exceptions import ConfigError
 from fairslm.governance._due import file_sha256
 from fairslm.governance._history import AuditRecord, HistoryStore
 from fairslm.governance._policy import AuditPolicy, load_policy
+from fairslm.governance._regimes import record_regime
 
 __all__ = ["list_audits", "record_audit", "record_regime_audit"]
 
@@ -63,4 +64,4 @@ def record_regime_audit(
     """
     if not model:
         raise ConfigError("recording into a history needs a model name; pass --model NAME")
-    return HistoryStore(history).record_regime(result, model=model, when=when)
+    return record_regime(HistoryStore(history), result, model=model, when=when)
