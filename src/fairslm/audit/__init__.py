@@ -20,7 +20,12 @@ from fairslm.audit._generation_result import (
     GenerationAuditResult,
     generation_json_schema,
 )
-from fairslm.audit._model_audit import audit_count_table, audit_predictions, resolve_pos_label
+from fairslm.audit._model_audit import (
+    audit_count_table,
+    audit_predictions,
+    count_table_sha256,
+    resolve_pos_label,
+)
 from fairslm.audit._result import (
     AUDIT_SCHEMA_VERSION,
     AuditResult,
@@ -37,7 +42,7 @@ from fairslm.audit._score_result import (
     ScoreGroup,
     ScoreView,
 )
-from fairslm.audit._spark import audit_spark
+from fairslm.audit._spark import audit_data_spark, audit_spark
 
 __all__ = [
     "AUDIT_SCHEMA_VERSION",
@@ -59,6 +64,7 @@ __all__ = [
     "ScoreView",
     "audit_count_table",
     "audit_data",
+    "audit_data_spark",
     "audit_data_file",
     "audit_file",
     "audit_median_table",
@@ -66,6 +72,7 @@ __all__ = [
     "audit_predictions",
     "audit_scores",
     "audit_spark",
+    "count_table_sha256",
     "counterfactual_file",
     "counterfactual_generation_test",
     "counterfactual_json_schema",

@@ -9,23 +9,28 @@ pooled one, so one model may fit them poorly).
 
 from __future__ import annotations
 
-import inspect
-import itertools
-import math
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from fairslm._version import __version__
 from fairslm.audit._data_audit_result import DATA_AUDIT_SCHEMA_VERSION, DataAuditResult
-from fairslm.audit._model_audit import DEFAULT_MIN_GROUP_SIZE, DEFAULT_THRESHOLD, audit_predictions
+from fairslm.audit._data_counts import SPLIT_FEATURE, count_sections, sensitive_views
+from fairslm.audit._model_audit import DEFAULT_MIN_GROUP_SIZE, DEFAULT_THRESHOLD
 from fairslm.audit._proxy import log_odds_terms, probe_attribute
 from fairslm.data import Dataset
+from fairslm.engines import count_table_from_arrays
 from fairslm.exceptions import ConfigError, InvalidDataError
+from fairslm.metrics import CountTable
 
-__all__ = ["audit_data", "audit_data_file"]
+__all__ = [
+    "audit_data",
+    "audit_data_file",
+    "data_findings",
+    "normalise_reference",
+    "read_reference",
+]
 
 # A group is under-represented when its share is below expected / factor. 1.25 mirrors the
 # four-fifths rule: a share under 80% of the reference share is flagged.
@@ -38,44 +43,9 @@ DEFAULT_AGGREGATION_TVD = 0.1
 DEFAULT_PROBE_MAX_ROWS = 50_000
 # Tolerance on reference shares summing to one (rounded published figures).
 _SHARE_TOLERANCE = 0.01
-_Z95 = 1.959963984540054
 
 
-def _wilson(rate: float, n: float) -> list[float] | None:
-    """Wilson score interval for a proportion (Wilson, JASA 1927)."""
-    if n <= 0 or not math.isfinite(rate):
-        return None
-    z2 = _Z95**2
-    centre = (rate + z2 / (2 * n)) / (1 + z2 / n)
-    half = _Z95 * math.sqrt(rate * (1 - rate) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-    return [max(0.0, centre - half), min(1.0, centre + half)]
-
-
-def _katz(r1: float, n1: float, r2: float, n2: float) -> list[float] | None:
-    """Katz log interval for the ratio of two proportions r1/r2 (Katz et al., Biometrics 1978)."""
-    a, c = r1 * n1, r2 * n2
-    if a <= 0 or c <= 0 or n1 <= 0 or n2 <= 0:
-        return None
-    se = math.sqrt(1 / a - 1 / n1 + 1 / c - 1 / n2)
-    ratio = r1 / r2
-    return [ratio * math.exp(-_Z95 * se), ratio * math.exp(_Z95 * se)]
-
-
-def _labels_of(frame: pd.DataFrame, features: tuple[str, ...]) -> pd.Series:
-    out = frame[features[0]].astype(str)
-    for f in features[1:]:
-        out = out + ", " + frame[f].astype(str)
-    return out
-
-
-def _views(features: tuple[str, ...]) -> list[tuple[str, tuple[str, ...]]]:
-    views = [(f, (f,)) for f in features]
-    if len(features) > 1:
-        views.insert(0, (" & ".join(features), features))
-    return views
-
-
-def _normalise_reference(ref: Any, features: tuple[str, ...]) -> dict[str, dict[str, float]]:
+def normalise_reference(ref: Any, features: tuple[str, ...]) -> dict[str, dict[str, float]]:
     if ref is None:
         return {}
     if not isinstance(ref, Mapping) or not ref:
@@ -91,7 +61,7 @@ def _normalise_reference(ref: Any, features: tuple[str, ...]) -> dict[str, dict[
             "reference_distribution as {feature: {group: share}}"
         )
     out: dict[str, dict[str, float]] = {}
-    names = [n for n, _ in _views(features)]
+    names = [n for n, _ in sensitive_views(features)]
     for feat, shares in per.items():
         if feat not in names:
             raise ConfigError(f"reference_distribution names {feat!r}, which is not a sensitive "
@@ -109,141 +79,13 @@ def _normalise_reference(ref: Any, features: tuple[str, ...]) -> dict[str, dict[
     return out
 
 
-def _representation(ds: Dataset, reference: dict[str, dict[str, float]], factor: float,
-                    min_group_size: int) -> dict[str, Any]:
-    frame = ds.frame
-    w = ds.weights
-    split_col = ds.spec.split
-    out: dict[str, Any] = {}
-    for name, feats in _views(ds.spec.sensitive):
-        lab = _labels_of(frame, feats)
-        counts = lab.value_counts(sort=False)
-        total_w = float(w.sum()) if w is not None else float(len(lab))
-        wsum = (pd.Series(w, index=lab.index).groupby(lab).sum() if w is not None else counts)
-        by_split = None
-        if split_col is not None:
-            by_split = pd.crosstab(lab, frame[split_col].astype(str))
-            split_sizes = by_split.sum(axis=0)
-        groups: dict[str, dict[str, Any]] = {}
-        for g in sorted(counts.index):
-            entry: dict[str, Any] = {"count": int(counts[g]), "share": float(wsum[g]) / total_w}
-            if by_split is not None:
-                entry["by_split"] = {
-                    str(sp): {"count": int(by_split.loc[g, sp]),
-                              "share": int(by_split.loc[g, sp]) / int(split_sizes[sp])}
-                    for sp in by_split.columns
-                }
-            groups[g] = entry
-        view: dict[str, Any] = {"features": list(feats), "groups": groups}
-        if len(feats) > 1:
-            levels = [sorted(frame[f].astype(str).unique()) for f in feats]
-            combos = [", ".join(c) for c in itertools.product(*levels)]
-            view["empty"] = [c for c in combos if c not in groups]
-            view["tiny"] = [g for g, e in groups.items() if e["count"] < min_group_size]
-        if name in reference:
-            under = []
-            for g, exp in reference[name].items():
-                obs = groups.get(g, {}).get("share", 0.0)
-                ratio = obs / exp if exp > 0 else float("nan")
-                flag = bool(exp > 0 and ratio < 1.0 / factor)
-                entry = groups.setdefault(g, {"count": 0, "share": 0.0})
-                entry.update(reference_share=exp, representation_ratio=ratio,
-                             under_represented=flag)
-                if flag:
-                    under.append(g)
-            view["under_represented"] = under
-            view["not_in_reference"] = [g for g in groups if g not in reference[name]]
-        out[name] = view
-    return out
-
-
-def _audit_kwargs(seed: int) -> dict[str, Any]:
-    """Interval options of the audit engine, where this version of it has them."""
-    params = inspect.signature(audit_predictions).parameters
-    kw: dict[str, Any] = {}
-    for key in ("n_bootstrap", "n_boot"):
-        if key in params:
-            kw[key] = 1000
-    for key in ("random_state", "seed"):
-        if key in params:
-            kw[key] = seed
-    return kw
-
-
-def _labeling(ds: Dataset, min_group_size: int, threshold: float, seed: int) -> dict[str, Any]:
-    if ds.labels is None:
-        return {"reason": "the data set has no label column"}
-    targets = [ds.pos_label] if ds.pos_label is not None else list(ds.classes)
-    out: dict[str, Any] = {}
-    for c in targets:
-        # Labels stand in for decisions, so every error rate is 0 or undefined (0/0) by
-        # construction; only the selection rate is read below.
-        with np.errstate(invalid="ignore", divide="ignore"):
-            res = audit_predictions(
-                ds.labels, ds.labels, sensitive_features=ds.sensitive, sample_weight=ds.weights,
-                pos_label=c, min_group_size=min_group_size, threshold=threshold,
-                criteria=["statistical_parity"], **_audit_kwargs(seed),
-            )
-        views: dict[str, Any] = {}
-        for v in res.views:
-            if v.label is not None and str(v.label) != str(c):
-                continue  # a multiclass audit also holds one view per other class
-            groups = {}
-            for g in v.groups:
-                rate = g.metrics["selection_rate"]
-                ci = g.intervals.get("selection_rate")
-                groups[g.label] = {
-                    "count": g.count, "rate": rate, "sufficient": g.sufficient,
-                    "ci": list(ci) if ci is not None else _wilson(rate, g.count),
-                }
-            d = v.disparities["selection_rate"]
-            crit = v.criterion("statistical_parity")
-            ratio_ci = list(d.ratio_interval) if d.ratio_interval is not None else None
-            method = "audit engine bootstrap" if ratio_ci is not None else "Wilson / Katz log"
-            if ratio_ci is None and d.worst_group in groups and d.reference in groups:
-                lo, ref = groups[d.worst_group], groups[d.reference]
-                ratio_ci = _katz(lo["rate"], lo["count"], ref["rate"], ref["count"])
-            views[v.name] = {
-                "groups": groups, "ratio": d.ratio, "difference": d.difference,
-                "reference": d.reference, "worst_group": d.worst_group,
-                "verdict": crit.verdict, "ratio_ci": ratio_ci,
-                "interval_method": method,
-            }
-        out[str(c)] = views
-    return out
-
-
-def _aggregation(ds: Dataset, tvd_threshold: float, min_group_size: int) -> dict[str, Any]:
-    from scipy.stats import chi2_contingency
-
-    if ds.labels is None:
-        return {"reason": "the data set has no label column"}
-    labels = pd.Series([str(v) for v in ds.labels], index=ds.frame.index)
-    w = pd.Series(ds.weights if ds.weights is not None else np.ones(len(ds)), index=ds.frame.index)
-    out: dict[str, Any] = {}
-    for feat in ds.spec.sensitive:
-        g = ds.frame[feat].astype(str)
-        table = w.groupby([g, labels]).sum().unstack(fill_value=0.0)
-        counts = pd.crosstab(g, labels)
-        pooled = table.sum(axis=0) / table.to_numpy().sum()
-        groups = {}
-        flagged = []
-        for grp in table.index:
-            dist = table.loc[grp] / table.loc[grp].sum()
-            tvd = float(0.5 * np.abs(dist - pooled).sum())
-            n = int(counts.loc[grp].sum())
-            flag = bool(tvd >= tvd_threshold and n >= min_group_size)
-            groups[str(grp)] = {"count": n, "distribution": {str(k): float(v) for k, v in dist.items()},
-                                "tvd": tvd, "flagged": flag}
-            if flag:
-                flagged.append(str(grp))
-        chi: dict[str, Any] = {"reason": "fewer than two labels or groups"}
-        if counts.shape[0] > 1 and counts.shape[1] > 1:
-            stat, p, dof, _ = chi2_contingency(counts.to_numpy())
-            chi = {"statistic": float(stat), "p_value": float(p), "dof": int(dof)}
-        out[feat] = {"pooled": {str(k): float(v) for k, v in pooled.items()}, "groups": groups,
-                     "chi2": chi, "flagged": flagged}
-    return out
+def _count_table(ds: Dataset) -> CountTable:
+    """The (group, label) table of a data set; the labels stand in for the decisions."""
+    labels = ds.labels if ds.labels is not None else np.zeros(len(ds), dtype=np.int64)
+    features: dict[str, Any] = {f: ds.frame[f] for f in ds.spec.sensitive}
+    if ds.spec.split is not None:
+        features[SPLIT_FEATURE] = ds.frame[ds.spec.split].astype(str).to_numpy(dtype=object)
+    return count_table_from_arrays(labels, labels, features, sample_weight=ds.weights)
 
 
 def _proxies(ds: Dataset, probe: Any, n_folds: int, seed: int, n_terms: int,
@@ -279,7 +121,7 @@ def _proxies(ds: Dataset, probe: Any, n_folds: int, seed: int, n_terms: int,
     return out
 
 
-def _findings(rep: dict[str, Any], lab: dict[str, Any], prox: dict[str, Any],
+def data_findings(rep: dict[str, Any], lab: dict[str, Any], prox: dict[str, Any],
               agg: dict[str, Any], factor: float) -> list[str]:
     out = []
     for name, view in rep.items():
@@ -389,12 +231,17 @@ def audit_data(
         raise ConfigError("the data set names no sensitive column; pass sensitive= to load_dataset")
     if not float(underrep_factor) >= 1:
         raise ConfigError(f"underrep_factor must be >= 1 (e.g. 1.25); got {underrep_factor}")
-    reference = _normalise_reference(reference_distribution, dataset.spec.sensitive)
-    rep = _representation(dataset, reference, float(underrep_factor), int(min_group_size))
-    lab = _labeling(dataset, int(min_group_size), float(threshold), int(seed))
+    reference = normalise_reference(reference_distribution, dataset.spec.sensitive)
+    rep, lab, agg = count_sections(
+        _count_table(dataset), sensitive=tuple(dataset.spec.sensitive),
+        split=dataset.spec.split is not None, labeled=dataset.labels is not None,
+        pos_label=dataset.pos_label, reference=reference,
+        underrep_factor=float(underrep_factor), min_group_size=int(min_group_size),
+        threshold=float(threshold), aggregation_threshold=float(aggregation_threshold),
+        seed=int(seed),
+    )
     prox = _proxies(dataset, probe, int(n_folds), int(seed), int(n_terms), probe_max_rows)
-    agg = _aggregation(dataset, float(aggregation_threshold), int(min_group_size))
-    findings = _findings(rep, lab, prox, agg, float(underrep_factor))
+    findings = data_findings(rep, lab, prox, agg, float(underrep_factor))
     spec = dataset.spec
     return DataAuditResult(
         schema_version=DATA_AUDIT_SCHEMA_VERSION,
@@ -422,7 +269,7 @@ def audit_data(
     )
 
 
-def _read_reference(ref: Any) -> Mapping[str, Any] | None:
+def read_reference(ref: Any) -> Mapping[str, Any] | None:
     """A reference distribution from a mapping, a JSON/YAML file, or ``"F=0.5,M=0.5"``."""
     if ref is None or isinstance(ref, Mapping):
         return ref
@@ -486,5 +333,5 @@ def audit_data_file(
                                    ".npy array of shape (n_rows, dim)") from exc
     if embeddings is not None:
         options["probe"] = embeddings
-    return audit_data(ds, reference_distribution=_read_reference(reference_distribution),
+    return audit_data(ds, reference_distribution=read_reference(reference_distribution),
                       **options)

@@ -24,7 +24,7 @@ from fairslm.metrics import (
     rms_tpr_gap,
 )
 
-__all__ = ["audit_count_table", "audit_predictions", "resolve_pos_label"]
+__all__ = ["audit_count_table", "audit_predictions", "count_table_sha256", "resolve_pos_label"]
 
 # Rates from fewer rows than this are too noisy to judge: at n = 30 a 95% interval for a rate
 # near 0.5 is about +/-0.18 wide. Such groups are reported but never drive a verdict.
@@ -54,7 +54,8 @@ def resolve_pos_label(classes: Sequence[object], pos_label: object | None) -> ob
     )
 
 
-def _table_hash(table: CountTable) -> str:
+def count_table_sha256(table: CountTable) -> str:
+    """SHA-256 of a count table's groups, labels, counts and weight sums (its content)."""
     h = hashlib.sha256()
     h.update(repr((table.features, table.levels, table.classes)).encode())
     for a in (table.keys, table.counts, table.weight_sums):
@@ -239,7 +240,7 @@ def audit_count_table(
                    min_group_size=int(min_group_size))
         for vd in views
     )
-    prov = {"fairslm_version": __version__, "table_sha256": _table_hash(table), "seed": seed}
+    prov = {"fairslm_version": __version__, "table_sha256": count_table_sha256(table), "seed": seed}
     prov.update(dict(provenance or {}))
     opts = {
         "reference_group": reference_group if isinstance(reference_group, (str, Mapping)) else str(reference_group),

@@ -1,15 +1,44 @@
-"""Audit predictions that live in Spark: only the count table travels to the driver."""
+"""Audits of data that lives in Spark: only count tables travel to the driver."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
+from fairslm._version import __version__
+from fairslm.audit._data_audit import (
+    DEFAULT_AGGREGATION_TVD,
+    DEFAULT_UNDERREP_FACTOR,
+    data_findings,
+    normalise_reference,
+    read_reference,
+)
+from fairslm.audit._data_audit_result import DATA_AUDIT_SCHEMA_VERSION, DataAuditResult
+from fairslm.audit._data_counts import SPLIT_FEATURE, count_sections
 from fairslm.audit._files import audit_table_of_columns
+from fairslm.audit._model_audit import (
+    DEFAULT_MIN_GROUP_SIZE,
+    DEFAULT_THRESHOLD,
+    count_table_sha256,
+    resolve_pos_label,
+)
 from fairslm.audit._result import AuditResult
-from fairslm.engines import count_table_from_spark, spark_session, spark_source
+from fairslm.engines import (
+    check_columns,
+    count_table_from_spark,
+    quote_backtick,
+    spark_session,
+    spark_source,
+)
+from fairslm.exceptions import ConfigError
 
-__all__ = ["audit_spark"]
+__all__ = ["PROXY_ON_ONE_MACHINE", "audit_data_spark", "audit_spark"]
+
+PROXY_ON_ONE_MACHINE = (
+    "not run: the proxy probe reads every text and fits a classifier on one machine. Run "
+    "fairslm data-audit (or audit_data) on a sample of the data for it"
+)
 
 
 def audit_spark(
@@ -79,3 +108,101 @@ def audit_spark(
 
 def _is_connect(session: Any) -> bool:
     return "connect" in (type(session).__module__ or "")
+
+
+def audit_data_spark(
+    source: Any,
+    *,
+    label: str | None = "label",
+    sensitive: Sequence[str] = ("gender",),
+    weight: str | None = None,
+    split: str | None = None,
+    pos_label: object | None = None,
+    reference_distribution: Any = None,
+    underrep_factor: float = DEFAULT_UNDERREP_FACTOR,
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
+    threshold: float = DEFAULT_THRESHOLD,
+    aggregation_threshold: float = DEFAULT_AGGREGATION_TVD,
+    seed: int = 0,
+    spark: Any = None,
+    format: str | None = None,
+) -> DataAuditResult:
+    """The count sections of the data audit on data held by Spark.
+
+    Representation, label base rates and aggregation bias come from one Spark aggregation
+    (:func:`~fairslm.engines.count_table_from_spark` with the labels as both ``y_true`` and
+    ``y_pred``) and equal :func:`~fairslm.audit.audit_data` on the same rows. The proxy probe
+    reads every text and fits a classifier on one machine, so it is not run here: the result
+    says so, and ``audit_data`` on a sample gives it. ``dataset.content_hash`` is the SHA-256
+    of the count table (the rows are not hashed on the driver).
+
+    Parameters
+    ----------
+    source : pyspark.sql.DataFrame, str or path
+        As for :func:`~fairslm.audit.audit_spark`.
+    label, sensitive, weight, split, pos_label
+        Column names (``label=None`` for unlabelled data) and the favourable label.
+    reference_distribution, underrep_factor, min_group_size, threshold, aggregation_threshold, seed
+        As for :func:`~fairslm.audit.audit_data`.
+    """
+    from pyspark.sql import functions as F
+
+    sensitive = tuple(str(s) for s in sensitive)
+    if not sensitive:
+        raise ConfigError("name at least one sensitive column (sensitive=[...])")
+    if not float(underrep_factor) >= 1:
+        raise ConfigError(f"underrep_factor must be >= 1 (e.g. 1.25); got {underrep_factor}")
+    reference = normalise_reference(read_reference(reference_distribution), sensitive)
+    if spark is None and isinstance(source, str):
+        spark = spark_session()
+    src = spark_source(source, spark=spark, format=format)
+    frame = src.frame
+    for col in (split, label):
+        if col is not None:
+            check_columns(frame.columns, src.name, y_true=col, y_pred=col, sensitive=sensitive,
+                          weight=weight)
+    features = list(sensitive)
+    if split is not None:
+        frame = frame.withColumn(SPLIT_FEATURE, F.col(quote_backtick(split)).cast("string"))
+        features.append(SPLIT_FEATURE)
+    y = label
+    if y is None:
+        y = "fairslm_no_label"
+        frame = frame.withColumn(y, F.lit(0))
+    table = count_table_from_spark(
+        dataclasses.replace(src, frame=frame), y_true=y, y_pred=y, sensitive=features,
+        weight=weight,
+    )
+    classes = list(table.classes)
+    pos = None if pos_label is None or label is None else resolve_pos_label(classes, pos_label)
+    rep, lab, agg = count_sections(
+        table, sensitive=sensitive, split=split is not None, labeled=label is not None,
+        pos_label=pos, reference=reference, underrep_factor=float(underrep_factor),
+        min_group_size=int(min_group_size), threshold=float(threshold),
+        aggregation_threshold=float(aggregation_threshold), seed=int(seed),
+    )
+    prox = {"reason": PROXY_ON_ONE_MACHINE}
+    findings = data_findings(rep, lab, prox, agg, float(underrep_factor))
+    digest = count_table_sha256(table)
+    splits = [] if split is None else [str(v) for v in table.marginal((SPLIT_FEATURE,)).levels[0]]
+    spec = {"label": label, "sensitive": list(sensitive), "weight": weight, "split": split}
+    return DataAuditResult(
+        schema_version=DATA_AUDIT_SCHEMA_VERSION,
+        dataset={
+            "n_rows": table.n_rows, "content_hash": digest, "source": src.name, "spec": spec,
+            "classes": classes if label is not None else [], "pos_label": pos,
+            "splits": splits, "weighted": weight is not None,
+        },
+        representation=rep,
+        labeling=lab,
+        proxies=prox,
+        aggregation=agg,
+        findings=tuple(findings),
+        provenance={"fairslm_version": __version__, "dataset_sha256": digest, "seed": int(seed),
+                    "engine": "spark", "source": src.provenance},
+        options={
+            "underrep_factor": float(underrep_factor), "min_group_size": int(min_group_size),
+            "threshold": float(threshold), "aggregation_threshold": float(aggregation_threshold),
+            "probe": None, "reference_distribution": reference,
+        },
+    )

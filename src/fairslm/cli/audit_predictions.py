@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from fairslm.cli._app import EXIT_FAIL, EXIT_OK, fail, user_errors
+from fairslm.cli._app import EXIT_FAIL, EXIT_OK, user_errors
+from fairslm.cli._engine import engine_option, spark_for, spark_master_option
 
 
 def register(app: typer.Typer) -> None:
@@ -46,14 +47,8 @@ def audit_predictions_command(
     memory_limit: str = typer.Option(
         "2GB", "--memory-limit", help="DuckDB memory limit while reading the file."
     ),
-    engine: str = typer.Option(
-        "duckdb", "--engine", help="duckdb (embedded, default) or spark (data on a cluster)."
-    ),
-    spark_master: str | None = typer.Option(
-        None, "--spark-master",
-        help="With --engine spark: local[N], spark://host:port, yarn or sc://host:port "
-        "(Spark Connect); default local[*].",
-    ),
+    engine: str = engine_option(),
+    spark_master: str | None = spark_master_option(),
     out: Path = typer.Option(Path("audit.json"), "--out", "-o", help="Where to write the JSON."),
     history: Path | None = typer.Option(
         None, "--history", help="Also record the audit in this history file (see `fairslm due`)."
@@ -64,15 +59,7 @@ def audit_predictions_command(
     from fairslm.audit import audit_file
     from fairslm.reporting.terminal import print_audit_summary
 
-    if engine not in ("duckdb", "spark"):
-        fail(f"unknown --engine {engine!r}; use duckdb (default) or spark")
-    if spark_master is not None and engine != "spark":
-        fail("--spark-master needs --engine spark")
-    spark = None
-    if engine == "spark":
-        from fairslm.engines import spark_session
-
-        spark = spark_session(spark_master)
+    spark = spark_for(engine, spark_master)
     result = audit_file(
         str(path) if engine == "spark" else path,
         y_true=y_true,

@@ -7,7 +7,8 @@ from typing import Any
 
 import typer
 
-from fairslm.cli._app import EXIT_FAIL, EXIT_OK, user_errors
+from fairslm.cli._app import EXIT_FAIL, EXIT_OK, fail, user_errors
+from fairslm.cli._engine import engine_option, spark_for, spark_master_option
 
 
 def register(app: typer.Typer) -> None:
@@ -53,6 +54,8 @@ def _render(result: Any) -> None:
                           f"([{style}]{v['verdict']}[/{style}]), worst {v['worst_group']} "
                           f"vs {v['reference']}")
     for feat, p in result.proxies.items():
+        if feat == "reason" and isinstance(p, str) and result.provenance.get("engine") == "spark":
+            console.print(f"proxy probe: {p}")
         if isinstance(p, dict) and "auc" in p:
             console.print(f"proxy probe for {feat}: AUC {p['auc']:.3f} (95% CI {p['ci'][0]:.3f}-"
                           f"{p['ci'][1]:.3f}; chance 0.5)")
@@ -87,17 +90,32 @@ def data_audit_command(
     folds: int = typer.Option(5, "--folds", help="Cross-validation folds of the probe."),
     seed: int = typer.Option(0, "--seed"),
     out: Path = typer.Option(Path("data_audit.json"), "--out", "-o", help="Where to write JSON."),
+    engine: str = engine_option("pandas"),
+    spark_master: str | None = spark_master_option(),
 ) -> None:
     """Audit a data set; exit 1 if the labels fail statistical parity or a group is
     under-represented against the reference, else 0."""
-    from fairslm.audit import audit_data_file
+    from fairslm.audit import audit_data_file, audit_data_spark
 
-    result = audit_data_file(
-        path, text=text, label=label, sensitive=_split(sensitive), pos_label=pos_label,
-        weight=weight, split=split, splits=_split(splits), reference_distribution=reference,
-        embeddings=embeddings, underrep_factor=underrep_factor, min_group_size=min_group_size,
-        probe="tfidf" if probe else None, n_folds=folds, seed=seed,
-    )
+    spark = spark_for(engine, spark_master, local="pandas")
+    if spark is not None:
+        if splits is not None or embeddings is not None:
+            fail("--splits and --embeddings work with the local engine only; with --engine "
+                 "spark filter the data in Spark first, and the proxy probe does not run")
+        result = audit_data_spark(
+            str(path), label=label, sensitive=_split(sensitive) or [], weight=weight,
+            split=split, pos_label=pos_label, reference_distribution=reference,
+            underrep_factor=underrep_factor, min_group_size=min_group_size, seed=seed,
+            spark=spark,
+        )
+    else:
+        result = audit_data_file(
+            path, text=text, label=label, sensitive=_split(sensitive), pos_label=pos_label,
+            weight=weight, split=split, splits=_split(splits),
+            reference_distribution=reference, embeddings=embeddings,
+            underrep_factor=underrep_factor, min_group_size=min_group_size,
+            probe="tfidf" if probe else None, n_folds=folds, seed=seed,
+        )
     result.to_json(out)
     _render(result)
     typer.echo(f"wrote {out}")

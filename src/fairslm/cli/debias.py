@@ -8,6 +8,7 @@ from typing import Any
 import typer
 
 from fairslm.cli._app import EXIT_OK, fail, user_errors
+from fairslm.cli._engine import engine_option, spark_for, spark_master_option
 
 
 def register(app: typer.Typer) -> None:
@@ -26,7 +27,10 @@ def debias_command(
     sensitive: str = typer.Option(..., "--sensitive", help="Comma-separated sensitive columns."),
     weight: str | None = typer.Option(None, "--weight", help="Column with existing weights."),
     pos_label: str | None = typer.Option(None, "--pos-label", help="The favourable label."),
-    out: Path = typer.Option(..., "--out", "-o", help="New data file (.parquet, .csv, .jsonl)."),
+    out: Path = typer.Option(
+        ..., "--out", "-o",
+        help="New data file (.parquet, .csv, .jsonl); with --engine spark a new Parquet folder.",
+    ),
     report: Path | None = typer.Option(None, "--report", help="Also write a JSON report here."),
     smoothing: float | None = typer.Option(None, "--smoothing", help="reweigh: pseudo-count."),
     target: str | None = typer.Option(
@@ -40,6 +44,8 @@ def debias_command(
         [], "--terms", help="augment: term-list file (CSV/YAML); repeat for several."
     ),
     seed: int | None = typer.Option(None, "--seed", help="Seed of resample and augment."),
+    engine: str = engine_option("pandas"),
+    spark_master: str | None = spark_master_option(),
 ) -> None:
     """Reweigh, resample or augment training data; print group label rates before and after."""
     from fairslm.mitigation.preprocessing import DebiasConfig, debias_file, steps_from_options
@@ -57,16 +63,26 @@ def debias_command(
         )
     else:
         fail("no debiasing method; pass --method reweigh|resample|augment (or --config FILE)")
-    result = debias_file(
-        path,
-        out=out,
-        steps=steps,
-        label=label,
-        sensitive=[s.strip() for s in sensitive.split(",") if s.strip()],
-        text=text,
-        weight=weight,
-        pos_label=pos_label,
-    )
+    spark = spark_for(engine, spark_master, local="pandas")
+    if spark is not None:
+        from fairslm.mitigation.preprocessing import debias_spark
+
+        result = debias_spark(
+            str(path), out=out, steps=steps, label=label,
+            sensitive=[s.strip() for s in sensitive.split(",") if s.strip()], weight=weight,
+            pos_label=pos_label, spark=spark,
+        )
+    else:
+        result = debias_file(
+            path,
+            out=out,
+            steps=steps,
+            label=label,
+            sensitive=[s.strip() for s in sensitive.split(",") if s.strip()],
+            text=text,
+            weight=weight,
+            pos_label=pos_label,
+        )
     if report is not None:
         from fairslm._artifact import write_json_atomic
 

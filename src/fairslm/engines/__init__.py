@@ -8,6 +8,7 @@ on a cluster; all give identical tables. The input checks and the group encoding
 encodes groups the same way.
 """
 
+from fairslm.engines._aggregate import check_columns, quote_backtick
 from fairslm.engines._duckdb import DEFAULT_MEMORY_LIMIT, count_table_from_file
 from fairslm.engines._inputs import (
     MISSING_LABEL,
@@ -19,7 +20,12 @@ from fairslm.engines._inputs import (
 )
 from fairslm.engines._median import MedianTable, median_count_table
 from fairslm.engines._numpy import count_table_from_arrays, count_table_from_codes
-from fairslm.engines._spark import SparkSource, count_table_from_spark, spark_source
+from fairslm.engines._spark import (
+    SparkSource,
+    count_table_from_spark,
+    is_remote_path,
+    spark_source,
+)
 from fairslm.engines._spark_session import is_spark_dataframe, spark_errors, spark_session
 
 __all__ = [
@@ -27,6 +33,7 @@ __all__ = [
     "MISSING_LABEL",
     "MedianTable",
     "SparkSource",
+    "check_columns",
     "count_table_from_arrays",
     "count_table_from_codes",
     "count_table_from_file",
@@ -34,8 +41,10 @@ __all__ = [
     "encode_features",
     "encode_labels",
     "group_labels",
+    "is_remote_path",
     "is_spark_dataframe",
     "median_count_table",
+    "quote_backtick",
     "spark_errors",
     "spark_session",
     "spark_source",

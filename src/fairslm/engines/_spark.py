@@ -28,7 +28,7 @@ from fairslm.engines._spark_session import is_spark_dataframe, spark_errors, spa
 from fairslm.exceptions import InvalidDataError
 from fairslm.metrics import CountTable
 
-__all__ = ["SparkSource", "count_table_from_spark", "spark_source"]
+__all__ = ["SparkSource", "count_table_from_spark", "is_remote_path", "spark_source"]
 
 # File formats by suffix, as Spark's reader names them.
 _FORMATS = {
@@ -53,6 +53,19 @@ class SparkSource:
     name: str
     provenance: dict[str, Any] = field(default_factory=dict)
     text_columns: tuple[str, ...] = ()  # CSV: columns to read as text, as DuckDB does
+
+    def frame_with_text(self, columns: Sequence[str]) -> Any:
+        """The DataFrame with those of ``columns`` that a CSV gave types read as text, as the
+        DuckDB engine reads group labels, even when they look like numbers."""
+        as_text = [c for c in dict.fromkeys(columns) if c in self.text_columns]
+        if not as_text:
+            return self.frame
+        return self.frame.withColumns({c: self.frame[c].cast("string") for c in as_text})
+
+
+def is_remote_path(path: str) -> bool:
+    """True for a URI of cluster storage (``s3://``, ``dbfs:/``, ...), not a local path."""
+    return path.startswith(_SCHEMES) and not path.startswith(("file:/", "/Volumes/"))
 
 
 def _looks_like_path(text: str) -> bool:
@@ -157,13 +170,9 @@ def count_table_from_spark(
     if not sensitive:
         raise InvalidDataError("give at least one sensitive feature column")
     src = spark_source(source, spark=spark, format=format)
-    frame = src.frame
-    check_columns(frame.columns, src.name, y_true=y_true, y_pred=y_pred, sensitive=sensitive,
-                  weight=weight, y_score=y_score)
-    as_text = [s for s in dict.fromkeys(sensitive) if s in src.text_columns]
-    if as_text:
-        # As DuckDB does for CSV: group labels stay text even when they look like numbers.
-        frame = frame.withColumns({s: frame[s].cast("string") for s in as_text})
+    check_columns(src.frame.columns, src.name, y_true=y_true, y_pred=y_pred,
+                  sensitive=sensitive, weight=weight, y_score=y_score)
+    frame = src.frame_with_text(sensitive)
     session = frame.sparkSession
     view = f"fairslm_rows_{uuid.uuid4().hex}"
     sql = aggregate_sql(view, y_true=y_true, y_pred=y_pred, sensitive=sensitive, weight=weight,

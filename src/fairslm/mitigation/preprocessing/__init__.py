@@ -19,6 +19,7 @@ from fairslm.mitigation.preprocessing._debias import DebiasResult, debias
 from fairslm.mitigation.preprocessing._files import debias_file
 from fairslm.mitigation.preprocessing._resampling import Resampler, ResampleReport
 from fairslm.mitigation.preprocessing._reweighing import Reweighing
+from fairslm.mitigation.preprocessing._spark import debias_spark
 from fairslm.mitigation.preprocessing._summary import DataSummary, GroupSummary
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "TargetShare",
     "debias",
     "debias_file",
+    "debias_spark",
     "parse_config",
     "steps_from_options",
 ]

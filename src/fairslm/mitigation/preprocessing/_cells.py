@@ -9,6 +9,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from fairslm.exceptions import InvalidDataError
+from fairslm.metrics import CountTable
 from fairslm.mitigation.preprocessing._rows import Rows
 
 __all__ = ["Cells", "cells_of", "label_codes"]
@@ -56,7 +57,8 @@ class Cells:
     """Row counts and weight sums of every (group, label) cell of one input."""
 
     def __init__(self, rows: Rows, classes: tuple[object, ...] | None = None) -> None:
-        self.rows = rows
+        self.rows: Rows | None = rows
+        self.features = rows.features
         self.classes, self.y_codes = label_codes(rows.y, classes)
         self.group_keys = rows.group_keys
         self.group_labels = rows.labels_of_groups()
@@ -71,10 +73,26 @@ class Cells:
             self.n_groups, self.n_classes
         )
 
+    @classmethod
+    def from_table(cls, table: CountTable) -> Cells:
+        """The cells of a count table whose decisions are the labels (built by an engine,
+        e.g. Spark, from rows this process never sees)."""
+        self = cls.__new__(cls)
+        self.rows = None
+        self.features = table.features
+        self.classes = table.classes
+        self.group_keys = tuple(table.group_values)
+        self.group_labels = table.group_labels
+        self.n_groups, self.n_classes = table.n_groups, len(table.classes)
+        # Labels stand in for decisions: summing out the decision axis leaves each label.
+        self.counts = table.counts.sum(axis=2).round().astype(np.int64)
+        self.weight_sums = table.weight_sums.sum(axis=2)
+        return self
+
     def describe(self, g: int, k: int) -> str:
         """Readable name of a cell: ``group gender=F with label 'surgeon'``."""
         key = self.group_keys[g]
-        parts = ", ".join(f"{f}={v}" for f, v in zip(self.rows.features, key, strict=True))
+        parts = ", ".join(f"{f}={v}" for f, v in zip(self.features, key, strict=True))
         return f"group {parts} with label {self.classes[k]!r}"
 
     def frame(self) -> pd.DataFrame:
@@ -82,7 +100,7 @@ class Cells:
         records = []
         for g, key in enumerate(self.group_keys):
             for k, label in enumerate(self.classes):
-                rec: dict[str, Any] = dict(zip(self.rows.features, key, strict=True))
+                rec: dict[str, Any] = dict(zip(self.features, key, strict=True))
                 rec.update(
                     group=self.group_labels[g],
                     label=label,

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from fairslm.engines import is_spark_dataframe
 from fairslm.exceptions import ConfigError, InvalidDataError
 from fairslm.mitigation.preprocessing._cells import Cells, label_codes
 from fairslm.mitigation.preprocessing._rows import WEIGHT_COLUMN, Rows, as_rows, rebuild_frame
@@ -17,6 +18,11 @@ __all__ = ["Reweighing"]
 
 class Reweighing:
     """Weight every (group, label) cell by ``P(g) * P(y) / P(g, y)``.
+
+    ``X`` may also be a Spark DataFrame (``y``, ``sensitive_features`` and ``sample_weight``
+    then name its columns): the cells come from one Spark aggregation and :meth:`transform`
+    joins the factors back onto the rows, returning a Spark DataFrame; the rows never reach
+    the driver.
 
     Kamiran & Calders, "Data preprocessing techniques for classification without
     discrimination", Knowledge and Information Systems 33 (2012), section 4.2. Rows in cells that
@@ -77,8 +83,14 @@ class Reweighing:
         smoothing = self.smoothing
         if not isinstance(smoothing, (int, float)) or not np.isfinite(smoothing) or smoothing < 0:
             raise ConfigError(f"smoothing must be a finite number >= 0; got {smoothing!r}")
-        rows = as_rows(X, y, sensitive_features=sensitive_features, sample_weight=sample_weight)
-        cells = Cells(rows)
+        if is_spark_dataframe(X):
+            from fairslm.mitigation.preprocessing._spark_cells import cell_table_spark
+
+            cells = Cells.from_table(cell_table_spark(X, y, sensitive_features, sample_weight))
+        else:
+            rows = as_rows(X, y, sensitive_features=sensitive_features,
+                           sample_weight=sample_weight)
+            cells = Cells(rows)
         sums = cells.weight_sums + float(smoothing)
         if smoothing == 0:
             empty = np.argwhere(sums <= 0)
@@ -104,7 +116,7 @@ class Reweighing:
         frame["observed"] = (cells.weight_sums / cells.weight_sums.sum()).reshape(-1)
         frame["weight"] = table.reshape(-1)
         self.classes_ = cells.classes
-        self.feature_names_ = rows.features
+        self.feature_names_ = cells.features
         self.groups_ = cells.group_labels
         self.group_keys_ = cells.group_keys
         self.weight_table_ = table
@@ -112,6 +124,24 @@ class Reweighing:
         return self
 
     # -- applying -----------------------------------------------------------------------
+    def _transform_spark(self, frame: Any, y: Any, sensitive_features: Any,
+                         sample_weight: Any, *, check: bool) -> Any:
+        from fairslm.mitigation.preprocessing._spark_cells import join_factors, spark_names
+
+        if not hasattr(self, "weight_table_"):
+            raise InvalidDataError("this Reweighing is not fitted yet; call fit() first")
+        label, names, weight = spark_names(y, sensitive_features, sample_weight)
+        if tuple(names) != self.feature_names_:
+            raise InvalidDataError(
+                f"sensitive features {names} differ from those seen in fit "
+                f"{list(self.feature_names_)}"
+            )
+        return join_factors(
+            frame, label=label, sensitive=names, weight=weight,
+            out_column=weight or WEIGHT_COLUMN, group_keys=self.group_keys_,
+            classes=self.classes_, factors=self.weight_table_, check=check,
+        )
+
     def _factors(self, rows: Rows) -> NDArray[np.float64]:
         if not hasattr(self, "weight_table_"):
             raise InvalidDataError("this Reweighing is not fitted yet; call fit() first")
@@ -148,6 +178,8 @@ class Reweighing:
         (``sample_weight`` unless the input names another), or, for array input, a numpy array
         of weights. The input is not modified.
         """
+        if is_spark_dataframe(X):
+            return self._transform_spark(X, y, sensitive_features, sample_weight, check=True)
         rows = as_rows(X, y, sensitive_features=sensitive_features, sample_weight=sample_weight)
         base = rows.weights if rows.weights is not None else np.ones(rows.n)
         weights = base * self._factors(rows)
@@ -169,6 +201,10 @@ class Reweighing:
         sample_weight: Any = None,
     ) -> Any:
         """:meth:`fit`, then :meth:`transform` on the same data."""
+        if is_spark_dataframe(X):
+            self.fit(X, y, sensitive_features=sensitive_features, sample_weight=sample_weight)
+            # Same rows as in fit: every cell has its factor, no check pass needed.
+            return self._transform_spark(X, y, sensitive_features, sample_weight, check=False)
         return self.fit(
             X, y, sensitive_features=sensitive_features, sample_weight=sample_weight
         ).transform(X, y, sensitive_features=sensitive_features, sample_weight=sample_weight)

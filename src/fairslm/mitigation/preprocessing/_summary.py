@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from fairslm.mitigation.preprocessing._cells import Cells
 from fairslm.mitigation.preprocessing._rows import AUGMENTED_COLUMN, Rows
 
-__all__ = ["DataSummary", "GroupSummary", "summarize_rows"]
+__all__ = ["DataSummary", "GroupSummary", "summarize_cells", "summarize_rows"]
 
 
 @dataclass(frozen=True)
@@ -65,13 +66,32 @@ class DataSummary:
 def summarize_rows(rows: Rows) -> DataSummary:
     """Summarise :class:`Rows` (rows without weights count as weight 1)."""
     cells = Cells(rows)
+    w = rows.weights if rows.weights is not None else np.ones(rows.n)
+    lo = np.array([w[rows.group_codes == g].min() for g in range(cells.n_groups)])
+    hi = np.array([w[rows.group_codes == g].max() for g in range(cells.n_groups)])
+    frame = rows.frame
+    n_aug = 0
+    if frame is not None and AUGMENTED_COLUMN in frame.columns:
+        n_aug = int(frame[AUGMENTED_COLUMN].fillna(False).astype(bool).sum())
+    return summarize_cells(cells, lo, hi, weighted=rows.weights is not None,
+                           pos_label=rows.pos_label, augmented_rows=n_aug)
+
+
+def summarize_cells(
+    cells: Cells,
+    min_weight: NDArray[np.float64],
+    max_weight: NDArray[np.float64],
+    *,
+    weighted: bool,
+    pos_label: object | None,
+    augmented_rows: int = 0,
+) -> DataSummary:
+    """Summarise (group, label) cells, given each group's smallest and largest weight."""
     classes = tuple(str(c) for c in cells.classes)
     counts = cells.counts.astype(np.float64)
     sums = cells.weight_sums
-    w = rows.weights if rows.weights is not None else np.ones(rows.n)
     groups = []
     for g, label in enumerate(cells.group_labels):
-        members = w[rows.group_codes == g]
         n_g, w_g = counts[g].sum(), sums[g].sum()
         groups.append(
             GroupSummary(
@@ -84,23 +104,19 @@ def summarize_rows(rows: Rows) -> DataSummary:
                     c: float(sums[g, k] / w_g) if w_g > 0 else float("nan")
                     for k, c in enumerate(classes)
                 },
-                mean_weight=float(members.mean()),
-                min_weight=float(members.min()),
-                max_weight=float(members.max()),
+                mean_weight=float(w_g / n_g),
+                min_weight=float(min_weight[g]),
+                max_weight=float(max_weight[g]),
             )
         )
-    frame = rows.frame
-    n_aug = 0
-    if frame is not None and AUGMENTED_COLUMN in frame.columns:
-        n_aug = int(frame[AUGMENTED_COLUMN].fillna(False).astype(bool).sum())
-    pos = None if rows.pos_label is None else str(rows.pos_label)
+    pos = None if pos_label is None else str(pos_label)
     if pos is not None and pos not in classes:
         pos = None
     return DataSummary(
-        rows=rows.n,
-        augmented_rows=n_aug,
-        weighted=rows.weights is not None,
-        features=rows.features,
+        rows=int(counts.sum()),
+        augmented_rows=augmented_rows,
+        weighted=weighted,
+        features=cells.features,
         classes=classes,
         pos_label=pos,
         label_rates={c: float(counts[:, k].sum() / counts.sum()) for k, c in enumerate(classes)},
