@@ -20,6 +20,7 @@ from fairslm.models._minilm import SentenceEncoder, default_model_path, load_min
 from fairslm.models._predictions import PredictionsFileAdapter
 from fairslm.models._sklearn import SklearnAdapter, save_sklearn_model
 from fairslm.models._source import quiet_transformers
+from fairslm.models._spark import score_spark, spark_model
 from fairslm.models._texts import check_texts
 
 __all__ = [
@@ -45,4 +46,6 @@ __all__ = [
     "load_model",
     "quiet_transformers",
     "save_sklearn_model",
+    "score_spark",
+    "spark_model",
 ]
