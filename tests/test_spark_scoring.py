@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from fairslm import InvalidDataError, audit_spark, load_model
+from fairslm.audit import counterfactual_spark, counterfactual_test
 from fairslm.models import score_spark
 from fairslm.models._testing import TINY_WORDS, make_tiny_bert_classifier
 
@@ -52,3 +53,24 @@ def test_scoring_errors(spark, tiny_model: Path) -> None:
         score_spark(df, tiny_model)
     with pytest.raises(InvalidDataError, match="pos_label 'doctor' is not a class"):
         score_spark(df, tiny_model, text="bio", pos_label="doctor")
+
+
+def test_counterfactual_at_scale_equals_in_process(spark, tiny_model: Path) -> None:
+    rng = np.random.default_rng(1)
+    texts = [f"{rng.choice(['he', 'she', 'the'])} {t} {rng.choice(['his', 'her', 'a'])} bio"
+             for t in _texts(120, 2)]
+    groups = np.resize(["female", "male"], len(texts))
+    labels = np.resize(["nurse", "surgeon"], len(texts))
+    df = spark.createDataFrame(pd.DataFrame({"text": texts, "g": groups, "y": labels}))
+    got = counterfactual_spark(tiny_model, df.repartition(2), text="text", label="y", group="g",
+                               pos_label="surgeon", n_examples=3)
+    want = counterfactual_test(load_model(tiny_model), texts, labels=labels, groups=groups,
+                               pos_label="surgeon", n_examples=3)
+    assert got.counts == want.counts and got.counts["n_changed"] > 0
+    for a, b in [(got.overall, want.overall), *zip(got.by_group.values(),
+                                                   want.by_group.values(), strict=True)]:
+        assert (a["n"], a["n_flips"]) == (b["n"], b["n_flips"])
+        assert a["mean_score_change"] == pytest.approx(b["mean_score_change"], abs=1e-6)
+        assert a["mcnemar"] == b["mcnemar"]
+    assert [e["original"] for e in got.examples] == [e["original"] for e in want.examples]
+    assert got.provenance["engine"] == "spark" and len(got.provenance["texts_sha256"]) == 64

@@ -7,6 +7,7 @@ from fairslm.audit._counterfactual_result import (
     CounterfactualResult,
     counterfactual_json_schema,
 )
+from fairslm.audit._counterfactual_spark import counterfactual_spark
 from fairslm.audit._data_audit import audit_data, audit_data_file
 from fairslm.audit._data_audit_result import (
     DATA_AUDIT_SCHEMA_VERSION,
@@ -76,6 +77,7 @@ __all__ = [
     "counterfactual_file",
     "counterfactual_generation_test",
     "counterfactual_json_schema",
+    "counterfactual_spark",
     "counterfactual_test",
     "data_audit_json_schema",
     "generation_audit_file",

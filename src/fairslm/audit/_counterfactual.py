@@ -8,7 +8,7 @@ are compared; the others are counted and reported.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,13 @@ from fairslm.audit._counterfactual_result import COUNTERFACTUAL_SCHEMA_VERSION, 
 from fairslm.data import CounterfactualPerturber, Dataset, load_dataset
 from fairslm.exceptions import ConfigError, InvalidDataError
 
-__all__ = ["counterfactual_file", "counterfactual_test", "mcnemar_exact"]
+__all__ = [
+    "counterfactual_file",
+    "counterfactual_test",
+    "mcnemar_exact",
+    "resolve_score_class",
+    "summarize_pairs",
+]
 
 DEFAULT_EXAMPLES = 10
 
@@ -87,7 +93,7 @@ def _summary(flip: NDArray[np.bool_], delta: NDArray[np.float64], pos0: NDArray[
     return out
 
 
-def _resolve_score_class(classes: list[Any], pos_label: Any) -> tuple[Any, str]:
+def resolve_score_class(classes: list[Any], pos_label: Any) -> tuple[Any, str]:
     if pos_label is not None:
         if pos_label in classes:
             return pos_label, "probability of the positive class"
@@ -212,7 +218,7 @@ def counterfactual_test(
     pert = perturber.perturb(texts, target=target)
 
     classes = list(model.classes_)
-    score_class, score_definition = _resolve_score_class(classes, pos_label)
+    score_class, score_definition = resolve_score_class(classes, pos_label)
     idx = np.flatnonzero(pert.changed)
     m = len(idx)
     k = len(classes)
@@ -221,61 +227,20 @@ def counterfactual_test(
         p0, p1 = both[:m], both[m:]
     else:
         p0 = p1 = np.zeros((0, k))
-    c0, c1 = p0.argmax(axis=1), p1.argmax(axis=1)
-    flip = c0 != c1
-    if score_class is not None:
-        j = classes.index(score_class)
-        s0, s1 = p0[:, j], p1[:, j]
-        pos0, pos1 = c0 == j, c1 == j
-        reason = None
-    else:
-        s0, s1 = p0[np.arange(m), c0], p1[np.arange(m), c0]
-        pos0 = pos1 = None
-        reason = "multiclass model without pos_label: pass pos_label for McNemar's test"
-    delta = s1 - s0
+    directions = [pert.direction[i] for i in idx]
 
-    def summ(mask: NDArray[np.bool_]) -> dict[str, Any]:
-        return _summary(flip[mask], delta[mask], None if pos0 is None else pos0[mask],
-                        None if pos1 is None else pos1[mask], reason)
+    def example_texts(rows: Sequence[int]) -> list[dict[str, Any]]:
+        return [{"original": texts[i], "counterfactual": pert.texts[i], "marked": pert.marked(i),
+                 "edits": [list(e) for e in pert.edits[i]]} for i in (int(idx[r]) for r in rows)]
 
-    directions = np.array([pert.direction[i] for i in idx], dtype=object)
-    overall = summ(np.ones(m, dtype=bool))
-    by_direction = {str(d): summ(directions == d) for d in sorted(set(directions.tolist()))}
-    by_group: dict[str, dict[str, Any]] = {}
-    if groups_arr is not None:
-        g_changed = groups_arr[idx]
-        for g in sorted({str(v) for v in groups_arr}):
-            mask = np.array([str(v) == g for v in g_changed], dtype=bool)
-            s = summ(mask)
-            s["n_texts"] = int(sum(str(v) == g for v in groups_arr))
-            by_group[g] = s
-    if labels_arr is not None and m:
-        truth = np.array([str(v) for v in labels_arr[idx]], dtype=object)
-        pred0 = np.array([str(classes[c]) for c in c0], dtype=object)
-        pred1 = np.array([str(classes[c]) for c in c1], dtype=object)
-        overall["accuracy_original"] = float((truth == pred0).mean())
-        overall["accuracy_counterfactual"] = float((truth == pred1).mean())
-
-    order = np.lexsort((idx, -np.abs(delta)))[: int(n_examples)]
-    examples = []
-    for r in order:
-        i = int(idx[r])
-        examples.append({
-            "index": i,
-            "direction": pert.direction[i],
-            "group": None if groups_arr is None else str(groups_arr[i]),
-            "label": None if labels_arr is None else labels_arr[i],
-            "original": texts[i],
-            "counterfactual": pert.texts[i],
-            "marked": pert.marked(i),
-            "edits": [list(e) for e in pert.edits[i]],
-            "score_original": float(s0[r]),
-            "score_counterfactual": float(s1[r]),
-            "score_change": float(delta[r]),
-            "decision_original": classes[int(c0[r])],
-            "decision_counterfactual": classes[int(c1[r])],
-            "flipped": bool(flip[r]),
-        })
+    sections = summarize_pairs(
+        classes=classes, score_class=score_class, p0=p0, p1=p1, index=idx,
+        directions=directions,
+        groups=None if groups_arr is None else [str(v) for v in groups_arr[idx]],
+        group_sizes=None if groups_arr is None else _sizes(groups_arr),
+        labels=None if labels_arr is None else labels_arr[idx],
+        n_examples=int(n_examples), example_texts=example_texts,
+    )
 
     h = hashlib.sha256()
     for t in texts:
@@ -296,13 +261,100 @@ def counterfactual_test(
         attribute=perturber.attribute,
         task={"classes": classes, "score_class": score_class, "score_definition": score_definition},
         counts={"n_texts": n, "n_changed": m, "n_unchanged": n - m},
-        overall=overall,
-        by_direction=by_direction,
-        by_group=by_group,
-        examples=tuple(examples),
+        **sections,
         provenance=provenance,
         options={"target": target, "n_examples": int(n_examples), "groups": list(perturber.lexicon.groups)},
     )
+
+
+def _sizes(groups: NDArray[Any]) -> dict[str, int]:
+    values, counts = np.unique(np.array([str(v) for v in groups], dtype=object),
+                               return_counts=True)
+    return {str(v): int(c) for v, c in zip(values, counts, strict=True)}
+
+
+def summarize_pairs(
+    *,
+    classes: list[Any],
+    score_class: Any,
+    p0: NDArray[np.float64],
+    p1: NDArray[np.float64],
+    index: NDArray[np.int64],
+    directions: Sequence[str],
+    groups: Sequence[str] | None,
+    group_sizes: dict[str, int] | None,
+    labels: NDArray[Any] | None,
+    n_examples: int,
+    example_texts: Callable[[Sequence[int]], list[dict[str, Any]]],
+) -> dict[str, Any]:
+    """Flip rates, score changes and tests of scored (original, counterfactual) pairs.
+
+    ``p0``/``p1`` hold the class probabilities of the changed texts and their counterfactuals,
+    ``index`` each pair's row, ``directions``, ``groups`` and ``labels`` its swap direction,
+    group and true label; ``group_sizes`` counts every text of each group (changed or not).
+    ``example_texts(rows)`` gives the texts of those pairs, the examples with the largest
+    changes. Returns the ``overall``, ``by_direction``, ``by_group`` and ``examples`` sections.
+    """
+    m = len(index)
+    c0, c1 = p0.argmax(axis=1), p1.argmax(axis=1)
+    flip = c0 != c1
+    if score_class is not None:
+        j = classes.index(score_class)
+        s0, s1 = p0[:, j], p1[:, j]
+        pos0, pos1 = c0 == j, c1 == j
+        reason = None
+    else:
+        s0, s1 = p0[np.arange(m), c0], p1[np.arange(m), c0]
+        pos0 = pos1 = None
+        reason = "multiclass model without pos_label: pass pos_label for McNemar's test"
+    delta = s1 - s0
+
+    def summ(mask: NDArray[np.bool_]) -> dict[str, Any]:
+        return _summary(flip[mask], delta[mask], None if pos0 is None else pos0[mask],
+                        None if pos1 is None else pos1[mask], reason)
+
+    dirs = np.array(list(directions), dtype=object)
+    overall = summ(np.ones(m, dtype=bool))
+    by_direction = {str(d): summ(dirs == d) for d in sorted(set(dirs.tolist()))}
+    by_group: dict[str, dict[str, Any]] = {}
+    if groups is not None and group_sizes is not None:
+        g_changed = np.array(list(groups), dtype=object)
+        for g in sorted(group_sizes):
+            s = summ(g_changed == g)
+            s["n_texts"] = int(group_sizes[g])
+            by_group[g] = s
+    if labels is not None and m:
+        truth = np.array([str(v) for v in labels], dtype=object)
+        pred0 = np.array([str(classes[c]) for c in c0], dtype=object)
+        pred1 = np.array([str(classes[c]) for c in c1], dtype=object)
+        overall["accuracy_original"] = float((truth == pred0).mean())
+        overall["accuracy_counterfactual"] = float((truth == pred1).mean())
+
+    order = np.lexsort((index, -np.abs(delta)))[: int(n_examples)]
+    examples = []
+    for r, texts in zip(order, example_texts([int(r) for r in order]), strict=True):
+        examples.append({
+            "index": int(index[r]),
+            "direction": str(dirs[r]),
+            "group": None if groups is None else str(g_changed[r]),
+            "label": None if labels is None else _py(labels[r]),
+            "original": texts["original"],
+            "counterfactual": texts["counterfactual"],
+            "marked": texts["marked"],
+            "edits": texts["edits"],
+            "score_original": float(s0[r]),
+            "score_counterfactual": float(s1[r]),
+            "score_change": float(delta[r]),
+            "decision_original": classes[int(c0[r])],
+            "decision_counterfactual": classes[int(c1[r])],
+            "flipped": bool(flip[r]),
+        })
+    return {"overall": overall, "by_direction": by_direction, "by_group": by_group,
+            "examples": tuple(examples)}
+
+
+def _py(v: Any) -> Any:
+    return v.item() if isinstance(v, np.generic) else v
 
 
 def counterfactual_file(

@@ -26,7 +26,12 @@ from fairslm.engines._spark import (
     is_remote_path,
     spark_source,
 )
-from fairslm.engines._spark_session import is_spark_dataframe, spark_errors, spark_session
+from fairslm.engines._spark_session import (
+    is_spark_dataframe,
+    pandas_interop,
+    spark_errors,
+    spark_session,
+)
 
 __all__ = [
     "DEFAULT_MEMORY_LIMIT",
@@ -44,6 +49,7 @@ __all__ = [
     "is_remote_path",
     "is_spark_dataframe",
     "median_count_table",
+    "pandas_interop",
     "quote_backtick",
     "spark_errors",
     "spark_session",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import sys
 import warnings
@@ -140,9 +141,19 @@ def spark_session(
     return spark
 
 
+_OWN_ERROR = re.compile(
+    r"(?:fairslm\.exceptions\.)?(?:InvalidDataError|ConfigError|ModelLoadError|"
+    r"UnsafeModelError|MissingDependencyError): (.+)"
+)
+
+
 def _first_line(exc: BaseException) -> str:
-    """The message of a Spark error without the JVM stack trace that follows it."""
+    """The message of a Spark error without the JVM stack trace that follows it; for an error
+    fairslm raised inside a Python worker (bad texts, a model that cannot load), its message."""
     text = str(exc).strip()
+    own = _OWN_ERROR.findall(text)
+    if own:
+        return own[-1].strip()
     for line in text.splitlines():
         line = line.strip()
         if line and not line.startswith(("at ", "JVM stacktrace", "Traceback")):

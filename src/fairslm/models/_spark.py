@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairslm.engines import is_spark_dataframe, quote_backtick
+from fairslm.engines import is_spark_dataframe, pandas_interop, quote_backtick
 from fairslm.exceptions import ConfigError, InvalidDataError
 from fairslm.models._base import ModelAdapter
 from fairslm.models._load import load_model
@@ -131,7 +131,6 @@ def score_spark(
     if kind == "string":
         out_classes = [str(c) for c in out_classes]
 
-    @pandas_udf(f"proba array<double>, prediction {kind}")  # type: ignore[call-overload]
     def _score(batches: Iterator[pd.Series]) -> Iterator[pd.DataFrame]:
         adapter = spark_model(path, opts)
         for texts in batches:
@@ -142,7 +141,9 @@ def score_spark(
                 "prediction": [out_classes[j] for j in best],
             })
 
-    scored = frame.withColumn("fairslm_scored", _score(F.col(quote_backtick(text))))
+    with pandas_interop():
+        udf = pandas_udf(_score, f"proba array<double>, prediction {kind}")  # type: ignore[call-overload]
+        scored = frame.withColumn("fairslm_scored", udf(F.col(quote_backtick(text))))
     cols = [F.col(quote_backtick(c)) for c in frame.columns]
     cols.append(F.col("fairslm_scored.proba").alias(proba_column))
     cols.append(F.col("fairslm_scored.prediction").alias(prediction_column))
