@@ -173,3 +173,22 @@ def test_cli_engine_spark(spark, tmp_path: Path) -> None:
     assert "column 'gendr' not found in p.parquet" in res.output and "Traceback" not in res.output
     res = runner.invoke(app, [*args, "--engine", "sparky"])
     assert res.exit_code == 2 and "unknown --engine 'sparky'" in res.output
+
+
+def test_missing_java_or_pyspark_names_the_fix(tmp_path: Path, monkeypatch) -> None:
+    import sys
+
+    from fairslm.engines import _spark_session
+
+    path = tmp_path / "p.parquet"
+    _frame(50, 0, 1).dropna().to_parquet(path)
+    args = ["audit-predictions", str(path), "--y-true", "label", "--y-pred", "pred",
+            "--sensitive", "s0", "--engine", "spark", "--spark-master", "local[3]"]
+    monkeypatch.setattr(_spark_session, "_java_present", lambda: False)
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 2 and "Spark needs Java 17 or 21" in res.output
+    assert "JAVA_HOME" in res.output and "Traceback" not in res.output
+    monkeypatch.setitem(sys.modules, "pyspark", None)
+    monkeypatch.setitem(sys.modules, "pyspark.sql", None)
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 2 and "pip install 'fairslm[spark]'" in res.output

@@ -92,7 +92,8 @@ def spark_session(
     master : str, optional
         ``local[N]`` (a session in this process, bound to 127.0.0.1), ``spark://host:port``,
         ``yarn``, ``k8s://...`` (a classic session on that cluster) or ``sc://host:port`` (a
-        Spark Connect server). Default: the active session if there is one, else ``local[*]``.
+        Spark Connect server). Default: the active session if there is one, else the one
+        ``spark-submit`` (or ``SPARK_REMOTE``) configures, else ``local[*]``.
     app_name : str, default "fairslm"
     config : dict, optional
         More Spark settings, e.g. ``{"spark.executor.memory": "4g"}``.
@@ -106,6 +107,11 @@ def spark_session(
         active = sql.SparkSession.getActiveSession()
         if active is not None:
             return active
+        if "PYSPARK_GATEWAY_PORT" in os.environ or "SPARK_REMOTE" in os.environ:
+            # Launched by spark-submit (or told to use Spark Connect): the master and every
+            # setting come from there.
+            with spark_errors("the Spark session of spark-submit"):
+                return sql.SparkSession.builder.appName(app_name).getOrCreate()
         master = "local[*]"
     if master.startswith("sc://"):
         try:
