@@ -24,6 +24,7 @@ __all__ = [
     "counterfactual_file",
     "counterfactual_test",
     "mcnemar_exact",
+    "pairs_result",
     "resolve_score_class",
     "summarize_pairs",
 ]
@@ -246,24 +247,41 @@ def counterfactual_test(
     for t in texts:
         h.update(t.encode("utf-8", "surrogatepass") + b"\x1f")
     fingerprint = model.fingerprint() if callable(getattr(model, "fingerprint", None)) else None
-    provenance = {
-        "fairslm_version": __version__,
-        "model": type(model).__name__,
-        "model_fingerprint": fingerprint,
-        "texts_sha256": h.hexdigest(),
-        "dataset_sha256": dataset_hash,
-        "seed": int(seed),
-        "perturber": repr(perturber),
-        "term_sources": [Path(s).name for s in perturber.lexicon.sources],
-    }
+    return pairs_result(
+        perturber, sections, classes=classes, score_class=score_class,
+        score_definition=score_definition, n_texts=n, seed=seed, target=target,
+        n_examples=n_examples,
+        provenance={"model": type(model).__name__, "model_fingerprint": fingerprint,
+                    "texts_sha256": h.hexdigest(), "dataset_sha256": dataset_hash},
+    )
+
+
+def pairs_result(
+    perturber: CounterfactualPerturber,
+    sections: dict[str, Any],
+    *,
+    classes: list[Any],
+    score_class: Any,
+    score_definition: str,
+    n_texts: int,
+    seed: int,
+    target: str | None,
+    n_examples: int,
+    provenance: dict[str, Any],
+) -> CounterfactualResult:
+    """The result of a counterfactual test from :func:`summarize_pairs`' sections."""
+    m = int(sections["overall"]["n"])
     return CounterfactualResult(
         schema_version=COUNTERFACTUAL_SCHEMA_VERSION,
         attribute=perturber.attribute,
         task={"classes": classes, "score_class": score_class, "score_definition": score_definition},
-        counts={"n_texts": n, "n_changed": m, "n_unchanged": n - m},
+        counts={"n_texts": n_texts, "n_changed": m, "n_unchanged": n_texts - m},
         **sections,
-        provenance=provenance,
-        options={"target": target, "n_examples": int(n_examples), "groups": list(perturber.lexicon.groups)},
+        provenance={"fairslm_version": __version__, **provenance, "seed": int(seed),
+                    "perturber": repr(perturber),
+                    "term_sources": [Path(s).name for s in perturber.lexicon.sources]},
+        options={"target": target, "n_examples": int(n_examples),
+                 "groups": list(perturber.lexicon.groups)},
     )
 
 

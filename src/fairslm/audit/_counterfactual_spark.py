@@ -20,9 +20,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairslm._version import __version__
-from fairslm.audit._counterfactual import DEFAULT_EXAMPLES, resolve_score_class, summarize_pairs
-from fairslm.audit._counterfactual_result import COUNTERFACTUAL_SCHEMA_VERSION, CounterfactualResult
+from fairslm.audit._counterfactual import (
+    DEFAULT_EXAMPLES,
+    pairs_result,
+    resolve_score_class,
+    summarize_pairs,
+)
+from fairslm.audit._counterfactual_result import CounterfactualResult
 from fairslm.data import CounterfactualPerturber
 from fairslm.engines import is_spark_dataframe, pandas_interop, quote_backtick, spark_errors
 from fairslm.exceptions import ConfigError, InvalidDataError
@@ -186,28 +190,14 @@ def counterfactual_spark(
         )
     finally:
         scored.unpersist()
-    m = len(index)
     fingerprint = spark_model(path, opts).fingerprint()
     digest = hashlib.sha256(f"{n}:{totals['h']}".encode()).hexdigest()
-    provenance = {
-        "fairslm_version": __version__,
-        "engine": "spark",
-        "model": path,
-        "model_fingerprint": fingerprint,
-        "texts_sha256": digest,
-        "texts_digest": "sha256 of the row count and the sum of the texts' xxhash64",
-        "dataset_sha256": None,
-        "seed": int(seed),
-        "perturber": repr(perturber),
-        "term_sources": [Path(s).name for s in perturber.lexicon.sources],
-    }
-    return CounterfactualResult(
-        schema_version=COUNTERFACTUAL_SCHEMA_VERSION,
-        attribute=perturber.attribute,
-        task={"classes": classes, "score_class": score_class, "score_definition": score_definition},
-        counts={"n_texts": n, "n_changed": m, "n_unchanged": n - m},
-        **sections,
-        provenance=provenance,
-        options={"target": target, "n_examples": int(n_examples),
-                 "groups": list(perturber.lexicon.groups)},
+    return pairs_result(
+        perturber, sections, classes=classes, score_class=score_class,
+        score_definition=score_definition, n_texts=n, seed=seed, target=target,
+        n_examples=n_examples,
+        provenance={"engine": "spark", "model": path, "model_fingerprint": fingerprint,
+                    "texts_sha256": digest,
+                    "texts_digest": "sha256 of the row count and the sum of the texts' xxhash64",
+                    "dataset_sha256": None},
     )
