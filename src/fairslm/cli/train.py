@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any, NoReturn
 
 import typer
 
-from fairslm.cli._app import EXIT_FAIL, EXIT_OK, user_errors
+from fairslm.cli._app import EXIT_FAIL, EXIT_OK, fail, user_errors
 
 
 def register(app: typer.Typer) -> None:
@@ -20,16 +25,31 @@ def train_command(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output directory."),
     output_dir: Path | None = typer.Option(None, "--output-dir", "-o", help="Override output_dir."),
     set_: list[str] = typer.Option([], "--set", help="Override a config key: KEY=VALUE (dotted keys, JSON values)."),
+    nproc: int = typer.Option(1, "--nproc", min=1,
+                              help="Train with N processes on this machine (torchrun DDP: one per GPU, "
+                                   "or gloo on CPUs); batch_size stays the global batch."),
 ) -> None:
-    """Fine-tune; exit 0 when done (and constraints met on validation), 1 when no checkpoint met them."""
+    """Fine-tune; exit 0 when done (and constraints met on validation), 1 when no checkpoint met them.
+
+    Under torchrun (torchrun --nproc_per_node N -m fairslm train ...) every process trains its
+    share of each batch and rank 0 writes; the exit code is then 0 once training is done (read
+    selection.feasible in fairslm.json), since torchrun takes any other code for a crash.
+    """
     from fairslm._config import parse_overrides
-    from fairslm.training import train
+    from fairslm.training import check_train, train
 
     overrides = parse_overrides(set_)
     if output_dir is not None:
         overrides["output_dir"] = output_dir
+    if nproc > 1:
+        _launch(config, nproc, resume=resume, overwrite=overwrite, set_=set_, overrides=overrides,
+                check=check_train)
     result = train(config, resume=resume, overwrite=overwrite, **overrides)
-    typer.echo(f"trained {result.steps} steps in {result.train_time_s:.1f} s "
+    under_torchrun = result.world_size > 1
+    if int(os.environ.get("RANK", "0")) != 0:
+        raise typer.Exit(EXIT_OK)
+    where = f" on {result.world_size} processes" if under_torchrun else ""
+    typer.echo(f"trained {result.steps} steps{where} in {result.train_time_s:.1f} s "
                f"({result.mean_step_time_s * 1000:.0f} ms/step); model in {result.output_dir}")
     for k, v in result.validation.items():
         if isinstance(v, float):
@@ -38,5 +58,23 @@ def train_command(
         typer.echo(f"  constraint {k}: measured {v:.4f}")
     if result.feasible is False:
         typer.echo("no checkpoint met the constraints on validation data; kept the least violating")
-        raise typer.Exit(EXIT_FAIL)
+        raise typer.Exit(EXIT_OK if under_torchrun else EXIT_FAIL)
     raise typer.Exit(EXIT_OK)
+
+
+def _launch(config: Path, nproc: int, *, resume: bool, overwrite: bool, set_: list[str],
+            overrides: dict[str, Any], check: Any) -> NoReturn:
+    """Check the run here, then train it under ``torchrun --standalone`` with ``nproc`` ranks."""
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        fail("--nproc starts torchrun itself; under torchrun, leave --nproc out")
+    cfg = check(config, resume=resume, overwrite=overwrite, nproc=nproc, **overrides)
+    # One node: the rendezvous store listens on loopback only.
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node",
+           str(nproc), "--local-addr", "127.0.0.1", "-m", "fairslm", "train", "--config", str(config),
+           "--output-dir", str(cfg.output_dir), *[f"--set={s}" for s in set_],
+           *(["--resume"] if resume else []), *(["--overwrite"] if overwrite else [])]
+    code = subprocess.call(cmd)
+    if code != 0:
+        fail(f"training stopped: torchrun exited with code {code} (see the messages above)", code=code)
+    meta = json.loads((Path(cfg.output_dir) / "fairslm.json").read_text())
+    raise typer.Exit(EXIT_FAIL if meta["selection"]["feasible"] is False else EXIT_OK)

@@ -9,7 +9,7 @@ from fairslm.training._config import (
     TrainConfig,
     load_train_config,
 )
-from fairslm.training._loop import train
+from fairslm.training._loop import check_train, train
 from fairslm.training._result import TrainResult
 from fairslm.training._selection import pareto_front
 from fairslm.training._sweep import sweep
@@ -22,6 +22,7 @@ __all__ = [
     "PenaltyConfig",
     "TrainConfig",
     "TrainResult",
+    "check_train",
     "load_train_config",
     "pareto_front",
     "sweep",

@@ -5,7 +5,8 @@ A checkpoint is a directory ``checkpoints/step-00000042`` holding
 * ``model.safetensors`` -- the trainable parameters (all of them, or the LoRA ones);
 * ``adversary.safetensors`` -- the adversary head, if any;
 * ``optimizer.safetensors`` + ``optimizer.json`` -- AdamW's moment tensors, and its param groups;
-* ``rng.safetensors`` -- torch's CPU generator state;
+* ``rng.safetensors`` -- torch's generator states: ``torch`` (and ``cuda`` on a GPU) for rank 0,
+  ``torch.rank1``, ... for the other ranks of a distributed run;
 * ``state.json`` -- step, epoch, batch position, config fingerprint, penalty running sums,
   multipliers, model-selection candidates.
 
@@ -38,7 +39,7 @@ def _flatten_optimizer(sd: dict[str, Any]) -> tuple[dict[str, Any], dict[str, An
         keep = {}
         for k, v in entries.items():
             if hasattr(v, "shape"):
-                tensors[f"{pid}/{k}"] = v.detach().clone().contiguous()
+                tensors[f"{pid}/{k}"] = v.detach().cpu().clone().contiguous()
                 keep[k] = {"tensor": f"{pid}/{k}"}
             else:
                 keep[k] = {"value": v}
@@ -53,10 +54,19 @@ def _unflatten_optimizer(tensors: dict[str, Any], layout: dict[str, Any]) -> dic
     return {"state": state, "param_groups": layout["param_groups"]}
 
 
+def _rng_key(kind: str, rank: int) -> str:
+    return kind if rank == 0 else f"{kind}.rank{rank}"
+
+
 def save_checkpoint(root: Path, step: int, *, model_state: dict[str, Any],
                     adversary_state: dict[str, Any] | None, optimizer: Any,
-                    state: dict[str, Any], keep: int) -> Path:
-    """Write checkpoint ``step`` under ``root`` atomically; keep the newest ``keep``."""
+                    state: dict[str, Any], keep: int,
+                    rng_states: list[dict[str, Any]] | None = None) -> Path:
+    """Write checkpoint ``step`` under ``root`` atomically; keep the newest ``keep``.
+
+    ``rng_states`` holds each rank's generator states (index = rank); this process's CPU
+    generator when omitted.
+    """
     import torch
     from safetensors.torch import save_file
 
@@ -66,12 +76,14 @@ def save_checkpoint(root: Path, step: int, *, model_state: dict[str, Any],
     try:
         save_file(model_state, str(tmp / "model.safetensors"))
         if adversary_state is not None:
-            save_file({k: v.detach().clone().contiguous() for k, v in adversary_state.items()},
+            save_file({k: v.detach().cpu().clone().contiguous() for k, v in adversary_state.items()},
                       str(tmp / "adversary.safetensors"))
         tensors, layout = _flatten_optimizer(optimizer.state_dict())
         save_file(tensors, str(tmp / "optimizer.safetensors"))
         (tmp / "optimizer.json").write_text(json.dumps(layout))
-        save_file({"torch": torch.get_rng_state()}, str(tmp / "rng.safetensors"))
+        ranks = rng_states if rng_states is not None else [{"torch": torch.get_rng_state()}]
+        save_file({_rng_key(k, r): v.contiguous() for r, states in enumerate(ranks) for k, v in states.items()},
+                  str(tmp / "rng.safetensors"))
         (tmp / "state.json").write_text(json.dumps(state, indent=1))
         for f in tmp.iterdir():  # the rename below must not overtake the data on disk
             with f.open("rb") as fh:
@@ -95,8 +107,11 @@ def latest_checkpoint(root: Path) -> Path | None:
     return done[-1] if done else None
 
 
-def load_checkpoint(path: Path) -> dict[str, Any]:
-    """Read a checkpoint written by :func:`save_checkpoint` (no pickle involved)."""
+def load_checkpoint(path: Path, rank: int = 0) -> dict[str, Any]:
+    """Read a checkpoint written by :func:`save_checkpoint` (no pickle involved).
+
+    ``rng`` is the CPU generator state of ``rank``; ``cuda_rng`` its GPU one, if saved.
+    """
     from safetensors.torch import load_file
 
     try:
@@ -108,9 +123,11 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
                 load_file(str(path / "optimizer.safetensors")),
                 json.loads((path / "optimizer.json").read_text()),
             ),
-            "rng": load_file(str(path / "rng.safetensors"))["torch"],
             "adversary": None,
         }
+        rng = load_file(str(path / "rng.safetensors"))
+        out["rng"] = rng[_rng_key("torch", rank)]
+        out["cuda_rng"] = rng.get(_rng_key("cuda", rank))
         if (path / "adversary.safetensors").exists():
             out["adversary"] = load_file(str(path / "adversary.safetensors"))
     except (OSError, ValueError, KeyError) as exc:

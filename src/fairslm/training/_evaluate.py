@@ -29,7 +29,7 @@ def predict_proba(tm: TrainableModel, ids: list[list[int]]) -> np.ndarray:
                 idx = order[s : s + EVAL_BATCH]
                 input_ids, mask = tm.collate([ids[i] for i in idx])
                 logits, _ = tm.forward(input_ids, mask)
-                out[idx] = torch.softmax(logits.double(), dim=-1).numpy()
+                out[idx] = torch.softmax(logits.double(), dim=-1).cpu().numpy()
     finally:
         tm.model.train(was_training)
     return out

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
 import shutil
 import sys
 import time
@@ -35,6 +36,7 @@ from fairslm.training._data import (
     strata,
     stratified_split,
 )
+from fairslm.training._ddp import Ranks, check_world_size, joined, world_size_from_env
 from fairslm.training._evaluate import predict_proba
 from fairslm.training._finish import finish
 from fairslm.training._model import load_trainable
@@ -42,7 +44,7 @@ from fairslm.training._objective import FairnessObjective
 from fairslm.training._result import TrainResult
 from fairslm.training._selection import Candidate, Selector, violation
 
-__all__ = ["FineTuning", "TrainState", "train"]
+__all__ = ["FineTuning", "TrainState", "check_train", "train"]
 
 _MARKERS = ("fairslm.json", "train_log.jsonl", "checkpoints")
 
@@ -81,18 +83,68 @@ def train(
     """
     import torch
 
+    cfg, data = _checked(config, train_data, validation_data, resume=resume, overwrite=overwrite,
+                         world_size=world_size_from_env(), overrides=overrides)
+    out = Path(cfg.output_dir)
+    with joined() as ranks, contextlib.ExitStack() as stack:
+        # Every rank has checked the directory above; only then does rank 0 change it.
+        ranks.barrier()
+        if ranks.main:
+            _prepare_output(out, resume=resume, overwrite=overwrite)
+        ranks.barrier()
+        if cfg.deterministic:
+            if ranks.device().type == "cuda":
+                # cuBLAS is deterministic only with a fixed workspace (CUDA docs, "Reproducibility").
+                os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+            stack.callback(torch.use_deterministic_algorithms, torch.are_deterministic_algorithms_enabled())
+            torch.use_deterministic_algorithms(True)
+        run = FineTuning(cfg, data, resume=resume, ranks=ranks)
+        run.fit()
+        result = finish(run)
+        ranks.barrier()
+        return result
+
+
+def check_train(
+    config: Any = None,
+    *,
+    train_data: Any = None,
+    validation_data: Any = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    nproc: int = 1,
+    **overrides: Any,
+) -> TrainConfig:
+    """Check what :func:`train` would check before it trains, and train nothing.
+
+    The configuration, the data, the fairness settings against the data, the output directory
+    and the number of processes ``nproc`` (the global batch and the smallest (group, label) cell
+    must have a row for each). ``fairslm train --nproc N`` calls it before it starts any process.
+
+    Returns
+    -------
+    TrainConfig
+        The configuration :func:`train` would run.
+    """
+    cfg, _ = _checked(config, train_data, validation_data, resume=resume, overwrite=overwrite,
+                      world_size=nproc, overrides=overrides)
+    return cfg
+
+
+def _checked(config: Any, train_data: Any, validation_data: Any, *, resume: bool, overwrite: bool,
+             world_size: int, overrides: dict[str, Any]) -> tuple[TrainConfig, Splits]:
     cfg = load_train_config(config, **overrides)
     data = Splits.read(cfg, train_data, validation_data)
     _check_fairness(cfg, data)
-    out = Path(cfg.output_dir)
-    _prepare_output(out, resume=resume, overwrite=overwrite)
-    with contextlib.ExitStack() as stack:
-        if cfg.deterministic:
-            stack.callback(torch.use_deterministic_algorithms, torch.are_deterministic_algorithms_enabled())
-            torch.use_deterministic_algorithms(True)
-        run = FineTuning(cfg, data, resume=resume)
-        run.fit()
-        return finish(run)
+    if world_size > 1:
+        rows = data.full_train
+        cells = strata(rows, True)
+        smallest = min(cells, key=len)
+        g, y = rows.group[smallest[0]], rows.y[smallest[0]]
+        check_world_size(world_size, batch_size=cfg.batch_size, smallest_cell=len(smallest),
+                         cell=f"group {rows.group_labels[g]!r} with label {rows.classes[y]!r}")
+    _check_output(Path(cfg.output_dir), resume=resume, overwrite=overwrite)
+    return cfg, data
 
 
 # ---- the data of a run --------------------------------------------------------------------
@@ -159,7 +211,8 @@ def _lagrangian(targets: list[str], group_labels: list[str]) -> Any:
     return ProxyLagrangian(targets, group_labels)
 
 
-def _prepare_output(out: Path, *, resume: bool, overwrite: bool) -> None:
+def _check_output(out: Path, *, resume: bool, overwrite: bool) -> None:
+    """Refuse an output directory the run may not write to (reads only)."""
     if resume:
         if latest_checkpoint(out / "checkpoints") is None:
             raise ConfigError(
@@ -178,6 +231,11 @@ def _prepare_output(out: Path, *, resume: bool, overwrite: bool) -> None:
                 f"refusing to overwrite {out}: it does not look like a fairslm training directory "
                 "(no fairslm.json, train_log.jsonl or checkpoints/); choose another output_dir"
             )
+
+
+def _prepare_output(out: Path, *, resume: bool, overwrite: bool) -> None:
+    """Empty an earlier run's directory (``overwrite``) and create it; :func:`_check_output` first."""
+    if not resume and overwrite and out.exists() and any(out.iterdir()):
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
 
@@ -220,6 +278,16 @@ class _Log:
         self.fh.close()
 
 
+class _Silent:
+    """The log of ranks other than 0: rank 0 alone writes (every rank holds the same values)."""
+
+    def write(self, record: dict[str, Any]) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 def _lr_factor(step: int, total: int, warmup: int) -> float:
     """Linear warm-up to 1 over ``warmup`` steps, then linear decay to 0 at ``total``."""
     if step < warmup:
@@ -238,21 +306,51 @@ def _diff_keys(a: dict[str, Any], b: dict[str, Any], prefix: str = "") -> list[s
     return keys
 
 
-class FineTuning:
-    """One fine-tuning run: model, objective, optimizer, data and :class:`TrainState`."""
+def _replica(tm: Any, adversary: Any, ranks: Ranks) -> Any:
+    """The model (and adversary) under ``DistributedDataParallel``, called like ``tm.forward``."""
+    import torch
 
-    def __init__(self, cfg: TrainConfig, data: Splits, *, resume: bool = False) -> None:
+    class Replica(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model, self.adversary = tm.model, adversary
+
+        def forward(self, input_ids: Any, mask: Any, *, need_representation: bool = False) -> Any:
+            return tm.forward(input_ids, mask, need_representation=need_representation)
+
+    device = ranks.device()
+    return torch.nn.parallel.DistributedDataParallel(
+        Replica(), device_ids=[device] if device.type == "cuda" else None,
+        # Every parameter takes part in every step; transformers' buffers (position ids) are
+        # constants, so there is nothing to broadcast before each forward pass.
+        find_unused_parameters=False, broadcast_buffers=False)
+
+
+class FineTuning:
+    """One fine-tuning run: model, objective, optimizer, data and :class:`TrainState`.
+
+    Under data parallelism (``ranks.active``) every rank builds the same run, trains on its
+    shard of each global batch and holds the same state; rank 0 alone writes.
+    """
+
+    def __init__(self, cfg: TrainConfig, data: Splits, *, resume: bool = False,
+                 ranks: Ranks | None = None) -> None:
         import torch
 
         self.t_start = time.perf_counter()
         self.cfg, self.data = cfg, data
+        self.ranks = ranks = ranks or Ranks()
         self.out = Path(cfg.output_dir)
         tr = data.train
         self.tm, self.base_path = load_trainable(cfg.model, tr.classes, max_length=cfg.max_length,
                                                  lora=cfg.lora, seed=cfg.seed)
+        self.tm.model.to(ranks.device())
         self.objective = FairnessObjective.from_config(
             cfg, classes=tr.classes, group_labels=tr.group_labels, pos_index=tr.pos_index,
-            hidden_size=self.tm.hidden_size)
+            hidden_size=self.tm.hidden_size, across_ranks=ranks.active)
+        if self.objective.adversary is not None:
+            self.objective.adversary.to(ranks.device())
+        self.forward: Any = _replica(self.tm, self.objective.adversary, ranks) if ranks.active else self.tm.forward
         # Checkpoint selection measures the constraints on validation data; without validation
         # data a constrained run keeps its last weights (nothing to select on).
         targets = cfg.selection or (cfg.constraints.targets if cfg.constraints and data.validation is not None else [])
@@ -317,8 +415,8 @@ class FineTuning:
         self.tm.model.train()
         if self.objective.adversary is not None:
             self.objective.adversary.train()
-        self.log = _Log(self.out / "train_log.jsonl", state.resumed_from)
-        with Progress(disable=not show, transient=True) as bar, contextlib.closing(self.log):
+        self.log = _Log(self.out / "train_log.jsonl", state.resumed_from) if self.ranks.main else _Silent()
+        with Progress(disable=not (show and self.ranks.main), transient=True) as bar, contextlib.closing(self.log):
             task = bar.add_task("fine-tuning", total=self.total_steps, completed=state.step)
             for epoch in range(state.epoch, cfg.epochs):
                 batches = epoch_batches(self.cells, self.lengths, cfg.batch_size, seed=cfg.seed,
@@ -359,14 +457,19 @@ class FineTuning:
             g["lr"] = g["base_lr"] * _lr_factor(state.step, self.total_steps, self.warmup_steps)
         parts = dict.fromkeys(("loss", "task_loss", "penalty", "constraint_penalty", "adversary_loss"), 0.0)
         adversary_accuracy = float("nan")
-        for i, rows in enumerate(batches):
+        for i, global_rows in enumerate(batches):
+            rows, factor = self.ranks.shard(global_rows)
             idx = torch.as_tensor(rows)
             input_ids, mask = self.tm.collate([self.ids[j] for j in rows])
-            logits, rep = self.tm.forward(input_ids, mask, need_representation=objective.needs_representation)
-            loss = objective(logits, self.y[idx], self.group[idx], self.weight[idx], representation=rep)
-            if not torch.isfinite(loss.total):
-                self._stop_on_nan(loss.total, loss.terms, epoch=epoch, batch=first_batch + i)
-            (loss.total / len(batches)).backward()
+            # Gradients are averaged over ranks once, after the last accumulated batch.
+            last = i == len(batches) - 1
+            with contextlib.nullcontext() if last or not self.ranks.active else self.forward.no_sync():
+                logits, rep = self.forward(input_ids, mask, need_representation=objective.needs_representation)
+                weight = self.weight[idx] if factor == 1.0 else self.weight[idx] * factor
+                loss = objective(logits, self.y[idx], self.group[idx], weight, representation=rep)
+                if not torch.isfinite(loss.total):
+                    self._stop_on_nan(loss.total, loss.terms, epoch=epoch, batch=first_batch + i)
+                (loss.total / len(batches)).backward()
             parts["loss"] += loss.total.item() / len(batches)
             for k, v in loss.terms.items():
                 parts[k] += v.item() / len(batches)
@@ -403,17 +506,25 @@ class FineTuning:
         assert hold is not None and self.hold_ids is not None and lagrangian is not None
         idx, scale = balanced_draw(self.hold_cells, self.state.dual_updates, self.cfg.batch_size, self.cfg.seed)
         self.state.dual_updates += 1
+        # Each rank scores its share of the draw; the update sums the counts over ranks.
+        r, n = self.ranks.rank, self.ranks.world_size
+        idx, scale = idx[r::n], scale[r::n]
         proba = predict_proba(self.tm, [self.hold_ids[i] for i in idx])
         decisions = (proba.argmax(1) == hold.pos_index).astype(np.int64)
         return lagrangian.update(decisions, hold.y_pos[idx], hold.group[idx], hold.weight[idx] * scale)
+
+    def predict_validation(self) -> np.ndarray:
+        """Class probabilities of every validation row, on every rank (each scores a share)."""
+        assert self.val_ids is not None
+        r, n = self.ranks.rank, self.ranks.world_size
+        return self.ranks.gather(predict_proba(self.tm, self.val_ids[r::n]), len(self.val_ids))
 
     def evaluate(self) -> None:
         """Score validation data; keep the weights when they are the best candidate so far."""
         val = self.data.validation
         if val is None:
             return
-        proba = predict_proba(self.tm, self.val_ids)
-        pred = proba.argmax(1)
+        pred = self.predict_validation().argmax(1)
         values, feasible, viol = {}, None, 0.0
         if self.selection is not None:
             values = self.selection.evaluate((pred == val.pos_index).astype(np.int64), val.y_pos, val.group)
@@ -422,7 +533,7 @@ class FineTuning:
         cand = Candidate(step=self.state.step, accuracy=float(np.mean(pred == val.y)),
                          constraints=values, feasible=feasible, violation=viol)
         self.log.write({"event": "eval", "step": self.state.step, **cand.to_dict()})
-        if self.selector.offer(cand) and self.selection is not None:
+        if self.selector.offer(cand) and self.selection is not None and self.ranks.main:
             from safetensors.torch import save_file
 
             self.best_dir.mkdir(exist_ok=True)
@@ -442,12 +553,18 @@ class FineTuning:
             "penalty": objective.penalty.state_dict() if objective.penalty is not None else None,
             "lagrangian": objective.lagrangian.state_dict() if objective.lagrangian is not None else None,
             "selector": self.selector.state(), "step_times": state.step_times,
+            "world_size": self.ranks.world_size,
         }
+        rng_states = self.ranks.rng_states()  # every rank takes part; rank 0 writes
+        if not self.ranks.main:
+            self.last_checkpoint = self.checkpoints / f"step-{state.step:08d}"
+            return
         adversary = objective.adversary
         self.last_checkpoint = save_checkpoint(
             self.checkpoints, state.step, model_state=self.tm.trainable_state(),
             adversary_state=adversary.state_dict() if adversary is not None else None,
-            optimizer=self.optimizer, state=record, keep=self.cfg.keep_checkpoints)
+            optimizer=self.optimizer, state=record, keep=self.cfg.keep_checkpoints,
+            rng_states=rng_states)
 
     def resume(self) -> None:
         """Restore weights, optimizer, RNG, multipliers and :class:`TrainState` from the newest checkpoint."""
@@ -455,8 +572,14 @@ class FineTuning:
 
         path = latest_checkpoint(self.checkpoints)
         assert path is not None
-        ck = load_checkpoint(path)
+        ck = load_checkpoint(path, rank=self.ranks.rank)
         saved = ck["state"]
+        if saved.get("world_size", 1) != self.ranks.world_size:
+            raise ConfigError(
+                f"cannot resume: checkpoint {path} was written by {saved.get('world_size', 1)} "
+                f"process(es) and this run has {self.ranks.world_size}; each process resumes its "
+                "own random state, so resume with the same number of processes"
+            )
         if saved["config_fingerprint"] != self.fingerprint:
             diff = _diff_keys(saved["config"], self.cfg.identity())
             raise ConfigError(
@@ -472,6 +595,8 @@ class FineTuning:
             objective.adversary.load_state_dict(ck["adversary"])
         self.optimizer.load_state_dict(ck["optimizer"])
         torch.set_rng_state(ck["rng"])
+        if ck["cuda_rng"] is not None and self.ranks.device().type == "cuda":
+            torch.cuda.set_rng_state(ck["cuda_rng"], self.ranks.device())
         if objective.penalty is not None:
             objective.penalty.load_state_dict(saved["penalty"])
         if objective.lagrangian is not None:

@@ -93,11 +93,18 @@ class TrainableModel:
             mask[i, : len(x)] = 1
         return input_ids, mask
 
+    @property
+    def device(self) -> Any:
+        """Where the weights are (the batches are moved there)."""
+        return next(self.model.parameters()).device
+
     # -- forward -------------------------------------------------------------------------
     def forward(self, input_ids: Any, attention_mask: Any, *, need_representation: bool = False) -> tuple[Any, Any]:
         """Class logits ``(n, n_classes)`` and, if asked, a pooled representation ``(n, d)``."""
         import torch
 
+        device = self.device
+        input_ids, attention_mask = input_ids.to(device), attention_mask.to(device)
         out = self.model(input_ids=input_ids, attention_mask=attention_mask,
                          output_hidden_states=need_representation)
         if self.kind == "sequence":
@@ -108,7 +115,7 @@ class TrainableModel:
                 rep = (h * m).sum(1) / m.sum(1).clamp_min(1.0)
             return out.logits, rep
         last = attention_mask.sum(1) - 1
-        rows = torch.arange(input_ids.shape[0])
+        rows = torch.arange(input_ids.shape[0], device=device)
         # Class scores are next-token log-probabilities of the label words; the softmax over
         # them (in the loss) renormalises to the label words alone.
         logp = torch.log_softmax(out.logits[rows, last].float(), dim=-1)
@@ -119,7 +126,8 @@ class TrainableModel:
     # -- state ---------------------------------------------------------------------------
     def trainable_state(self) -> dict[str, Any]:
         """Detached copies of the trainable parameters, by name (what a checkpoint stores)."""
-        return {n: p.detach().clone().contiguous() for n, p in self.model.named_parameters() if p.requires_grad}
+        return {n: p.detach().cpu().clone().contiguous()
+                for n, p in self.model.named_parameters() if p.requires_grad}
 
     def load_trainable_state(self, state: dict[str, Any]) -> None:
         import torch

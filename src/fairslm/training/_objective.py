@@ -39,10 +39,23 @@ class FairnessObjective:
         From :func:`~fairslm.mitigation.inprocessing.build_adversary`.
     adversary_source : {"representation", "prediction"}
         What the adversary reads: the pooled representation or the class log-probabilities.
+    across_ranks : bool, default False
+        Each rank holds a shard of the batch: the task loss is then the weighted mean over the
+        whole batch, and the fairness objects must be built with ``across_ranks=True`` too
+        (:meth:`from_config` does), so every rank computes the loss of the whole batch.
+
+    Notes
+    -----
+    Every term is a function of sums over the batch (``sum w * ce``, per-group ``sum w * p``,
+    ...). With ``across_ranks`` the sums are taken over all ranks, differentiably
+    (:func:`~fairslm.mitigation.inprocessing.sum_across_ranks`), so each rank holds the loss of
+    the global batch and ``DistributedDataParallel``'s averaged gradient is that loss's gradient.
     """
 
     def __init__(self, pos_index: int, *, penalty: Any = None, lagrangian: Any = None,
-                 adversary: Any = None, adversary_source: str = "representation") -> None:
+                 adversary: Any = None, adversary_source: str = "representation",
+                 across_ranks: bool = False) -> None:
+        self.across_ranks = bool(across_ranks)
         self.pos_index = int(pos_index)
         self.penalty = penalty
         self.lagrangian = lagrangian
@@ -51,8 +64,12 @@ class FairnessObjective:
 
     @classmethod
     def from_config(cls, cfg: Any, *, classes: Sequence[str], group_labels: Sequence[str],
-                    pos_index: int, hidden_size: int) -> FairnessObjective:
-        """Build the penalty, multipliers and adversary that ``cfg`` (a TrainConfig) asks for."""
+                    pos_index: int, hidden_size: int, across_ranks: bool = False) -> FairnessObjective:
+        """Build the penalty, multipliers and adversary that ``cfg`` asks for.
+
+        ``cfg`` has ``penalty``, ``constraints`` and ``adversary`` sections (a
+        :class:`~fairslm.training.TrainConfig` or a :class:`~fairslm.training.FairnessConfig`).
+        """
         from fairslm.mitigation import inprocessing
 
         n_groups = len(group_labels)
@@ -60,13 +77,15 @@ class FairnessObjective:
         if cfg.penalty is not None:
             penalty = inprocessing.FairnessPenalty(cfg.penalty.criterion, n_groups=n_groups,
                                                    weight=cfg.penalty.weight,
-                                                   momentum=cfg.penalty.momentum)
+                                                   momentum=cfg.penalty.momentum,
+                                                   across_ranks=across_ranks)
         if cfg.constraints is not None:
             c = cfg.constraints
             lagrangian = inprocessing.ProxyLagrangian(c.targets, group_labels,
                                                       multiplier_lr=c.multiplier_lr,
                                                       max_multiplier=c.max_multiplier,
-                                                      momentum=c.momentum)
+                                                      momentum=c.momentum,
+                                                      across_ranks=across_ranks)
         source = "representation"
         if cfg.adversary is not None:
             a = cfg.adversary
@@ -75,9 +94,9 @@ class FairnessObjective:
             # Looked up on the module at call time, so a test can stand in for it.
             adversary = inprocessing.build_adversary(width, n_groups, criterion=a.criterion,
                                                      n_classes=len(classes), hidden=a.hidden,
-                                                     alpha=a.alpha)
+                                                     alpha=a.alpha, across_ranks=across_ranks)
         return cls(pos_index, penalty=penalty, lagrangian=lagrangian, adversary=adversary,
-                   adversary_source=source)
+                   adversary_source=source, across_ranks=across_ranks)
 
     @property
     def needs_representation(self) -> bool:
@@ -102,9 +121,16 @@ class FairnessObjective:
         """
         import torch
 
+        from fairslm.mitigation.inprocessing import sum_across_ranks
+
         logits = logits.float()
+        y, group, weight = y.to(logits.device), group.to(logits.device), weight.to(logits.device)
         ce = torch.nn.functional.cross_entropy(logits, y, reduction="none")
-        task_loss = (ce * weight).sum() / weight.sum().clamp_min(1e-12)
+        if self.across_ranks:
+            sums = sum_across_ranks(torch.stack([(ce * weight).sum(), weight.sum().to(ce.dtype)]))
+            task_loss = sums[0] / sums[1].clamp_min(1e-12)
+        else:
+            task_loss = (ce * weight).sum() / weight.sum().clamp_min(1e-12)
         p_pos = torch.softmax(logits, dim=-1)[:, self.pos_index]
         y_pos = (y == self.pos_index).long()
         out = StepLoss(total=task_loss, terms={"task_loss": task_loss})

@@ -28,6 +28,8 @@ class TrainResult:
         Step of the kept checkpoint (the final step when no selection was asked for).
     feasible : bool or None
         Whether the kept model meets the constraints on validation data (None: none given).
+    world_size : int
+        Number of processes that trained (torchrun DDP); every one returns the same result.
     """
 
     output_dir: Path
@@ -41,6 +43,7 @@ class TrainResult:
     mean_step_time_s: float = 0.0
     resumed_from: int | None = None
     config: dict[str, Any] = field(default_factory=dict)
+    world_size: int = 1
 
     @property
     def audit_path(self) -> Path:

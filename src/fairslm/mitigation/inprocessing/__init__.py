@@ -21,6 +21,11 @@ A training step, in outline::
     loss.backward(); optimizer.step()
     # every few steps, on held-out rows, with decisions y_hat = (p_pos >= 0.5):
     lagrangian.update(y_hat, y_held, g_held)
+
+Under data parallelism (torchrun, ``DistributedDataParallel``) pass ``across_ranks=True``: each
+object then sums its per-group statistics over the ranks before forming rates
+(:func:`sum_across_ranks`), so N ranks optimise the objective of one process on the same global
+batch.
 """
 
 from fairslm.mitigation.inprocessing._adversary import (
@@ -34,6 +39,7 @@ from fairslm.mitigation.inprocessing._constraints import (
     check_support,
 )
 from fairslm.mitigation.inprocessing._penalty import FairnessPenalty
+from fairslm.mitigation.inprocessing._ranks import ranks_active, sum_across_ranks
 from fairslm.mitigation.inprocessing._rates import (
     CRITERION_METRICS,
     RATE_METRICS,
@@ -53,4 +59,6 @@ __all__ = [
     "grad_reverse",
     "group_rate_sums",
     "metrics_for",
+    "ranks_active",
+    "sum_across_ranks",
 ]

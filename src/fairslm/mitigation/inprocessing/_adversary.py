@@ -15,6 +15,7 @@ import functools
 from typing import Any
 
 from fairslm.exceptions import ConfigError
+from fairslm.mitigation.inprocessing._ranks import sum_across_ranks
 
 __all__ = ["ADVERSARY_CRITERIA", "build_adversary", "grad_reverse"]
 
@@ -64,8 +65,9 @@ def _adversary_class() -> Any:
         """MLP predicting the group from a representation, behind a gradient-reversal layer."""
 
         def __init__(self, n_features: int, n_groups: int, n_classes: int, use_label: bool,
-                     hidden: int, alpha: float) -> None:
+                     hidden: int, alpha: float, across_ranks: bool = False) -> None:
             super().__init__()
+            self.across_ranks = across_ranks
             self.n_groups = n_groups
             self.n_classes = n_classes
             self.use_label = use_label
@@ -84,16 +86,17 @@ def _adversary_class() -> Any:
 
         def loss(self, representation: Any, group: Any, y: Any = None,
                  sample_weight: Any = None) -> tuple[Any, float]:
-            """Weighted cross-entropy of the group prediction and the adversary's accuracy."""
+            """Weighted cross-entropy of the group prediction, and the (weighted) share of rows
+            whose group it finds."""
             logits = self(representation, y)
             ce = torch.nn.functional.cross_entropy(logits, group.long(), reduction="none")
-            if sample_weight is None:
-                value = ce.mean()
-            else:
-                w = sample_weight.to(ce.dtype)
-                value = (ce * w).sum() / w.sum().clamp_min(1e-12)
-            acc = float((logits.argmax(-1) == group).to(torch.float32).mean())
-            return value, acc
+            w = torch.ones_like(ce) if sample_weight is None else sample_weight.to(ce.dtype)
+            hit = (logits.argmax(-1) == group).to(ce.dtype)
+            sums = torch.stack([(ce * w).sum(), w.sum(), (hit * w).sum().detach()])
+            if self.across_ranks:
+                sums = sum_across_ranks(sums)
+            value = sums[0] / sums[1].clamp_min(1e-12)
+            return value, float((sums[2] / sums[1].clamp_min(1e-12)).detach())
 
     return Adversary
 
@@ -106,6 +109,7 @@ def build_adversary(
     n_classes: int = 2,
     hidden: int = 64,
     alpha: float = 1.0,
+    across_ranks: bool = False,
 ) -> Any:
     """An adversary head (a ``torch.nn.Module``) ready to add to the training loss.
 
@@ -122,6 +126,10 @@ def build_adversary(
         Width of its hidden layer; small, since it only needs to find a linear-ish signal.
     alpha : float, default 1.0
         Strength of the reversed gradient the encoder receives.
+    across_ranks : bool, default False
+        Under data parallelism, sum the loss and accuracy sums over all ranks, so each rank's
+        loss is that of the whole batch (see
+        :func:`~fairslm.mitigation.inprocessing.sum_across_ranks`).
 
     Returns
     -------
@@ -150,4 +158,4 @@ def build_adversary(
         raise ConfigError(f"adversary alpha must be >= 0; got {alpha}")
     cls = _adversary_class()
     return cls(int(n_features), int(n_groups), int(n_classes), ADVERSARY_CRITERIA[criterion],
-               int(hidden), float(alpha))
+               int(hidden), float(alpha), bool(across_ranks))

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fairslm.exceptions import ConfigError, InvalidDataError
+from fairslm.mitigation.inprocessing._ranks import sum_across_ranks
 from fairslm.mitigation.inprocessing._rates import group_rate_sums, metrics_for
 
 __all__ = ["ProxyLagrangian", "RateConstraint", "check_support"]
@@ -191,6 +192,12 @@ class ProxyLagrangian:
     momentum : float, default 0.0
         Decay of the held-out decision counts between updates: 0 measures each update's rows
         alone; 0.9 measures a window of about 10 updates, which a small group needs.
+    across_ranks : bool, default False
+        Under data parallelism, sum the per-group sums of :meth:`penalty` and :meth:`update`
+        over all ranks before forming rates, so every rank measures the whole batch and holds
+        the same multipliers (see :func:`~fairslm.mitigation.inprocessing.sum_across_ranks`).
+        Every rank must then call both on the same steps. :meth:`evaluate` measures the rows it
+        is given.
 
     Examples
     --------
@@ -212,6 +219,7 @@ class ProxyLagrangian:
         multiplier_lr: float = 1.0,
         max_multiplier: float = 100.0,
         momentum: float = 0.0,
+        across_ranks: bool = False,
     ) -> None:
         self.constraints = [_as_constraint(c) for c in constraints]
         if not self.constraints:
@@ -224,6 +232,7 @@ class ProxyLagrangian:
         if not 0.0 <= float(momentum) < 1.0:
             raise ConfigError(f"momentum must be in [0, 1); got {momentum}")
         self.momentum = float(momentum)
+        self.across_ranks = bool(across_ranks)
         self._hard: dict[str, list[list[float]]] = {}
         self.multiplier_lr = float(multiplier_lr)
         self.max_multiplier = float(max_multiplier)
@@ -261,14 +270,24 @@ class ProxyLagrangian:
             return c.target * r[term.b] - r[term.a]
         return r[term.a] - r[term.b] - c.target
 
-    def _rates(self, score: Any, y_true: Any, group: Any, sample_weight: Any) -> tuple[dict, dict]:
-        rates, dens = {}, {}
+    def _sums(self, score: Any, y_true: Any, group: Any, sample_weight: Any,
+              across_ranks: bool) -> dict[str, tuple[Any, Any]]:
+        """(numerator, denominator) per group of each rate the terms use, in a fixed order (every
+        rank must reduce the same tensors in the same order)."""
+        import torch
+
         n = len(self.group_labels)
-        for m in {t.metric for t in self._terms}:
-            num, den = group_rate_sums(score, y_true, group, n, m, sample_weight)
-            rates[m] = num / den.clamp_min(1e-12)
-            dens[m] = den
-        return rates, dens
+        metrics = list(dict.fromkeys(t.metric for t in self._terms))
+        sums = [t for m in metrics for t in group_rate_sums(score, y_true, group, n, m, sample_weight)]
+        if across_ranks:
+            sums = list(sum_across_ranks(torch.stack(sums)).unbind(0))
+        return {m: (sums[2 * k], sums[2 * k + 1]) for k, m in enumerate(metrics)}
+
+    def _rates(self, score: Any, y_true: Any, group: Any, sample_weight: Any,
+               across_ranks: bool = False) -> tuple[dict, dict]:
+        sums = self._sums(score, y_true, group, sample_weight, across_ranks)
+        rates = {m: num / den.clamp_min(1e-12) for m, (num, den) in sums.items()}
+        return rates, {m: den for m, (_, den) in sums.items()}
 
     def penalty(self, score: Any, y_true: Any, group: Any, sample_weight: Any = None) -> Any:
         """The model player's term ``sum_k lambda_k g_k(soft rates)`` for one batch."""
@@ -277,7 +296,7 @@ class ProxyLagrangian:
         total = torch.zeros((), dtype=torch.float32, device=score.device)
         if not any(self._lambda):
             return total
-        rates, dens = self._rates(score, y_true, group, sample_weight)
+        rates, dens = self._rates(score, y_true, group, sample_weight, self.across_ranks)
         for t, lam in zip(self._terms, self._lambda, strict=True):
             d = dens[t.metric]
             if lam == 0.0 or d[t.a] <= 0 or d[t.b] <= 0:
@@ -296,8 +315,7 @@ class ProxyLagrangian:
         score = torch.as_tensor(y_pred).to(torch.float64)
         n = len(self.group_labels)
         rates, dens = {}, {}
-        for m in {t.metric for t in self._terms}:
-            num, den = group_rate_sums(score, y_true, group, n, m, sample_weight)
+        for m, (num, den) in self._sums(score, y_true, group, sample_weight, self.across_ranks).items():
             prev_num, prev_den = self._hard.get(m, [[0.0] * n, [0.0] * n])
             num = num + self.momentum * torch.tensor(prev_num, dtype=num.dtype)
             den = den + self.momentum * torch.tensor(prev_den, dtype=den.dtype)

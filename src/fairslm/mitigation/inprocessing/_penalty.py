@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fairslm.exceptions import ConfigError
+from fairslm.mitigation.inprocessing._ranks import sum_across_ranks
 from fairslm.mitigation.inprocessing._rates import group_rate_sums, metrics_for
 
 __all__ = ["FairnessPenalty"]
@@ -42,6 +43,11 @@ class FairnessPenalty:
     momentum : float, default 0.9
         Decay of the running sums; 0 uses the batch alone. 0.9 averages over ~10 batches, enough
         to hold a few dozen rows of a group that is 5% of the data at batch size 32.
+    across_ranks : bool, default False
+        Under data parallelism, sum the per-group sums over all ranks before forming rates, so
+        each rank's shard adds to the rates of the whole batch (see
+        :func:`~fairslm.mitigation.inprocessing.sum_across_ranks`). Every rank must then call
+        the penalty on every step.
 
     Examples
     --------
@@ -54,7 +60,8 @@ class FairnessPenalty:
     """
 
     def __init__(
-        self, criterion: str, *, n_groups: int, weight: float = 1.0, momentum: float = 0.9
+        self, criterion: str, *, n_groups: int, weight: float = 1.0, momentum: float = 0.9,
+        across_ranks: bool = False,
     ) -> None:
         self.criterion = criterion
         self.metrics = metrics_for(criterion)
@@ -67,6 +74,7 @@ class FairnessPenalty:
         self.n_groups = int(n_groups)
         self.weight = float(weight)
         self.momentum = float(momentum)
+        self.across_ranks = bool(across_ranks)
         self._num: dict[str, list[float]] = {m: [0.0] * self.n_groups for m in self.metrics}
         self._den: dict[str, list[float]] = {m: [0.0] * self.n_groups for m in self.metrics}
         self.last_rates: dict[str, list[float]] = {}
@@ -78,8 +86,12 @@ class FairnessPenalty:
         import torch
 
         total = torch.zeros((), dtype=torch.float32, device=score.device)
-        for m in self.metrics:
-            num, den = group_rate_sums(score, y_true, group, self.n_groups, m, sample_weight)
+        sums = [t for m in self.metrics
+                for t in group_rate_sums(score, y_true, group, self.n_groups, m, sample_weight)]
+        if self.across_ranks:
+            sums = list(sum_across_ranks(torch.stack(sums)).unbind(0))
+        for k, m in enumerate(self.metrics):
+            num, den = sums[2 * k], sums[2 * k + 1]
             run_num = torch.tensor(self._num[m], device=score.device) * self.momentum + num.detach()
             run_den = torch.tensor(self._den[m], device=score.device) * self.momentum + den.detach()
             self._num[m] = run_num.tolist()
