@@ -19,7 +19,8 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 
 
-def _test_train() -> Any:
+def load_test_train() -> Any:
+    """The module tests/test_train.py (its tiny BERT builder and toy rows)."""
     spec = importlib.util.spec_from_file_location("test_train", HERE / "test_train.py")
     assert spec is not None and spec.loader is not None
     mod = importlib.util.module_from_spec(spec)
@@ -43,7 +44,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
 
 def config(name: str, model: Path, out: Path) -> dict[str, Any]:
     """The run ``name``: 20 steps on 96 toy rows in global batches of 8."""
-    tt = _test_train()
+    tt = load_test_train()
     cfg = tt.base(model, out, max_steps=20, **CONFIGS[name])
     cfg["data"] = {**cfg["data"], "train": str(model.parent / "train.jsonl"),
                    "validation": str(model.parent / "validation.jsonl")}

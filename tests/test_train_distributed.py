@@ -25,15 +25,10 @@ HERE = Path(__file__).resolve().parent
 SRC = HERE.parent / "src"
 
 
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(name, HERE / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-tt = _load("test_train")
-jobs = _load("distributed_jobs")
+_spec = importlib.util.spec_from_file_location("distributed_jobs", HERE / "distributed_jobs.py")
+jobs = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(jobs)
+tt = jobs.load_test_train()
 ENV = {**os.environ, "PYTHONPATH": str(SRC), "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1",
        "MASTER_ADDR": "127.0.0.1", "GLOO_SOCKET_IFNAME": "lo"}
 
