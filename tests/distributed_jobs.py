@@ -4,7 +4,7 @@
 
 ``equivalence`` trains every config of :data:`CONFIGS` with :func:`fairslm.train` and writes the
 statistics of :func:`group_on_one_rank`; ``stop-at STEP`` trains ``all`` until rank 0 has logged
-step STEP, then waits to be killed.
+step STEP, then waits to be killed (each rank writes its pid to ``DIR/pids/RANK``).
 """
 
 from __future__ import annotations
@@ -103,7 +103,13 @@ def main(job: str, root: Path, *args: str) -> None:
             train(config(name, model, root / f"ddp-{name}"))
         dist.destroy_process_group()
     elif job == "stop-at":
+        import os
+
         from fairslm.training import _loop
+
+        # torchrun starts each rank in a session of its own: the test kills them by pid
+        (root / "pids").mkdir(exist_ok=True)
+        (root / "pids" / os.environ["RANK"]).write_text(str(os.getpid()))
 
         stop, real = int(args[0]), _loop._Log.write
 

@@ -7,6 +7,7 @@ tiny BERT has no dropout: with dropout, each rank draws its own masks and no two
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -156,9 +157,15 @@ def test_kill_9_of_the_whole_job_then_resume_on_two_ranks(ddp_runs, tmp_path):
     try:
         assert proc.stdout.readline().strip() == "READY"  # rank 0 logged step 7; 6 is on disk
     finally:
-        os.killpg(proc.pid, signal.SIGKILL)  # torchrun and both ranks at once
+        # the whole job at once: torchrun, and the ranks it started in sessions of their own
+        pids = [int(p.read_text()) for p in (ddp_runs / "pids").glob("*")]
+        os.killpg(proc.pid, signal.SIGKILL)
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         proc.wait(timeout=60)
         proc.stdout.close()
+    assert len(pids) == 2
     cut = ddp_runs / "cut"
     assert not (cut / "model.safetensors").exists()
     assert sorted(p.name for p in (cut / "checkpoints").iterdir()) == ["step-00000004", "step-00000006"]
