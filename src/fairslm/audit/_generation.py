@@ -347,7 +347,8 @@ def generation_audit_file(
     ``split`` picks one split of a folder of split files; ``terms`` and ``names`` configure the
     perturber; the remaining keyword arguments go to :func:`counterfactual_generation_test`.
     """
-    ds = load_dataset(data, text=text, splits=None if split is None else [split])
+    ds = load_dataset(data, text=text, label=None, sensitive=(),
+                      splits=None if split is None else [split])
     perturber = CounterfactualPerturber(attribute, seed=seed, terms=terms, names=names)
     return counterfactual_generation_test(model, ds, perturber=perturber, seed=seed,
                                           load_options=load_options, **kwargs)

@@ -74,7 +74,7 @@ def output_measures(
         decisions = np.empty(len(found), dtype=object)
         decisions[:] = found
         decisions = decisions.reshape(rows, k)
-        measures.append(Measure("decision_positive", f"decision {decision.pos_label!r}",
+        measures.append(Measure("decision_positive", f"decision {decision.pos_word()!r}",
                                 "binary", "share of outputs"))
         values["decision_positive"] = shaped([1.0 if decision.is_positive(d) else 0.0
                                               for d in found])

@@ -207,6 +207,11 @@ class DecisionReader:
         """True when ``decision`` is the favourable class."""
         return decision is not None and str(decision) == str(self.pos_label)
 
+    def pos_word(self) -> str:
+        """How the favourable decision reads: its first label word, else the class itself."""
+        words = [w for w, c in self.label_words.items() if str(c) == str(self.pos_label)]
+        return words[0] if words else str(self.pos_label)
+
     def describe(self) -> dict[str, Any]:
         return {"label_words": dict(self.label_words), "regex": self.regex,
                 "pos_label": self.pos_label}

@@ -31,6 +31,7 @@ COMMAND_MODULES = [
     "fairslm.cli.compare",
     "fairslm.cli.data_audit",
     "fairslm.cli.counterfactual",
+    "fairslm.cli.generation_audit",
     "fairslm.cli.import_gguf",
     "fairslm.cli.report",
     "fairslm.cli.policy",

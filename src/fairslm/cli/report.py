@@ -17,7 +17,8 @@ def register(app: typer.Typer) -> None:
 def report_command(
     inputs: list[str] = typer.Argument(
         ..., help="Result files: audit.json (as NAME=PATH to name the model), data audit, "
-                  "counterfactual, comparison, compliance.json, or one report.json to render again."
+                  "counterfactual, generation audit, comparison, compliance.json, or one "
+                  "report.json to render again."
     ),
     out: Path = typer.Option(Path("."), "--out", "-o", help="Folder for report.json/report.html."),
     title: str | None = typer.Option(None, "--title", help="Title of the report."),

@@ -2,6 +2,8 @@
 
 from fairslm.reporting._compliance import render_compliance_html, write_compliance
 from fairslm.reporting._files import report_from_files
+from fairslm.reporting._generation_html import generation_page
+from fairslm.reporting._generation_terminal import print_generation_summary
 from fairslm.reporting._guide import CRITERIA_GUIDE, ratio_meaning
 from fairslm.reporting._html import render_html
 from fairslm.reporting._report import (
@@ -20,8 +22,10 @@ __all__ = [
     "REPORT_SCHEMA_VERSION",
     "RunProgress",
     "build_report",
+    "generation_page",
     "load_report",
     "policy_verdict",
+    "print_generation_summary",
     "print_run_summary",
     "ratio_meaning",
     "render_compliance_html",

@@ -14,8 +14,8 @@ from fairslm.reporting._report import build_report, load_report
 __all__ = ["report_from_files"]
 
 _COMPLIANCE_KINDS = ("fairslm.compliance", "fairslm.score_audit", "fairslm.eu_ai_act_evidence")
-_KINDS = ("fairslm.audit", "fairslm.data_audit", "fairslm.counterfactual", "fairslm.comparison",
-          "fairslm.report", "fairslm.debias", *_COMPLIANCE_KINDS)
+_KINDS = ("fairslm.audit", "fairslm.data_audit", "fairslm.counterfactual", "fairslm.generation",
+          "fairslm.comparison", "fairslm.report", "fairslm.debias", *_COMPLIANCE_KINDS)
 
 
 def report_from_files(
@@ -24,15 +24,16 @@ def report_from_files(
     """The report document from result files; each input is ``PATH`` or ``NAME=PATH``.
 
     Audits become models (named by ``NAME``, else the file stem) in the order given; a data
-    audit, counterfactual results, a comparison or a debias summary fill their sections, and
-    regime audits, audits of scores and EU AI Act bundles the regulatory section. A
-    single ``report.json`` is read back as it is (to render it again).
+    audit, counterfactual results, generation audits, a comparison or a debias summary fill
+    their sections, and regime audits, audits of scores and EU AI Act bundles the regulatory
+    section. A single ``report.json`` is read back as it is (to render it again).
     """
     if not inputs:
         raise InvalidDataError("give at least one result file (an audit.json, or a report.json)")
     audits: dict[str, Any] = {}
     extra: dict[str, Any] = {}
     counterfactual: dict[str, Any] = {}
+    generation: dict[str, Any] = {}
     for item in inputs:
         text = str(item)
         name, _, path_text = text.rpartition("=") if "=" in text else ("", "", text)
@@ -59,6 +60,8 @@ def report_from_files(
             extra["data_audit"] = data
         elif kind == "fairslm.counterfactual":
             counterfactual[label] = data
+        elif kind == "fairslm.generation":
+            generation[label] = data
         elif kind == "fairslm.comparison":
             extra["comparison"] = data
         elif kind == "fairslm.debias":
@@ -74,6 +77,8 @@ def report_from_files(
         raise InvalidDataError("no audit among the inputs; a report needs at least one audit.json")
     if counterfactual:
         extra["counterfactual"] = counterfactual
+    if generation:
+        extra["generation"] = generation
     if title:
         options["title"] = title
     return build_report(audits, **extra, **options)

@@ -304,6 +304,7 @@ def render_html(report: Mapping[str, Any]) -> str:
     >>> "&lt;b&gt;x&lt;/b&gt;" in html and "<b>x</b>" not in html
     True
     """
+    from fairslm.reporting._generation_html import generation_section
     from fairslm.reporting._report import validate_report
     from fairslm.reporting._sections import (
         comparison_section,
@@ -324,6 +325,7 @@ def render_html(report: Mapping[str, Any]) -> str:
     for sid, title, fn in (
         ("data", "Data audit", data_audit_section),
         ("counterfactual", "Counterfactual tests", counterfactual_section),
+        ("generation", "Generated texts", generation_section),
         ("mitigation", "Mitigation: before and after", comparison_section),
         ("history", "Audit history", history_section),
     ):

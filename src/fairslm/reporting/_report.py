@@ -112,6 +112,7 @@ def build_report(
     truth_audits: Mapping[str, Any] | None = None,
     data_audit: Any = None,
     counterfactual: Mapping[str, Any] | Any = None,
+    generation: Mapping[str, Any] | Any = None,
     mitigation: Mapping[str, Any] | None = None,
     comparison: Any = None,
     history: Any = None,
@@ -138,6 +139,8 @@ def build_report(
         Per model, an audit against an unbiased ground truth when one is known.
     data_audit, counterfactual, comparison, history : result objects or dicts, optional
         Sections rendered only when given. ``counterfactual`` may map model name -> result.
+    generation : GenerationAuditResult or mapping of model name -> result, optional
+        Counterfactual audits of generated texts, rendered in the "Generated texts" section.
     compliance : result or sequence of results, optional
         Regime audits (:class:`~fairslm.compliance.ComplianceResult`), audits of scores and
         EU AI Act evidence bundles, each rendered in the "Regulatory audits" section.
@@ -192,12 +195,8 @@ def build_report(
         if truth_audits and name in truth_audits:
             entry["truth_audit"] = _audit_dict(truth_audits[name], name)
         entries.append(entry)
-    cf: dict[str, Any] | None = None
-    if counterfactual is not None:
-        if isinstance(counterfactual, Mapping) and "kind" not in counterfactual:
-            cf = {str(k): _as_dict(v, "counterfactual result") for k, v in counterfactual.items()}
-        else:
-            cf = {str(final): _as_dict(counterfactual, "counterfactual result")}
+    cf = _per_model(counterfactual, final, "counterfactual result")
+    gen = _per_model(generation, final, "generation audit")
     final_entry = next(e for e in entries if e["name"] == final)
     report = {
         "kind": REPORT_KIND,
@@ -216,6 +215,7 @@ def build_report(
         "models": entries,
         "data_audit": _as_dict(data_audit, "data audit"),
         "counterfactual": cf,
+        "generation": gen,
         "mitigation": dict(json_safe(dict(mitigation))) if mitigation else None,
         "comparison": _as_dict(comparison, "comparison"),
         "history": _as_dict(history, "history"),
@@ -225,6 +225,15 @@ def build_report(
     }
     validate_report(report)
     return report
+
+
+def _per_model(obj: Any, final: str, what: str) -> dict[str, Any] | None:
+    """Results by model name: a mapping of them as given, or one result for the final model."""
+    if obj is None:
+        return None
+    if isinstance(obj, Mapping) and "kind" not in obj:
+        return {str(k): _as_dict(v, what) for k, v in obj.items()}
+    return {str(final): _as_dict(obj, what)}
 
 
 def _compliance_list(obj: Any) -> list[dict[str, Any]] | None:
