@@ -56,7 +56,8 @@ def test_scoring_rate_smd_and_auc_match_rows() -> None:
                          / (na + nb - 2))
         assert grp.smd == pytest.approx((means[k] - means["a"]) / pooled)
         assert sum(grp.histogram) == pytest.approx(1.0)
-    assert view.group("a").smd == 0.0
+    assert view.group("a").smd == 0.0 and view.group("a").smd_interval is None
+    assert view.group("b").smd_interval[0] < view.group("b").smd < view.group("b").smd_interval[1]
 
 
 def test_criteria_across_thresholds_match_audits_at_each_threshold() -> None:

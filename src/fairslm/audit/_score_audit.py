@@ -97,7 +97,7 @@ def _score_view(
             sufficient=bool(eligible[g]),
             mean=float(lo_s + mean[g] * scale), sd=float(np.sqrt(var[g]) * scale),
             scoring_rate=float(scoring[g]), impact_ratio=float(ratios[g]), smd=float(d[g]),
-            smd_interval=None if np.isnan(d[g]) else (float(lo[g]), float(hi[g])),
+            smd_interval=None if np.isnan(d[g]) or g == ref else (float(lo[g]), float(hi[g])),
             roc_auc=float(auc[g]), histogram=tuple(float(x) for x in hist[g]),
         )
         for g in range(len(labels))

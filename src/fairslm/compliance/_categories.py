@@ -28,6 +28,8 @@ line. Values already spelled as a category (any case) need no line.
 from __future__ import annotations
 
 import csv
+import dataclasses
+import hashlib
 import os
 import tomllib
 from collections.abc import Mapping
@@ -131,6 +133,7 @@ class CategoryMapping:
     entries: dict[str, dict[str, str]] = field(default_factory=dict)
     lines: dict[tuple[str, str], str] = field(default_factory=dict)
     source: str = "<mapping>"
+    sha256: str | None = None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Mapping[str, Any]], *, source: str = "<mapping>",
@@ -219,7 +222,8 @@ def load_mapping(path: str | os.PathLike[str]) -> CategoryMapping:
             elif "=" in line and section is not None and not line.startswith("#"):
                 key = line.split("=", 1)[0].strip().strip('"').strip("'")
                 lines[(section, key)] = f"{p}:{no}"
-        return CategoryMapping.from_dict(data, source=str(p), lines=lines)
+        return dataclasses.replace(
+            CategoryMapping.from_dict(data, source=str(p), lines=lines), sha256=_digest(p))
     entries: dict[str, dict[str, str]] = {}
     lines = {}
     with p.open(newline="", encoding="utf-8") as fh:
@@ -245,7 +249,12 @@ def load_mapping(path: str | os.PathLike[str]) -> CategoryMapping:
                               f"{lines[(dim, value)]})")
         entries.setdefault(dim, {})[value] = cat
         lines[(dim, value)] = f"{p}:{no}"
-    return CategoryMapping.from_dict(entries, source=str(p), lines=lines)
+    return dataclasses.replace(
+        CategoryMapping.from_dict(entries, source=str(p), lines=lines), sha256=_digest(p))
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def race_ethnicity_categories(race: np.ndarray, ethnicity: np.ndarray | None) -> np.ndarray:

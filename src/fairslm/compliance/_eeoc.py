@@ -29,7 +29,6 @@ from typing import Any
 
 import numpy as np
 
-from fairslm._version import __version__
 from fairslm.audit import audit_median_table
 from fairslm.compliance._categories import (
     EEO1_RACE_ETHNICITY,
@@ -38,7 +37,12 @@ from fairslm.compliance._categories import (
     UNKNOWN,
     CategoryMapping,
 )
-from fairslm.compliance._inputs import binary_column, prepare_rows, resolve_mapping
+from fairslm.compliance._inputs import (
+    binary_column,
+    created_provenance,
+    prepare_rows,
+    resolve_mapping,
+)
 from fairslm.compliance._result import (
     COMPLIANCE_SCHEMA_VERSION,
     CategoryRow,
@@ -147,7 +151,8 @@ def _table_findings(t: CategoryTable, threshold: float) -> list[Finding]:
             continue
         p, test = _significance(r, top)
         sig = bool(np.isfinite(p) and p < _ALPHA)
-        stat = f"{test}, p = {p:.4f}" if np.isfinite(p) else "no test possible"
+        shown = "p < 0.0001" if p < 1e-4 else f"p = {p:.4f}"
+        stat = f"{test}, {shown}" if np.isfinite(p) else "no test possible"
         if r.below_four_fifths:
             text = (f"{r.category}: selection rate {100 * r.rate:.1f}% is {r.impact_ratio:.2f} of "
                     f"{top.category}'s, less than four-fifths ({threshold:g}): generally regarded "
@@ -349,6 +354,7 @@ def eeoc_adverse_impact(
         score_audit=score_audit,
         inputs=rows.inputs,
         options={"mapping": mapped.source if mapped.entries else None,
+                 "mapping_sha256": mapped.sha256,
                  "pos_label": None if pos_label is None else str(pos_label)},
-        provenance={"fairslm_version": __version__, "engine": "numpy"},
+        provenance=created_provenance(),
     )

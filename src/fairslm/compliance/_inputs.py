@@ -23,7 +23,14 @@ from fairslm.compliance._categories import (
 from fairslm.data import read_columns
 from fairslm.exceptions import ConfigError, InvalidDataError
 
-__all__ = ["PreparedRows", "as_date", "binary_column", "prepare_rows", "resolve_mapping"]
+__all__ = [
+    "PreparedRows",
+    "as_date",
+    "binary_column",
+    "created_provenance",
+    "prepare_rows",
+    "resolve_mapping",
+]
 
 _CHUNK = 1 << 20
 
@@ -129,6 +136,14 @@ def binary_column(values: pd.Series, name: str, pos_label: object | None) -> np.
             f"are {sorted(map(str, uniques))[:6]}"
         )
     return values.isin(matches).to_numpy().astype(np.int64)
+
+
+def created_provenance() -> dict[str, Any]:
+    """fairslm's version, the engine and the time (UTC) a regime audit was computed."""
+    from fairslm._version import __version__
+
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return {"fairslm_version": __version__, "engine": "numpy", "created": now}
 
 
 def as_date(value: Any, what: str, *, required: bool = False) -> dt.date | None:

@@ -31,10 +31,15 @@ from typing import Any
 
 import numpy as np
 
-from fairslm._version import __version__
 from fairslm.audit import audit_median_table
 from fairslm.compliance._categories import EEO1_RACE_ETHNICITY, EEO1_SEX, CategoryMapping
-from fairslm.compliance._inputs import as_date, binary_column, prepare_rows, resolve_mapping
+from fairslm.compliance._inputs import (
+    as_date,
+    binary_column,
+    created_provenance,
+    prepare_rows,
+    resolve_mapping,
+)
 from fairslm.compliance._result import (
     COMPLIANCE_SCHEMA_VERSION,
     CategoryRow,
@@ -369,13 +374,14 @@ def nyc_ll144_audit(
         inputs=rows.inputs,
         options={
             "mapping": mapped.source if mapped.entries else None,
+            "mapping_sha256": mapped.sha256,
             "pos_label": None if pos_label is None else str(pos_label),
             "exclude_small": exclude if isinstance(exclude, str) or exclude is None
             else sorted(exclude),
             "rounding": "published tables: rates to 0.1%, impact ratios to 2 decimals, each "
                         "from unrounded counts",
         },
-        provenance={"fairslm_version": __version__, "engine": "numpy"},
+        provenance=created_provenance(),
     )
 
 
