@@ -180,6 +180,9 @@ def _gaps(audit: Mapping[str, Any], data_audit: Mapping[str, Any] | None) -> lis
         undefined = sorted({m for g in v.get("groups", []) for m in g.get("undefined", {})})
         if undefined:
             out.append(f"{v['name']}: metrics undefined for some groups: {', '.join(undefined)}")
+    if not out:
+        out.append(f"model audit: every group of every view has at least {min_n} rows and every "
+                   "metric is defined (no gap found in the audited data)")
     if data_audit:
         for name, view in data_audit.get("representation", {}).items():
             tiny = view.get("tiny") if isinstance(view, Mapping) else None
@@ -382,8 +385,11 @@ def eu_ai_act_bundle(
              f"{prov.get('table_sha256')}, dataset "
              f"{prov.get('dataset_hash') or prov.get('data_sha256') or 'not recorded'}, model "
              f"{prov.get('model_fingerprint') or 'not recorded'}",
-             *(["counterfactual text tests of the model"] if cf else [])],
-            ["model audit", *(["counterfactual tests"] if cf else [])],
+             *(["counterfactual text tests of the model"] if cf else []),
+             *[f"test report: audit #{a.get('id')} recorded {str(a.get('recorded_at'))[:19]}"
+               for a in (history or {}).get("audits", [])[-10:]]],
+            ["model audit", *(["counterfactual tests"] if cf else []),
+             *(["audit history"] if history else [])],
             ["the signature and date of the responsible person on the test report (the signer "
              "field of this bundle)",
              "a description of the validation and testing data and their main characteristics",

@@ -27,7 +27,8 @@ __all__ = [
 
 _TITLES = {"nyc-ll144": "NYC Local Law 144 bias audit (6 RCNY §§5-300–5-303)",
            "eeoc": "Adverse impact under the EEOC Uniform Guidelines (29 CFR 1607.4)"}
-_KIND_CSS = {"indicator": "fail", "to supply": "insufficient", "note": "n-a", "measurement": "pass"}
+# An indicator is a rule's test met (red); something to supply (amber); measurements stay plain.
+_KIND_CSS = {"indicator": "fail", "to supply": "insufficient", "note": "n-a", "measurement": ""}
 
 
 def _pct(x: Any) -> str:
@@ -103,7 +104,9 @@ def compliance_section(doc: Mapping[str, Any]) -> str:
     if inp.get("file"):
         items.append(("data", f"{inp['file']} (SHA-256 {inp.get('sha256')})"))
     out = [f"<h3>{e(_TITLES.get(regime, regime))}</h3>",
-           table(["item", "value"], [[e(k.replace("_", " ")), e(v)] for k, v in items])]
+           table(["item", "value"], [[e(k.replace("_", " ")),
+                                      e(f"{v:.6g}" if isinstance(v, float) else v)]
+                                     for k, v in items])]
     for t in doc.get("tables", []):
         out.append(_category_table(t, regime))
     out.append("<h4>Findings</h4>" + _findings(doc.get("findings", [])))
@@ -116,11 +119,16 @@ def score_audit_section(doc: Mapping[str, Any]) -> str:
     """An audit of scores (kind ``fairslm.score_audit``): groups, distributions, thresholds."""
     thr = [f"{t:.3g}" for t in doc.get("thresholds", [])]
     edges = list(doc.get("histogram_edges", []))
-    mids = [f"{(a + b) / 2:.3g}" for a, b in zip(edges[:-1], edges[1:], strict=False)]
+    # Label every fourth bin: twenty labels would overlap.
+    mids = [f"{(a + b) / 2:.3g}" if i % 4 == 0 else ""
+            for i, (a, b) in enumerate(zip(edges[:-1], edges[1:], strict=False))]
     out = [f"<h3>Audit of scores</h3><p class='small'>median of all {e(doc.get('n_rows'))} scores: "
            f"{fmt(doc.get('median'))} ({e(doc.get('ties_at_median'))} at the median, not above "
            f"it); outcome labels {'given' if doc.get('labelled') else 'absent'}.</p>"]
-    for v in doc.get("views", []):
+    views = sorted(doc.get("views", []), key=lambda v: len(v.get("features", [])))
+    for v in views:
+        ref = v.get("reference")
+        smd_head = f"SMD vs {ref}" if ref else "SMD (no reference: no group large enough)"
         rows = [[e(g["label"]), f"<span class='num'>{g['count']}</span>", fmt(g.get("mean")),
                  fmt(g.get("sd")), _pct(g.get("scoring_rate")), fmt(g.get("impact_ratio"), 2),
                  fmt(g.get("smd")) + (f" <span class='muted small'>[{fmt(g['smd_interval'][0])}, "
@@ -128,8 +136,10 @@ def score_audit_section(doc: Mapping[str, Any]) -> str:
                                       if g.get("smd_interval") else ""),
                  fmt(g.get("roc_auc"))] for g in v.get("groups", [])]
         out.append(f"<h4>{e(v['name'])}</h4>")
-        out.append(table(["group", "n", "mean score", "sd", "scoring rate", "impact ratio",
-                          f"SMD vs {v.get('reference')}", "AUC"], rows))
+        top = v.get("highest_scoring")
+        out.append(table(["group", "n", "mean score", "sd", "scoring rate",
+                          f"impact ratio vs {top}" if top else "impact ratio", smd_head, "AUC"],
+                         rows))
         out.append(line_chart(mids, {g["label"]: g.get("histogram", []) for g in v["groups"]},
                               title=f"score distribution by {v['name']} (share of each group)"))
         out.append(line_chart(thr, dict(v.get("criteria", {})), band=(0.8, 1.0),
@@ -151,15 +161,16 @@ def evidence_section(doc: Mapping[str, Any]) -> str:
            table(["item", "value"], [[e(k), e(v)] for k, v in head if v is not None])]
     for it in doc.get("items", []):
         css = {"evidence held": "pass", "partial evidence": "insufficient"}.get(it["status"], "fail")
-        ev = "".join(f"<li>{e(x)}</li>" for x in it.get("evidence", [])) or "<li>none</li>"
+        ev = "".join(f"<li>{e(x)}</li>" for x in it.get("evidence", []))
         sup = "".join(f"<li>{e(x)}</li>" for x in it.get("provider_must_supply", []))
         out.append(
             f"<details open><summary>{e(it['provision'])} "
             f"<span class='badge {css}'>{e(it['status'])}</span></summary>"
             f"<p class='small'><b>Asks:</b> {e(it['asks'])}</p>"
-            f"<p class='small'><b>fairslm holds</b> (from {e(', '.join(it.get('sources', [])) or '-')}):"
-            f"</p><ul class='small'>{ev}</ul>"
-            f"<p class='small'><b>The provider must supply:</b></p><ul class='small'>{sup}</ul>"
+            + (f"<p class='small'><b>fairslm holds</b> (from {e(', '.join(it['sources']))}):</p>"
+               f"<ul class='small'>{ev}</ul>" if it.get("sources") and it.get("evidence")
+               else "<p class='small'><b>fairslm holds</b> nothing for this provision.</p>")
+            + f"<p class='small'><b>The provider must supply:</b></p><ul class='small'>{sup}</ul>"
             "</details>"
         )
     out.append("<h4>Inputs</h4>" + table(
@@ -199,9 +210,9 @@ def render_compliance_html(doc: Mapping[str, Any]) -> str:
     True
     """
     kind = doc.get("kind")
-    title = {"fairslm.compliance": _TITLES.get(str(doc.get("regime")), "Bias audit"),
-             "fairslm.score_audit": "Audit of scores",
-             "fairslm.eu_ai_act_evidence": "EU AI Act evidence bundle"}.get(str(kind), "fairslm")
+    title = {"fairslm.compliance": "Regulatory bias audit",
+             "fairslm.score_audit": "Score audit",
+             "fairslm.eu_ai_act_evidence": "Regulatory evidence"}.get(str(kind), "fairslm")
     created = doc.get("created") or (doc.get("record") or {}).get("audit_date") or ""
     version = (doc.get("provenance") or {}).get("fairslm_version", "")
     return page(title, f"{created} · fairslm {version}", [("compliance", "", artefact_section(doc))])

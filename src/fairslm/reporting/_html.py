@@ -36,6 +36,7 @@ th,td{border:1px solid #e5e7eb;padding:4px 8px;text-align:left;vertical-align:to
 overflow-wrap:anywhere}
 table{max-width:100%}
 th{background:#f3f4f6}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.num{white-space:nowrap}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;font-weight:600;font-size:.85em}
 .pass{background:#dcfce7;color:#166534}.fail{background:#fee2e2;color:#991b1b}
 .insufficient,.undefined,.n-a{background:#fef3c7;color:#92400e}
