@@ -146,14 +146,15 @@ def test_audit_fills_every_interval_and_is_reproducible() -> None:
 
 
 def test_audit_intervals_are_the_cell_bootstrap_of_the_table() -> None:
-    """The audit's intervals are exactly percentile intervals of the documented draw."""
+    """With interval_method="bootstrap" the audit's intervals are exactly percentile intervals
+    of the documented draw."""
     rng = np.random.default_rng(2)
     n = 800
     g = rng.choice(["a", "b"], n)
     yt, yp = rng.integers(0, 2, n), rng.integers(0, 2, n)
     table = count_table_from_arrays(yt, yp, {"g": g})
     res = audit_count_table(table, n_bootstrap=200, seed=9, min_group_size=1,
-                            reference_group="a", stratify=True)
+                            reference_group="a", stratify=True, interval_method="bootstrap")
     reps = np.concatenate(list(bootstrap_tables(table.counts, n_replicates=200, seed=9,
                                                 stratify=True)))
     sel = compute_rates(reps)["selection_rate"]
@@ -206,12 +207,17 @@ def test_coverage_of_95_intervals_small_groups_included() -> None:
         assert np.all((cover >= 0.92) & (cover <= 0.98)), (k, cover)
 
 
-def test_degenerate_tables_give_nan_intervals_without_warnings() -> None:
+@pytest.mark.parametrize("method", ["score", "bootstrap"])
+def test_degenerate_tables_give_nan_intervals_without_warnings(method) -> None:
     """Two single-row groups: nothing can be estimated, and nothing warns or crashes."""
     res = audit_predictions([1, 0], [1, 1], sensitive_features={"g": ["a", "b"]},
-                            n_bootstrap=20, seed=0, min_group_size=1)
+                            n_bootstrap=20, seed=0, min_group_size=1, interval_method=method)
     sp = res.view("g").criterion("statistical_parity")
-    assert sp.ratio == 1.0 and sp.difference_interval == (0.0, 0.0)
+    if method == "bootstrap":  # every replicate repeats the same two rows
+        assert sp.ratio == 1.0 and sp.difference_interval == (0.0, 0.0)
+    else:  # one row a group: the score interval says how little that shows
+        assert sp.ratio == 1.0 and sp.difference_interval[0] == 0.0
+        assert sp.difference_interval[1] > 0.7 and sp.ratio_interval[0] < 0.3
     assert sp.reading.startswith("Every group receives positive decisions at the rate of a")
     rms = res.extras["rms_tpr_gap"]["g"]
     assert np.isnan(rms["value"]) and np.isnan(rms["interval"]).all()

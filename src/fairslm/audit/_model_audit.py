@@ -11,7 +11,7 @@ import numpy as np
 
 from fairslm._version import __version__
 from fairslm.audit._result import AUDIT_SCHEMA_VERSION, AuditResult
-from fairslm.audit._uncertainty import add_bootstrap, add_significance
+from fairslm.audit._uncertainty import INTERVAL_METHODS, add_intervals, add_significance
 from fairslm.audit._views import ViewData, build_view, prepare_view, score_rates
 from fairslm.engines import count_table_from_arrays
 from fairslm.exceptions import ConfigError, InvalidDataError
@@ -151,6 +151,7 @@ def audit_count_table(
     confidence: float = 0.95,
     seed: int | None = None,
     stratify: bool = False,
+    interval_method: str = "score",
     significance: bool = True,
     n_calibration_bins: int = 10,
     provenance: Mapping[str, Any] | None = None,
@@ -171,6 +172,10 @@ def audit_count_table(
         raise ConfigError(f"n_bootstrap must be >= 0 (0: no intervals); got {n_bootstrap}")
     if not 0 < float(confidence) < 1:
         raise ConfigError(f"confidence must be in (0, 1), e.g. 0.95; got {confidence}")
+    if interval_method not in INTERVAL_METHODS:
+        raise ConfigError(
+            f"interval_method must be one of {', '.join(INTERVAL_METHODS)}; got {interval_method!r}"
+        )
     crit_names = tuple(CRITERIA) if criteria is None else tuple(criteria)
     unknown = [c for c in crit_names if c not in CRITERIA]
     if unknown:
@@ -219,12 +224,12 @@ def audit_count_table(
     if seed is None and n_bootstrap:
         seed = int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> 1)
     if n_bootstrap:
-        info, rms_ci = add_bootstrap(
-            table, views, n_bootstrap=int(n_bootstrap), confidence=float(confidence),
-            seed=int(seed), stratify=bool(stratify), crit_names=crit_names,  # type: ignore[arg-type]
-            rms_groupings=rms_groupings,
+        info, rms_ci = add_intervals(
+            table, views, method=interval_method, n_bootstrap=int(n_bootstrap),
+            confidence=float(confidence), seed=int(seed),  # type: ignore[arg-type]
+            stratify=bool(stratify), crit_names=crit_names, rms_groupings=rms_groupings,
         )
-        extras["bootstrap"] = info
+        extras.update(info)
         for name, ci in rms_ci.items():
             rms[name]["interval"] = list(ci)
     if significance:
@@ -252,6 +257,7 @@ def audit_count_table(
         "confidence": float(confidence),
         "seed": seed,
         "stratify": bool(stratify),
+        "interval_method": interval_method,
         "significance": bool(significance),
         "n_calibration_bins": int(n_calibration_bins),
         "undefined": "nan",
@@ -309,6 +315,7 @@ def audit_predictions(
     confidence: float = 0.95,
     seed: int | None = None,
     stratify: bool = False,
+    interval_method: str = "score",
     significance: bool = True,
     n_score_bins: int = 1000,
     n_calibration_bins: int = 10,
@@ -342,14 +349,21 @@ def audit_predictions(
     marginals : bool, default True
         With several sensitive features, also audit each feature's own groups.
     n_bootstrap : int, default 0
-        Bootstrap replicates for confidence intervals of every group metric, disparity and
-        criterion (1000 is a good choice; 0: no intervals). Drawn over the count table's cells.
+        Confidence intervals of every group metric, disparity and criterion when positive
+        (0: no intervals); the bootstrap replicates, drawn over the count table's cells, for
+        the quantities without a closed-form interval (1000 is a good choice).
     confidence : float, default 0.95
-        Coverage of the percentile intervals.
+        Nominal coverage of the intervals.
     seed : int, optional
         Seed of the bootstrap; drawn at random and recorded in the result when not given.
     stratify : bool, default False
         Keep each group's size fixed in the bootstrap (groups sampled separately).
+    interval_method : {"score", "bootstrap"}, default "score"
+        ``"score"``: Wilson intervals for rates, Newcombe's for differences and MOVER-R for
+        ratios, computed from the counts; they hold their coverage for small groups and rare
+        events (``docs/intervals.md``). The bootstrap still gives balanced accuracy and the
+        RMS TPR gap. ``"bootstrap"``: percentile bootstrap intervals for everything, which
+        fall short of their coverage when a group has few events.
     significance : bool, default True
         Test each group's gap against the reference (z-test, Fisher's exact test for small
         counts), Holm-corrected across groups.
@@ -386,6 +400,7 @@ def audit_predictions(
         confidence=confidence,
         seed=seed,
         stratify=stratify,
+        interval_method=interval_method,
         significance=significance,
         n_calibration_bins=n_calibration_bins,
         provenance={"engine": "numpy", **dict(provenance or {})},

@@ -1,4 +1,11 @@
-"""Bootstrap intervals and significance tests for the views of an audit.
+"""Confidence intervals and significance tests for the views of an audit.
+
+``interval_method="score"`` (the default) gives every proportion metric closed-form score
+intervals from the count table (:mod:`fairslm.audit._score_intervals`); the bootstrap covers
+what has no closed form (balanced accuracy, the RMS TPR gap). ``"bootstrap"`` takes percentile
+intervals of the bootstrap for everything, as fairslm did before score intervals: they
+undercover when a group has few events (a group of 30 rows at a 5% selection rate: about 80%
+for a nominal 95%; ``docs/intervals.md``).
 
 Replicates are drawn once over the cells of the finest (intersectional) table and aggregated
 to every view, so intersections and marginals come from the same resamples. Everything is
@@ -12,6 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from fairslm.audit._score_intervals import SCORE_INTERVALS, add_score_intervals
 from fairslm.audit._views import ViewData
 from fairslm.metrics import (
     BINARY_METRICS,
@@ -29,7 +37,9 @@ from fairslm.metrics import (
     two_proportion_tests,
 )
 
-__all__ = ["add_bootstrap", "add_significance"]
+__all__ = ["INTERVAL_METHODS", "add_intervals", "add_significance"]
+
+INTERVAL_METHODS = ("score", "bootstrap")
 
 Array = NDArray[np.float64]
 
@@ -48,10 +58,11 @@ def _aggregator(idx: NDArray[np.int64], n_root: int) -> tuple[Array | None, int]
     return mat, n_v
 
 
-def add_bootstrap(
+def add_intervals(
     root: CountTable,
     views: list[ViewData],
     *,
+    method: str,
     n_bootstrap: int,
     confidence: float,
     seed: int,
@@ -59,12 +70,12 @@ def add_bootstrap(
     crit_names: tuple[str, ...],
     rms_groupings: dict[str, tuple[NDArray[np.int64], NDArray[np.bool_], NDArray[np.int64]]],
 ) -> tuple[dict[str, Any], dict[str, tuple[float, float]]]:
-    """Fill each view's intervals in place; return the bootstrap's description and RMS CIs.
+    """Fill each view's intervals in place; return their description and the RMS TPR gap CIs.
 
     ``rms_groupings`` maps a view name to (root -> view group index, eligible groups, and per
     class the groups with the highest and lowest TPR) for the RMS TPR gap's interval.
     """
-    method = bootstrap_method(
+    draw = bootstrap_method(
         root.counts, root.weight_sums, root.weight_sq_sums, weighted=root.weighted
     )
     k = len(root.classes)
@@ -89,7 +100,7 @@ def add_bootstrap(
         n_replicates=n_bootstrap,
         seed=seed,
         stratify=stratify,
-        method=method,
+        method=draw,
     )
     for rep in blocks:
         b = rep.shape[0]
@@ -107,8 +118,20 @@ def add_bootstrap(
             rms_tpr[name][sl] = class_tpr(agg[key])
         done += b
 
+    boot_metrics = tuple(m for m in BINARY_METRICS if method == "bootstrap" or m not in PROPORTIONS)
     for vd in views:
-        _view_intervals(vd, conf_rep[id(vd)], overall_rep[vd.pos], confidence)
+        _view_intervals(vd, conf_rep[id(vd)], overall_rep[vd.pos], confidence, boot_metrics)
+        if method == "score":
+            add_score_intervals(vd, confidence)
+        for m in BINARY_METRICS:
+            ci = vd.disp_ci[m]
+            if vd.arrays[m].reference_index is None and vd.ref != "overall":
+                nan2 = (float("nan"), float("nan"))
+                ci["summary_ratio"], ci["summary_difference"] = nan2, nan2
+            else:
+                ci["summary_ratio"], ci["summary_difference"] = _summary_intervals(
+                    vd, m, ci["ratio"], ci["difference"]
+                )
         summary = {
             m: {"ratio": ci["summary_ratio"], "difference": ci["summary_difference"]}
             for m, ci in vd.disp_ci.items()
@@ -142,16 +165,25 @@ def add_bootstrap(
         np.divide(sq, n_def, out=rms, where=full)
         lo, hi = percentile_interval(np.sqrt(rms)[:, None], confidence)
         rms_ci[name] = _pair(lo[0], hi[0])
-    info = {
+    boot = {
         "n_replicates": int(n_bootstrap),
         "confidence": float(confidence),
         "seed": int(seed),
         "stratified": bool(stratify),
-        "method": method,
+        "method": draw,
         "interval": "percentile",
-        "scope": "every binary metric, disparity and criterion; not roc_auc/calibration_error",
+        "scope": (
+            "every binary metric, disparity and criterion; not roc_auc/calibration_error"
+            if method == "bootstrap"
+            else "balanced_accuracy and the RMS TPR gap"
+        ),
     }
-    return info, rms_ci
+    if method == "score":
+        info: dict[str, Any] = {**SCORE_INTERVALS, "confidence": float(confidence)}
+    else:
+        info = {"method": "bootstrap", "confidence": float(confidence),
+                "bootstrap": "percentile intervals of the bootstrap for every metric"}
+    return {"intervals": info, "bootstrap": boot}, rms_ci
 
 
 # Replicate statistics are computed for this many (replicate x group) values at a time: arrays
@@ -159,25 +191,27 @@ def add_bootstrap(
 _CHUNK_VALUES = 250_000
 
 
-def _view_intervals(vd: ViewData, conf_rep: Array, overall_rep: Array, confidence: float) -> None:
-    """Intervals of every group metric and per-group disparity of one view, in group chunks."""
+def _view_intervals(
+    vd: ViewData, conf_rep: Array, overall_rep: Array, confidence: float, metrics: tuple[str, ...]
+) -> None:
+    """Percentile intervals of ``metrics`` and their per-group disparities, in group chunks."""
     n_rep, n_groups = conf_rep.shape[:2]
-    overall = {m: v[:, 0] for m, v in compute_rates(overall_rep).items()}
+    overall = {m: v[:, 0] for m, v in compute_rates(overall_rep, metrics).items()}
     # Each metric's reference (found on the data, fixed across replicates), per replicate.
     ref_values: dict[str, Array | None] = {}
-    for m in BINARY_METRICS:
+    for m in metrics:
         d = vd.arrays[m]
         if d.reference_index is not None:
             j = d.reference_index
             ref_values[m] = compute_rates(conf_rep[:, j : j + 1], [m])[m][:, 0]
         else:
             ref_values[m] = overall[m] if vd.ref == "overall" else None
-    empty = {m: [np.full(n_groups, np.nan) for _ in range(6)] for m in BINARY_METRICS}
+    empty = {m: [np.full(n_groups, np.nan) for _ in range(6)] for m in metrics}
     step = max(1, _CHUNK_VALUES // max(n_rep, 1))
     for start in range(0, n_groups, step):
         sl = slice(start, min(start + step, n_groups))
-        rates = compute_rates(conf_rep[:, sl])
-        for m in BINARY_METRICS:
+        rates = compute_rates(conf_rep[:, sl], metrics)
+        for m in metrics:
             out = empty[m]
             out[0][sl], out[1][sl] = percentile_interval(rates[m], confidence)
             ref = ref_values[m]
@@ -190,24 +224,16 @@ def _view_intervals(vd: ViewData, conf_rep: Array, overall_rep: Array, confidenc
             )
             out[2][sl], out[3][sl] = percentile_interval(bt.ratio, confidence)
             out[4][sl], out[5][sl] = percentile_interval(bt.difference, confidence)
-    for m in BINARY_METRICS:
+    for m in metrics:
         g_lo, g_hi, r_lo, r_hi, d_lo, d_hi = empty[m]
         vd.group_ci[m] = (g_lo, g_hi)
-        r_ci, d_ci = (r_lo, r_hi), (d_lo, d_hi)
-        if ref_values[m] is None:
-            nan2 = (float("nan"), float("nan"))
-            s_ratio, s_diff = nan2, nan2
-        else:
-            s_ratio, s_diff = _summary_intervals(vd, m, r_ci, d_ci)
-        vd.disp_ci[m] = {
-            "ratio": r_ci, "difference": d_ci,
-            "summary_ratio": s_ratio, "summary_difference": s_diff,
-        }
+        vd.disp_ci[m] = {"ratio": (r_lo, r_hi), "difference": (d_lo, d_hi)}
 
 
 def _fold_interval(lo: float, hi: float) -> tuple[float, float]:
-    """Interval of ``min(r, 1/r)`` implied by an interval ``[lo, hi]`` of ``r``."""
-    if not (np.isfinite(lo) and np.isfinite(hi)):
+    """Interval of ``min(r, 1/r)`` implied by an interval ``[lo, hi]`` of ``r`` (``hi`` may be
+    ``inf``: a ratio bounded from below only)."""
+    if not (np.isfinite(lo) and hi >= lo):
         return (float("nan"), float("nan"))
     if hi <= 1:
         return (float(lo), float(hi))
@@ -221,9 +247,9 @@ def _abs_interval(lo: float, hi: float) -> tuple[float, float]:
     if not (np.isfinite(lo) and np.isfinite(hi)):
         return (float("nan"), float("nan"))
     if lo >= 0:
-        return (float(lo), float(hi))
+        return (float(lo) + 0.0, float(hi) + 0.0)  # + 0.0: no -0.0
     if hi <= 0:
-        return (float(-hi), float(-lo))
+        return (float(-hi) + 0.0, float(-lo) + 0.0)
     return (0.0, float(max(-lo, hi)))
 
 
@@ -237,20 +263,29 @@ def _summary_intervals(
 
     A summary is decided by particular groups: the worst group against its reference (for
     ``"min_max"`` the best-off group). The summary's interval is the interval of that pair's
-    ratio (difference), folded like the summary. A percentile interval of ``min/max`` over
-    replicates would instead be biased away from parity (near parity the smallest of noisy
-    ratios is always below 1).
+    ratio (difference), folded like the summary: the summary is ``min(r, 1/r)`` (``|d|``) of
+    the pair, so the folded interval covers it whenever the pair's interval covers ``r``
+    (``d``), also when the data rank the two groups the wrong way round. A percentile interval
+    of ``min/max`` over replicates would instead be biased away from parity (near parity the
+    smallest of noisy ratios is always below 1).
     """
     d = vd.arrays[m]
     if d.worst_index is None:
         nan = (float("nan"), float("nan"))
         return nan, nan
     w = d.worst_index
+    if vd.ref in ("min_max", "best") and w == d.reference_index:
+        # Every group ties with the best: the pair that decides the summary is the best and
+        # the lowest of the others, not the best against itself.
+        others = vd.sufficient & ~np.isnan(vd.rates[m])
+        others[w] = False
+        if others.any():
+            w = int(np.flatnonzero(others)[np.argmin(vd.rates[m][others])])
     if vd.ref in ("min_max", "best"):
         # ratio = worst / best in [0, 1]; difference = best - worst >= 0
         return (
-            (float(r_ci[0][w]), float(r_ci[1][w])),
-            (float(-d_ci[1][w]) + 0.0, float(-d_ci[0][w]) + 0.0),  # + 0.0: no -0.0
+            _fold_interval(float(r_ci[0][w]), float(r_ci[1][w])),
+            _abs_interval(float(-d_ci[1][w]), float(-d_ci[0][w])),
         )
     ok = vd.sufficient & ~np.isnan(d.difference)
     wd = int(np.flatnonzero(ok)[np.argmax(np.abs(d.difference[ok]))]) if ok.any() else w

@@ -27,6 +27,12 @@ from fairslm.metrics._disparity import (
     disparity_batch,
     fold_ratio,
 )
+from fairslm.metrics._intervals import (
+    mover_ratio_interval,
+    newcombe_difference_interval,
+    proportion_counts,
+    wilson_interval,
+)
 from fairslm.metrics._multiclass import class_tpr, rms_tpr_gap
 from fairslm.metrics._rates import BINARY_METRICS, compute_rates, undefined_reason
 from fairslm.metrics._score_stats import (
@@ -71,7 +77,10 @@ __all__ = [
     "holm",
     "impact_ratios",
     "one_person_sensitivity",
+    "mover_ratio_interval",
+    "newcombe_difference_interval",
     "percentile_interval",
+    "proportion_counts",
     "proportion_parts",
     "rms_tpr_gap",
     "roc_auc_from_bins",
@@ -84,4 +93,5 @@ __all__ = [
     "two_proportion_tests",
     "two_proportion_z",
     "undefined_reason",
+    "wilson_interval",
 ]

@@ -70,9 +70,12 @@ def print_audit_summary(result: AuditResult, console: Any = None) -> None:
                 console.print(f"  - {cr.reading}")
     if with_ci:
         conf = result.options.get("confidence", 0.95)
-        console.print(
-            f"intervals: {conf:.0%} percentile bootstrap, {result.options['n_bootstrap']} "
-            f"replicates, seed {result.options.get('seed')}"
-        )
+        boot = (f"{result.options['n_bootstrap']} bootstrap replicates, "
+                f"seed {result.options.get('seed')}")
+        if result.options.get("interval_method", "bootstrap") == "score":
+            console.print(f"intervals: {conf:.0%} score intervals from the counts (Wilson, Newcombe, "
+                          f"MOVER-R); {boot} for the rest")
+        else:
+            console.print(f"intervals: {conf:.0%} percentile bootstrap, {boot}")
     status = "PASS" if result.passed else "FAIL"
     console.print(f"overall: {status} (threshold {result.options['threshold']:g})")
