@@ -272,7 +272,7 @@ def section_coverage(n_sim: int, rows: list) -> None:
             hits[k] += (lo <= targets[k]) & (targets[k] <= hi)
     for k, h in hits.items():
         cov = h / n_sim
-        rows.append({"case": f"coverage of 95% CI: {k}", "n=150": cov[0], "n=40": cov[1],
+        rows.append({"case": f"coverage of 95% percentile-bootstrap CI: {k}", "n=150": cov[0], "n=40": cov[1],
                      "simulations": n_sim})
         print(f"  {k:<28} group n=150: {cov[0]:.3f}   group n=40: {cov[1]:.3f}   "
               f"({n_sim} simulations, reference group n=1000)", flush=True)
