@@ -66,7 +66,7 @@ def test_json_roundtrip_and_svg(tmp_path):
     res.to_json(path)
     data = json.loads(path.read_text())
     assert data["kind"] == "fairslm.comparison"
-    assert data["schema_version"] == "1"
+    assert data["schema_version"] == "1.1"
     back = ComparisonResult.from_dict(data)
     assert back.rows == res.rows
     assert back.to_dict() == res.to_dict()

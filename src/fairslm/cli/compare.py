@@ -27,10 +27,22 @@ def compare_command(
     criterion: str = typer.Option("equal_opportunity", "--criterion"),
     threshold: float = typer.Option(0.8, "--threshold", help="Ratio threshold of the criterion."),
     min_group_size: int = typer.Option(30, "--min-group-size"),
+    baseline: str | None = typer.Option(
+        None, "--baseline", help="Model the others are tested against (default: the first)."
+    ),
+    n_bootstrap: int = typer.Option(
+        1000, "--n-bootstrap", help="Paired bootstrap replicates (0: no paired test)."
+    ),
+    seed: int = typer.Option(0, "--seed", help="Seed of the paired bootstrap."),
     out: Path = typer.Option(Path("comparison.json"), "--out", "-o", help="JSON output."),
     svg: Path | None = typer.Option(None, "--svg", help="Also write the plot as SVG."),
 ) -> None:
-    """Compare models on the same test data; exit 1 if none meets the criterion's threshold."""
+    """Compare models on the same test data; exit 1 if none meets the criterion's threshold.
+
+    Each model is also tested against the baseline with a paired bootstrap (rows resampled
+    once, both models' decisions on the same resample): the change in accuracy and in the
+    criterion, with its interval, and whether it is beyond noise.
+    """
     from fairslm.mitigation.selection import compare_files
 
     result = compare_files(
@@ -44,6 +56,9 @@ def compare_command(
         criterion=criterion,
         threshold=threshold,
         min_group_size=min_group_size,
+        baseline=baseline,
+        n_bootstrap=n_bootstrap,
+        seed=seed,
         out=out,
         svg=svg,
     )
@@ -53,6 +68,12 @@ def compare_command(
             f"{r.name:<28} {r.accuracy:>9.4f} {r.ratio:>7.3f} {r.difference:>7.3f}  "
             f"{r.verdict:<7}  {'*' if r.name in result.pareto else ''}"
         )
+    shown = ("accuracy", f"{criterion} ratio", f"{criterion} difference")
+    for name, diffs in result.paired.items():
+        typer.echo(f"{name} against {result.baseline} (paired bootstrap, {n_bootstrap} replicates):")
+        for d in diffs:
+            if d.statistic in shown:
+                typer.echo(f"  {d.reading}")
     selection = result.select()
     typer.echo(selection.message)
     typer.echo(f"wrote {out}")

@@ -16,12 +16,14 @@ from fairslm._version import __version__
 from fairslm.audit import AuditResult, audit_predictions
 from fairslm.exceptions import ConfigError, InvalidDataError
 from fairslm.metrics import CRITERIA
+from fairslm.mitigation.selection._paired import PairedDifference, paired_differences
 from fairslm.mitigation.selection._pareto import Selection, pareto_front, select_most_accurate
 
 __all__ = ["COMPARISON_KIND", "COMPARISON_SCHEMA_VERSION", "ComparisonResult", "ComparisonRow", "compare"]
 
 COMPARISON_KIND = "fairslm.comparison"
-COMPARISON_SCHEMA_VERSION = "1"
+COMPARISON_SCHEMA_VERSION = "1.1"  # 1.1: paired bootstrap against a baseline
+_READABLE_VERSIONS = ("1", "1.1")
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,9 @@ class ComparisonRow:
 class ComparisonResult(JsonArtifact):
     """Models compared on one test set: the table behind an accuracy-vs-disparity plot.
 
+    ``paired[name]`` holds, for every model but the ``baseline``, the paired bootstrap
+    difference (model minus baseline) of accuracy and of each criterion's ratio and difference,
+    each with its interval and verdict ("better", "worse", "within noise").
     ``to_dict()``/``to_json()`` are the contract (``kind = "fairslm.comparison"``, versioned);
     ``plot_svg()`` renders the plot as an inline SVG string.
     """
@@ -52,6 +57,8 @@ class ComparisonResult(JsonArtifact):
     pareto: tuple[str, ...]
     n_rows: int
     provenance: dict[str, Any] = field(default_factory=dict)
+    baseline: str | None = None
+    paired: dict[str, tuple[PairedDifference, ...]] = field(default_factory=dict)
     audits: dict[str, AuditResult] = field(default_factory=dict, repr=False, compare=False)
     schema_version: str = COMPARISON_SCHEMA_VERSION
     kind: str = COMPARISON_KIND
@@ -86,6 +93,8 @@ class ComparisonResult(JsonArtifact):
                 "n_rows": self.n_rows,
                 "rows": [asdict(r) for r in self.rows],
                 "pareto": list(self.pareto),
+                "baseline": self.baseline,
+                "paired": {m: [d.to_dict() for d in ds] for m, ds in self.paired.items()},
                 "provenance": self.provenance,
             }
         )
@@ -97,10 +106,10 @@ class ComparisonResult(JsonArtifact):
             raise InvalidDataError(
                 f"not a fairslm comparison: kind is {data.get('kind')!r}, expected {COMPARISON_KIND!r}"
             )
-        if str(data.get("schema_version")) != COMPARISON_SCHEMA_VERSION:
+        if str(data.get("schema_version")) not in _READABLE_VERSIONS:
             raise InvalidDataError(
                 f"comparison schema version {data.get('schema_version')!r} is not supported "
-                f"(this fairslm reads {COMPARISON_SCHEMA_VERSION!r})"
+                f"(this fairslm reads {', '.join(_READABLE_VERSIONS)})"
             )
         rows = tuple(
             ComparisonRow(
@@ -111,10 +120,23 @@ class ComparisonResult(JsonArtifact):
             )
             for r in data["rows"]
         )
+        paired = {
+            m: tuple(
+                PairedDifference(
+                    statistic=d["statistic"], baseline=_nan(d["baseline"]), model=_nan(d["model"]),
+                    difference=_nan(d["difference"]),
+                    interval=(_nan(d["interval"][0]), _nan(d["interval"][1])),
+                    better=d["better"], verdict=d["verdict"], reading=d["reading"],
+                )
+                for d in ds
+            )
+            for m, ds in (data.get("paired") or {}).items()
+        }
         return cls(
             criterion=data["criterion"], threshold=float(data["threshold"]), rows=rows,
             pareto=tuple(data["pareto"]), n_rows=int(data["n_rows"]),
-            provenance=dict(data.get("provenance", {})),
+            provenance=dict(data.get("provenance", {})), baseline=data.get("baseline"),
+            paired=paired,
         )
 
     def to_frame(self) -> Any:
@@ -164,8 +186,12 @@ def compare(
     reference_group: Any = "min_max",
     min_group_size: int = 30,
     extra: Mapping[str, Mapping[str, Any]] | None = None,
+    baseline: str | None = None,
+    n_bootstrap: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
 ) -> ComparisonResult:
-    """Audit several models on the same test data.
+    """Audit several models on the same test data, and test each one's change against a baseline.
 
     Parameters
     ----------
@@ -182,6 +208,15 @@ def compare(
         The audit's ratio threshold (verdicts, and the default selection target).
     extra : mapping of name -> mapping, optional
         More columns per model for the table (training time, flip rate, ...).
+    baseline : str, optional
+        The model the others are compared with in the paired bootstrap (default: the first).
+    n_bootstrap : int, default 1000
+        Replicates of the paired bootstrap (0: no paired comparison). Rows are resampled once
+        from the joint count table of both models' decisions; see ``docs/compare.md``.
+    confidence : float, default 0.95
+        Coverage of the paired intervals.
+    seed : int, default 0
+        Seed of the paired bootstrap.
 
     Returns
     -------
@@ -221,14 +256,20 @@ def compare(
             texts = [str(t) for t in data[text_column]]
     if y_true is None or sensitive_features is None:
         raise InvalidDataError("pass data=, or both y_true= and sensitive_features=")
+    if baseline is not None and str(baseline) not in {str(k) for k in models}:
+        raise ConfigError(
+            f"baseline {baseline!r} is not among the models: {', '.join(str(k) for k in models)}"
+        )
     rows = []
     audits: dict[str, AuditResult] = {}
+    preds: dict[str, Any] = {}
     for name, model in models.items():
         if hasattr(model, "predict") and not texts:
             raise InvalidDataError(
                 f"model {name!r} needs texts to predict; pass data= with a {text_column!r} column"
             )
         pred = _predict(model, texts, sensitive_features)
+        preds[str(name)] = pred
         res = audit_predictions(
             y_true, pred, sensitive_features=sensitive_features, pos_label=pos_label,
             reference_group=reference_group, threshold=threshold, min_group_size=min_group_size,
@@ -254,13 +295,31 @@ def compare(
             )
         )
     front = pareto_front([r.accuracy for r in rows], [r.difference for r in rows])
+    base_name = str(baseline) if baseline is not None else rows[0].name
+    paired: dict[str, tuple[PairedDifference, ...]] = {}
+    if int(n_bootstrap) > 0 and len(rows) > 1:
+        pos = audits[base_name].task["pos_label"]
+        feats = sensitive_features if isinstance(sensitive_features, Mapping) else {
+            "group": sensitive_features}
+        for r in rows:
+            if r.name == base_name:
+                continue
+            paired[r.name] = tuple(paired_differences(
+                y_true, preds[base_name], preds[r.name], sensitive_features=feats,
+                pos_label=pos, reference_group=reference_group, min_group_size=min_group_size,
+                n_bootstrap=n_bootstrap, confidence=confidence, seed=seed,
+            ))
     return ComparisonResult(
         criterion=criterion,
         threshold=float(threshold),
         rows=tuple(rows),
         pareto=tuple(rows[i].name for i in front),
         n_rows=len(np.asarray(y_true)),
-        provenance={"fairslm_version": __version__, "pos_label": audits[rows[0].name].task["pos_label"]},
+        provenance={"fairslm_version": __version__, "pos_label": audits[rows[0].name].task["pos_label"],
+                    "paired_bootstrap": {"n_replicates": int(n_bootstrap), "confidence": float(confidence),
+                                         "seed": int(seed)}},
+        baseline=base_name if paired else None,
+        paired=paired,
         audits=audits,
     )
 
