@@ -11,7 +11,7 @@ import pytest
 
 import fairslm
 from fairslm.exceptions import ConfigError, InvalidDataError
-from fairslm.training import load_train_config, pareto_front, sweep, train
+from fairslm.training import load_train_config, pareto_front, train
 
 WORDS = ("he she operates surgery doctor cares nurse ward hospital patients team years works "
          "in the with").split()
@@ -204,21 +204,6 @@ def test_constraints_log_multipliers_and_select_a_feasible_checkpoint(tiny_bert,
         assert "no checkpoint met the constraints" in meta["selection"]["note"]
 
 
-def test_sweep_and_pareto_front(tiny_bert, data, tmp_path):
-    tr, va = data
-    results = sweep(base(tiny_bert, tmp_path / "sw", epochs=1),
-                    {"penalty.weight": [0.0, 50.0]}, train_data=tr, validation_data=va,
-                    fairness="statistical_parity")
-    assert [r.config["penalty"]["weight"] for r in results] == [0.0, 50.0]
-    summary = json.loads((tmp_path / "sw" / "sweep.json").read_text())
-    assert [Path(r["output_dir"]).name for r in summary["runs"]] == ["00-weight=0.0", "01-weight=50.0"]
-    acc = [r["accuracy"] for r in summary["runs"]]
-    fair = [r["fairness"] for r in summary["runs"]]
-    assert summary["pareto_front"] == pareto_front(acc, fair)
-    with pytest.raises(ConfigError, match="unknown key 'penalty.wieght'"):
-        sweep(base(tiny_bert, tmp_path / "sw2"), {"penalty.wieght": [1.0]}, train_data=tr)
-
-
 def test_pareto_front_by_hand():
     assert pareto_front([0.9, 0.8, 0.95, 0.7], [0.5, 0.9, 0.4, 0.9]) == [2, 0, 1]
     assert pareto_front([0.9, float("nan"), 0.8], [0.5, 1.0, None]) == [0]
@@ -338,45 +323,6 @@ def test_cli_train_and_errors(tiny_bert, data, tmp_path, capsys):
     assert "unknown key 'penalty.wieght'" in capsys.readouterr().err
     assert main(["train", "--config", cfg, "--set", "seed"]) == 2
     assert "--set expects KEY=VALUE" in capsys.readouterr().err
-
-
-def test_cli_sweep_prints_the_front_and_rejects_bad_grids(tiny_bert, data, tmp_path, capsys):
-    from fairslm.cli import main
-
-    tr, va = data
-    for name, rows in (("train", tr), ("validation", va)):
-        pd_rows = [{"text": t, "profession": lab, "gender": g}
-                   for t, lab, g in zip(rows["text"], rows["label"], rows["gender"], strict=True)]
-        (tmp_path / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in pd_rows))
-    (tmp_path / "train.toml").write_text(
-        f'output_dir = "sw"\nmodel = "{tiny_bert}"\nepochs = 1\nbatch_size = 8\n'
-        'learning_rate = 0.003\ncheckpoint_every = 0\naudit_min_group_size = 5\n'
-        '[data]\ntrain = "train.jsonl"\nvalidation = "validation.jsonl"\nlabel = "profession"\n'
-        'sensitive = ["gender"]\npos_label = "surgeon"\n'
-    )
-    cfg = str(tmp_path / "train.toml")
-    out = tmp_path / "sw"
-    args = ["sweep", "--config", cfg, "-o", str(out), "--fairness", "statistical_parity"]
-    assert main([*args, "--grid", "constraints.targets=[\"statistical_parity ratio >= 0.5\", "
-                 "\"statistical_parity ratio >= 0.9\"]"]) == 0
-    text = capsys.readouterr().out
-    summary = json.loads((out / "sweep.json").read_text())
-    assert text.startswith("2 runs; validation accuracy and statistical_parity ratio")
-    assert [r["overrides"]["constraints.targets"] for r in summary["runs"]] == [
-        ["statistical_parity ratio >= 0.5"], ["statistical_parity ratio >= 0.9"]]
-    for i, r in enumerate(summary["runs"]):
-        mark = "*" if i in summary["pareto_front"] else " "
-        assert f"{mark} {i:2d}  acc {r['accuracy']:.4f}" in text
-    # Existing run directories are refused without --overwrite; bad grids never start training.
-    assert main([*args, "--grid", "constraints.targets=[\"statistical_parity ratio >= 0.5\"]"]) == 2
-    assert "error: output directory" in capsys.readouterr().err
-    assert main([*args, "--grid", "penalty.weight"]) == 2
-    assert "--grid expects KEY=V1,V2,..." in capsys.readouterr().err
-    assert main([*args, "--grid", "penalty.weight=[1, 2"]) == 2
-    assert "does not parse" in capsys.readouterr().err
-    assert main([*args, "-o", str(tmp_path / "sw3"), "--grid", "penalty.wieght=1,2"]) == 2
-    assert "unknown key 'penalty.wieght'" in capsys.readouterr().err
-    assert not (tmp_path / "sw3").exists()
 
 
 def test_epoch_batches_are_stratified_bucketed_and_reproducible():

@@ -43,6 +43,7 @@ from fairslm.metrics._score_stats import (
     threshold_indices,
 )
 from fairslm.metrics._scores import SCORE_METRICS, expected_calibration_error, roc_auc_from_bins
+from fairslm.metrics._seeds import SeedInterval, seed_interval
 from fairslm.metrics._significance import (
     PROPORTIONS,
     holm,
@@ -64,6 +65,7 @@ __all__ = [
     "REFERENCE_MODES",
     "SCORE_METRICS",
     "below_threshold",
+    "SeedInterval",
     "bootstrap_method",
     "bootstrap_tables",
     "class_tpr",
@@ -85,6 +87,7 @@ __all__ = [
     "rms_tpr_gap",
     "roc_auc_from_bins",
     "score_moments",
+    "seed_interval",
     "shortfall_to_threshold",
     "standardized_mean_difference",
     "threshold_confusion",

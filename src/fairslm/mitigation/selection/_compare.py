@@ -23,7 +23,6 @@ __all__ = ["COMPARISON_KIND", "COMPARISON_SCHEMA_VERSION", "ComparisonResult", "
 
 COMPARISON_KIND = "fairslm.comparison"
 COMPARISON_SCHEMA_VERSION = "1.1"  # 1.1: paired bootstrap against a baseline
-_READABLE_VERSIONS = ("1", "1.1")
 
 
 @dataclass(frozen=True)
@@ -106,10 +105,11 @@ class ComparisonResult(JsonArtifact):
             raise InvalidDataError(
                 f"not a fairslm comparison: kind is {data.get('kind')!r}, expected {COMPARISON_KIND!r}"
             )
-        if str(data.get("schema_version")) not in _READABLE_VERSIONS:
+        found = str(data.get("schema_version"))
+        if found.split(".")[0] != COMPARISON_SCHEMA_VERSION.split(".")[0]:
             raise InvalidDataError(
                 f"comparison schema version {data.get('schema_version')!r} is not supported "
-                f"(this fairslm reads {', '.join(_READABLE_VERSIONS)})"
+                f"(this fairslm reads {COMPARISON_SCHEMA_VERSION} and older 1.x)"
             )
         rows = tuple(
             ComparisonRow(
@@ -123,9 +123,9 @@ class ComparisonResult(JsonArtifact):
         paired = {
             m: tuple(
                 PairedDifference(
-                    statistic=d["statistic"], baseline=_nan(d["baseline"]), model=_nan(d["model"]),
-                    difference=_nan(d["difference"]),
-                    interval=(_nan(d["interval"][0]), _nan(d["interval"][1])),
+                    statistic=d["statistic"], baseline=float_or_nan(d["baseline"]), model=float_or_nan(d["model"]),
+                    difference=float_or_nan(d["difference"]),
+                    interval=(float_or_nan(d["interval"][0]), float_or_nan(d["interval"][1])),
                     better=d["better"], verdict=d["verdict"], reading=d["reading"],
                 )
                 for d in ds
