@@ -115,3 +115,17 @@ def test_bad_paired_input_is_refused_with_a_clear_message() -> None:
         paired_differences(y, y, ["maybe"] * 100, sensitive_features=g, pos_label=1)
     with pytest.raises(ConfigError, match="unknown criteria"):
         paired_differences(y, y, y, sensitive_features=g, pos_label=1, criteria=["parity"])
+
+
+def test_sensitive_features_as_a_dataframe_give_the_same_paired_result() -> None:
+    import pandas as pd
+
+    rng = np.random.default_rng(2)
+    y, unfair, fair = _fair_and_unfair(rng)
+    frame = pd.DataFrame({"gender": G, "age": np.tile(["young", "old"], N_GROUP)})
+    by_frame = compare({"a": unfair, "b": fair}, y_true=y, sensitive_features=frame, n_bootstrap=100)
+    by_dict = compare({"a": unfair, "b": fair}, y_true=y, n_bootstrap=100,
+                      sensitive_features={"gender": G, "age": frame["age"].to_numpy()})
+    assert by_frame.paired == by_dict.paired
+    assert compare({"a": unfair, "b": fair}, y_true=y, sensitive_features=frame["gender"],
+                   n_bootstrap=100).paired["b"][0].statistic == "accuracy"

@@ -299,8 +299,12 @@ def compare(
     paired: dict[str, tuple[PairedDifference, ...]] = {}
     if int(n_bootstrap) > 0 and len(rows) > 1:
         pos = audits[base_name].task["pos_label"]
-        feats = sensitive_features if isinstance(sensitive_features, Mapping) else {
-            "group": sensitive_features}
+        if isinstance(sensitive_features, Mapping):
+            feats = dict(sensitive_features)
+        elif hasattr(sensitive_features, "columns"):  # a DataFrame: one feature per column
+            feats = {str(c): np.asarray(sensitive_features[c]) for c in sensitive_features.columns}
+        else:
+            feats = {str(getattr(sensitive_features, "name", None) or "group"): sensitive_features}
         for r in rows:
             if r.name == base_name:
                 continue
