@@ -39,6 +39,49 @@ def test_batched_equals_one_by_one(models, arch, settings) -> None:
     assert len(gen.last_run_["cut"][0]) == settings.n_samples
 
 
+@pytest.fixture(scope="module")
+def ending_model(models, tmp_path_factory):
+    """The tiny Llama made to end some outputs early: its end-of-sequence token scores just
+    above a token that greedy decoding picks for some prompts and not others."""
+    from collections import Counter
+
+    import torch
+
+    gen = load_generator(models["llama"], cache=False)
+    firsts = []
+    for p in PROMPTS:
+        enc = gen.tokenizer(p, return_tensors="pt")
+        out = gen.model.generate(**enc, max_new_tokens=10, do_sample=False,
+                                 pad_token_id=gen.tokenizer.pad_token_id)
+        firsts.append(set(out[0, enc["input_ids"].shape[1] + 1:].tolist()))
+    counts = Counter(t for f in firsts for t in f)
+    token = min(t for t, c in counts.items() if c == 1)
+    with torch.no_grad():
+        head = gen.model.get_output_embeddings().weight
+        head[gen.tokenizer.eos_token_id] = 1.001 * head[token]
+    path = tmp_path_factory.mktemp("ending") / "llama"
+    gen.model.save_pretrained(path)
+    gen.tokenizer.save_pretrained(path)
+    return path
+
+
+@pytest.mark.parametrize("settings", [GREEDY, SAMPLED], ids=["greedy", "sampled"])
+def test_outputs_that_end_early_leave_the_batch_unchanged(ending_model, settings) -> None:
+    gen = load_generator(ending_model, cache=False, batch_size=4)
+    batched = gen.generate(PROMPTS, settings)
+    cut = [c for row in gen.last_run_["cut"] for c in row]
+    assert any(cut) and not all(cut)  # some outputs ended at the EOS token, some at the limit
+    assert batched == [gen.generate([p], settings)[0] for p in PROMPTS]
+    if settings.greedy:
+        for prompt, out in zip(PROMPTS, batched, strict=True):
+            enc = gen.tokenizer(prompt, return_tensors="pt")
+            ids = gen.model.generate(**enc, max_new_tokens=10, do_sample=False,
+                                     pad_token_id=gen.tokenizer.pad_token_id)
+            ref = gen.tokenizer.decode(ids[0, enc["input_ids"].shape[1]:],
+                                       skip_special_tokens=True)
+            assert out == [ref.strip()]
+
+
 @pytest.mark.parametrize("arch", ["llama", "qwen2"])
 def test_greedy_equals_transformers_generate(models, arch) -> None:
     gen = load_generator(models[arch], cache=False)
@@ -138,3 +181,22 @@ def test_generation_cache_round_trip(tmp_path) -> None:
     (tmp_path / "file").write_text("")
     with pytest.raises(ConfigError, match="is not a directory"):
         GenerationCache(tmp_path / "file")
+
+
+def test_an_interrupted_run_keeps_what_it_finished(models, tmp_path, monkeypatch) -> None:
+    gen = load_generator(models["llama"], cache_dir=tmp_path, batch_size=1)
+    real, calls = gen._decode_batch, []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(gen, "_decode_batch", flaky)
+    with pytest.raises(KeyboardInterrupt):
+        gen.generate(PROMPTS, GREEDY)
+    again = load_generator(models["llama"], cache_dir=tmp_path, batch_size=1)
+    assert again.generate(PROMPTS, GREEDY) == load_generator(
+        models["llama"], cache=False).generate(PROMPTS, GREEDY)
+    assert again.last_run_["n_cached"] == 2 and again.last_run_["n_generated"] == 2

@@ -252,7 +252,11 @@ class HFTextGenerator:
     def _decode_batch(
         self, rows: list[list[int]], seeds: list[int] | None, settings: DecodingSettings
     ) -> list[tuple[list[int], bool]]:
-        """Generate for each row; returns (new token ids without EOS, stopped by EOS)."""
+        """Generate for each row; returns (new token ids without EOS, stopped by EOS).
+
+        A row that ends leaves the batch (its key/value cache rows are dropped), so the rest
+        of the batch does not pay for it until the longest output is done.
+        """
         import torch
 
         device = next(self.model.parameters()).device
@@ -261,27 +265,39 @@ class HFTextGenerator:
         generators = None
         if seeds is not None:
             generators = [torch.Generator().manual_seed(s) for s in seeds]
-        n = len(rows)
-        tokens: list[list[int]] = [[] for _ in range(n)]
-        done = [False] * n
+        tokens: list[list[int]] = [[] for _ in rows]
+        done = [False] * len(rows)
+        active = list(range(len(rows)))  # the input row of each batch row
         extra: dict[str, Any] = {"logits_to_keep": 1} if self._keep_arg else {}
         for _ in range(settings.max_new_tokens):
             out = self.model(input_ids=ids, attention_mask=mask, position_ids=pos,
                              use_cache=True, **extra)
-            extra[self._cache_name] = getattr(out, self._cache_name)
-            picked = self._pick(out.logits[:, -1, :], generators, settings).tolist()
-            for r, tok in enumerate(picked):
+            cache = getattr(out, self._cache_name)
+            extra[self._cache_name] = cache
+            gens = None if generators is None else [generators[r] for r in active]
+            picked = self._pick(out.logits[:, -1, :], gens, settings).tolist()
+            keep: list[int] = []
+            for b, (r, tok) in enumerate(zip(active, picked, strict=True)):
                 if done[r]:
                     continue
                 if tok in self.eos_ids:
                     done[r] = True
                 else:
                     tokens[r].append(int(tok))
-            if all(done):
+                    keep.append(b)
+            if not keep:
                 break
-            nxt = [self._pad_id if done[r] else picked[r] for r in range(n)]
+            kept = set(keep)
+            nxt = [picked[b] if b in kept else self._pad_id for b in range(len(active))]
+            if len(keep) < len(active) and hasattr(cache, "batch_select_indices"):
+                index = torch.tensor(keep, dtype=torch.long, device=device)
+                cache.batch_select_indices(index)
+                mask, pos = mask[index], pos[index]
+                nxt = [picked[b] for b in keep]
+                active = [active[b] for b in keep]
             ids = torch.tensor(nxt, dtype=torch.long, device=device)[:, None]
-            mask = torch.cat([mask, torch.ones((n, 1), dtype=mask.dtype, device=device)], dim=1)
+            ones = torch.ones((len(nxt), 1), dtype=mask.dtype, device=device)
+            mask = torch.cat([mask, ones], dim=1)
             pos = pos[:, -1:] + 1
         return list(zip(tokens, done, strict=True))
 
@@ -333,6 +349,8 @@ class HFTextGenerator:
             ids = self._prompt_ids([texts[i] for i in firsts], settings)
             rows = [(j, s) for j in range(len(firsts)) for s in range(settings.n_samples)]
             results: dict[tuple[int, int], tuple[list[int], bool]] = {}
+            left = dict.fromkeys(range(len(firsts)), settings.n_samples)
+            new: dict[str, Any] = {}
             was_training = self.model.training
             self.model.eval()
             try:
@@ -345,18 +363,17 @@ class HFTextGenerator:
                         ]
                         outs = self._decode_batch([ids[j] for j, _ in chosen], seeds, settings)
                         results.update(zip(chosen, outs, strict=True))
+                        finished: dict[str, Any] = {}
+                        for j, _ in chosen:
+                            left[j] -= 1
+                            if left[j] == 0:
+                                finished[keys[firsts[j]]] = self._entry(results, j, settings)
+                        # Cached as each prompt completes: an interrupted run keeps its work.
+                        if finished and self.cache is not None:
+                            self.cache.put(finished)
+                        new.update(finished)
             finally:
                 self.model.train(was_training)
-            new: dict[str, Any] = {}
-            for j, i in enumerate(firsts):
-                samples = [results[(j, s)] for s in range(settings.n_samples)]
-                new[keys[i]] = {
-                    "texts": [self.tokenizer.decode(t, skip_special_tokens=True).strip()
-                              for t, _ in samples],
-                    "cut": [not stopped for _, stopped in samples],
-                }
-            if self.cache is not None:
-                self.cache.put(new)
             found = {**found, **new}
         self.last_run_ = {
             "n_prompts": len(items),
@@ -366,6 +383,16 @@ class HFTextGenerator:
             "seconds": time.perf_counter() - start,
         }
         return [list(found[k]["texts"]) for k in keys]
+
+    def _entry(self, results: dict[tuple[int, int], tuple[list[int], bool]], j: int,
+               settings: DecodingSettings) -> dict[str, Any]:
+        """The cached form of prompt ``j``'s outputs: texts and whether the limit cut each."""
+        samples = [results[(j, s)] for s in range(settings.n_samples)]
+        return {
+            "texts": [self.tokenizer.decode(t, skip_special_tokens=True).strip()
+                      for t, _ in samples],
+            "cut": [not stopped for _, stopped in samples],
+        }
 
     def __repr__(self) -> str:
         where = f", model_dir={str(self.model_dir)!r}" if self.model_dir is not None else ""
