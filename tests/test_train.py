@@ -390,3 +390,25 @@ def test_dataset_input_and_sample_weights(tiny_bert, data, tmp_path):
     assert all(np.allclose(plain[k], doubled[k], atol=1e-6) for k in plain)
     skewed = run("skewed", np.where(frame.gender == "F", 3.0, 0.5))
     assert not all(np.allclose(plain[k], skewed[k], atol=1e-6) for k in plain)
+
+
+def test_a_file_gives_training_the_labels_and_groups_the_audit_reads(tmp_path):
+    import pandas as pd
+
+    from fairslm.data import load_dataset
+    from fairslm.training._data import read_rows
+
+    path = tmp_path / "rows.csv"
+    pd.DataFrame({"text": ["a b", "c d", "e f", "g h"], "label": [0, 1, 1, 0],
+                  "age": [30, 40, 30, 40]}).to_csv(path, index=False)
+    rows = read_rows(path, sensitive=["age"])
+    ds = load_dataset(path, sensitive="age")
+    assert rows.group_labels == sorted({str(v) for v in ds.sensitive["age"]}) == ["30", "40"]
+    assert [rows.classes[i] for i in rows.y] == [str(v) for v in ds.labels]
+    assert rows.classes[rows.pos_index] == str(ds.pos_label) == "1"
+    # an empty group cell is a missing value in every command, not a group named ""
+    path.write_text("text,label,age\na b,0,30\nc d,1,\ne f,1,40\n")
+    with pytest.raises(InvalidDataError, match="sensitive column 'age' has 1 missing value"):
+        read_rows(path, sensitive=["age"])
+    with pytest.raises(InvalidDataError, match="sensitive column 'age' has 1 missing value"):
+        load_dataset(path, sensitive="age")

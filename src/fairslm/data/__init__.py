@@ -4,7 +4,7 @@ hiring corpus."""
 from fairslm.data._dataset import Dataset, load_dataset
 from fairslm.data._lexicon import Lexicon, builtin_lexicon, load_terms
 from fairslm.data._perturb import CounterfactualPerturber, Edit, PerturbationResult
-from fairslm.data._readers import read_columns
+from fairslm.data._readers import read_columns, read_table
 from fairslm.data._spec import DatasetSpec
 from fairslm.data._synthetic import HIRING_COLUMNS, HiringCorpusConfig, make_hiring_corpus
 
@@ -22,4 +22,5 @@ __all__ = [
     "load_terms",
     "make_hiring_corpus",
     "read_columns",
+    "read_table",
 ]

@@ -1,7 +1,9 @@
-"""Read the columns a data set needs from CSV, Parquet, JSON Lines or Hugging Face datasets.
+"""The one table reader: CSV, TSV, Parquet, JSON Lines files and Hugging Face datasets on disk.
 
-Only the named columns are read (Parquet and JSON Lines through pyarrow projection, CSV through
-``usecols``), so a wide file is never held in memory twice.
+Every command reads its tables here, so one file gives the same labels and groups in an audit,
+a debiasing run, training and a comparison (types are inferred the same way everywhere). When
+columns are named, only those are read (Parquet and JSON Lines through pyarrow projection, CSV
+through ``usecols``), so a wide file is never held in memory twice.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import pandas as pd
 from fairslm._optional import import_optional
 from fairslm.exceptions import InvalidDataError
 
-__all__ = ["DATA_SUFFIXES", "read_columns", "read_source"]
+__all__ = ["DATA_SUFFIXES", "read_columns", "read_source", "read_table"]
 
 DATA_SUFFIXES = {
     ".csv": "csv",
@@ -48,16 +50,18 @@ def _missing_columns(path: object, found: Sequence[object], wanted: Sequence[str
                               "Pass the right names (text=, label=, sensitive=, ...)")
 
 
-def _read_parquet(path: Path, columns: Sequence[str]) -> pd.DataFrame:
+def _read_parquet(path: Path, columns: Sequence[str] | None) -> pd.DataFrame:
     import pyarrow.parquet as pq
 
     schema = pq.read_schema(path)
+    columns = schema.names if columns is None else columns
     _missing_columns(path, schema.names, columns)
     return pq.read_table(path, columns=list(columns)).to_pandas()
 
 
-def _read_csv(path: Path, columns: Sequence[str], sep: str) -> pd.DataFrame:
+def _read_csv(path: Path, columns: Sequence[str] | None, sep: str) -> pd.DataFrame:
     header = pd.read_csv(path, nrows=0, sep=sep)
+    columns = list(header.columns) if columns is None else columns
     _missing_columns(path, list(header.columns), columns)
     return pd.read_csv(path, usecols=list(columns), sep=sep)
 
@@ -76,7 +80,7 @@ def _json_type(value: object) -> Any:
     return None
 
 
-def _read_jsonl(path: Path, columns: Sequence[str]) -> pd.DataFrame:
+def _read_jsonl(path: Path, columns: Sequence[str] | None) -> pd.DataFrame:
     import pyarrow as pa
     import pyarrow.json as pj
 
@@ -97,6 +101,7 @@ def _read_jsonl(path: Path, columns: Sequence[str]) -> pd.DataFrame:
         ) from exc
     if not isinstance(row, dict):
         raise InvalidDataError(f"cannot read {path}: expected one JSON object a line")
+    columns = list(row) if columns is None else columns
     _missing_columns(path, list(row), columns)
     types = [_json_type(row[c]) for c in columns]
     if all(t is not None for t in types):
@@ -118,7 +123,7 @@ def _read_jsonl(path: Path, columns: Sequence[str]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def _read_file(path: Path, columns: Sequence[str]) -> pd.DataFrame:
+def _read_file(path: Path, columns: Sequence[str] | None) -> pd.DataFrame:
     kind = DATA_SUFFIXES.get(path.suffix.lower())
     if kind is None:
         raise InvalidDataError(
@@ -223,25 +228,41 @@ def read_source(
     return pd.concat(frames, ignore_index=True), col, str(source)
 
 
-def read_columns(
-    source: Any, columns: Sequence[str], *, options: Mapping[str, str] | None = None
+def read_table(
+    source: Any,
+    columns: Sequence[str] | None = None,
+    *,
+    options: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
-    """Read only ``columns`` of one table: a file (CSV, TSV, Parquet, JSON Lines) or a DataFrame.
+    """Read a table: a file (CSV, TSV, Parquet, JSON Lines) or a DataFrame; all columns, or only
+    ``columns``.
 
-    A DataFrame is checked and returned as is (never copied or modified). ``options`` maps a
-    column to the option that named it (``{"gender": "--sex"}``), for the message when it is
-    missing.
+    A DataFrame is checked and returned as is (never copied or modified). Column types are
+    inferred from the file (CSV ``0``/``1`` labels are integers), the same for every command.
+
+    Parameters
+    ----------
+    source : path or DataFrame
+    columns : sequence of str, optional
+        Read only these columns (an error names any that are missing); all when omitted.
+    options : mapping, optional
+        The option that named each column (``{"gender": "--sex"}``), for the message when it is
+        missing.
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> read_columns(pd.DataFrame({"a": [1], "b": [2]}), ["b"]).columns.tolist()
+    >>> import pandas as pd, tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "rows.csv"
+    >>> pd.DataFrame({"text": ["a", "b"], "label": [0, 1], "sex": ["F", "M"]}).to_csv(path, index=False)
+    >>> read_table(path, ["label", "sex"]).to_dict("list")
+    {'label': [0, 1], 'sex': ['F', 'M']}
+    >>> read_table(pd.DataFrame({"a": [1], "b": [2]}), ["b"]).columns.tolist()
     ['a', 'b']
     """
-    columns = list(dict.fromkeys(columns))
+    columns = None if columns is None else list(dict.fromkeys(columns))
     try:
         if isinstance(source, pd.DataFrame):
-            _missing_columns("the DataFrame", list(source.columns), columns)
+            _missing_columns("the DataFrame", list(source.columns), columns or [])
             return source
         path = Path(source)
         if not path.is_file():
@@ -256,3 +277,10 @@ def read_columns(
         named = "; ".join(f"{options.get(m, m)} names {m!r}" for m in exc.missing)
         raise _MissingColumns(exc.path, exc.found, exc.missing,
                               f"({named}.) Pass the names of existing columns") from None
+
+
+def read_columns(
+    source: Any, columns: Sequence[str], *, options: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """Read only ``columns`` of one table; :func:`read_table` with the columns named."""
+    return read_table(source, columns, options=options)

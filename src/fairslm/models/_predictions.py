@@ -23,23 +23,6 @@ _SCORE_COLUMNS = ("y_score", "score", "proba")
 _PRED_COLUMNS = ("y_pred", "prediction", "pred")
 
 
-def _read_table(path: Path) -> Any:
-    import pandas as pd
-
-    try:
-        if path.suffix == ".csv":
-            return pd.read_csv(path)
-        if path.suffix in (".parquet", ".pq"):
-            return pd.read_parquet(path)
-        if path.suffix == ".jsonl":
-            return pd.read_json(path, lines=True)
-    except (OSError, ValueError) as exc:
-        raise ModelLoadError(f"cannot read predictions file {path}: {exc}") from exc
-    raise ModelLoadError(
-        f"predictions file {path} has suffix {path.suffix!r}; expected one of {PREDICTION_SUFFIXES}"
-    )
-
-
 def _label(text: str) -> Any:
     return int(text) if re.fullmatch(r"-?\d+", text) else text
 
@@ -80,7 +63,14 @@ class PredictionsFileAdapter(ModelAdapter):
         self.path = Path(path)
         if not self.path.is_file():
             raise ModelLoadError(f"predictions file {self.path} does not exist")
-        df = _read_table(self.path)
+        if self.path.suffix.lower() not in PREDICTION_SUFFIXES:
+            raise ModelLoadError(
+                f"predictions file {self.path} has suffix {self.path.suffix!r}; expected one of "
+                f"{PREDICTION_SUFFIXES}"
+            )
+        from fairslm.data import read_table
+
+        df = read_table(self.path)
         cols = [str(c) for c in df.columns]
         if text_column not in cols:
             raise InvalidDataError(

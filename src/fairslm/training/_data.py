@@ -57,34 +57,30 @@ class Rows:
         return h.hexdigest()
 
 
-def _read_file(path: Path) -> pd.DataFrame:
-    if not path.exists():
-        raise InvalidDataError(f"data file {path} not found; check [data] train/validation in the config")
-    suffix = path.suffix.lower()
-    if suffix in (".jsonl", ".ndjson"):
-        return pd.read_json(path, lines=True, dtype=False)
-    if suffix == ".csv":
-        return pd.read_csv(path, dtype=str, keep_default_na=False)
-    if suffix in (".parquet", ".pq"):
-        return pd.read_parquet(path)
-    raise InvalidDataError(f"cannot read {path}: expected .jsonl, .csv or .parquet")
-
-
 def _columns(
     data: Any, text: str, label: str, sensitive: Sequence[str], weight: str | None
 ) -> tuple[list[str], list[Any], pd.DataFrame, np.ndarray | None, Any, str]:
-    """(texts, labels, sensitive frame, weights, pos_label hint, source name) from any input."""
+    """(texts, labels, sensitive frame, weights, pos_label hint, source name) from any input.
+
+    A file is read by :func:`fairslm.data.load_dataset`, as the audit and debiasing read it, so
+    one file gives the same labels and groups in every command.
+    """
+    source = None
+    if isinstance(data, (str, Path)):
+        if not sensitive:
+            raise ConfigError("name the sensitive feature column(s): data.sensitive = [\"gender\"]")
+        from fairslm.data import load_dataset
+
+        source = str(data)
+        data = load_dataset(data, text=text, label=label, sensitive=list(sensitive), weight=weight)
     if hasattr(data, "texts") and hasattr(data, "labels") and hasattr(data, "sensitive"):
         sens = data.sensitive
         sens = sens if isinstance(sens, pd.DataFrame) else pd.DataFrame(sens)
         w = getattr(data, "weights", None)
         return (list(data.texts), list(data.labels), sens.reset_index(drop=True),
                 None if w is None else np.asarray(w, dtype=float), getattr(data, "pos_label", None),
-                f"dataset {getattr(data, 'content_hash', '')}".strip())
-    if isinstance(data, (str, Path)):
-        data, source = _read_file(Path(data)), str(data)
-    else:
-        source = "in-memory data"
+                source or f"dataset {getattr(data, 'content_hash', '')}".strip())
+    source = "in-memory data"
     frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(dict(data))
     if not sensitive:
         raise ConfigError("name the sensitive feature column(s): data.sensitive = [\"gender\"]")

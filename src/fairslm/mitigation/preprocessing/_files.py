@@ -11,38 +11,19 @@ from typing import Any
 import pandas as pd
 
 from fairslm._atomic import atomic_target
+from fairslm.data import read_table
 from fairslm.exceptions import InvalidDataError
 from fairslm.mitigation.preprocessing._debias import DebiasResult, debias
 
-__all__ = ["debias_file", "read_table", "write_table_atomic"]
+__all__ = ["debias_file", "write_table_atomic"]
 
-_READERS = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl", ".json": "jsonl"}
-
-
-def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read a CSV, Parquet or JSON Lines file into a DataFrame."""
-    path = Path(path)
-    if not path.exists():
-        raise InvalidDataError(f"data file {path} does not exist")
-    kind = _READERS.get(path.suffix.lower())
-    if kind is None:
-        raise InvalidDataError(
-            f"unsupported file type {path.suffix!r} for {path.name}; use .csv, .parquet or .jsonl"
-        )
-    try:
-        if kind == "csv":
-            return pd.read_csv(path)
-        if kind == "parquet":
-            return pd.read_parquet(path)
-        return pd.read_json(path, lines=True)
-    except (ValueError, OSError) as exc:
-        raise InvalidDataError(f"cannot read {path} as {kind}: {exc}") from exc
+_WRITERS = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl", ".json": "jsonl"}
 
 
 def write_table_atomic(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     """Write ``frame`` to ``path`` (format from the suffix) via a temp file and a rename."""
     path = Path(path)
-    kind = _READERS.get(path.suffix.lower())
+    kind = _WRITERS.get(path.suffix.lower())
     if kind is None:
         raise InvalidDataError(
             f"unsupported output type {path.suffix!r} for {path.name}; use .parquet, .csv or .jsonl"
@@ -80,7 +61,7 @@ def debias_file(
             f"refusing to overwrite the input file {path}; choose another --out, e.g. "
             f"{path.with_name(path.stem + '_debiased.parquet')}"
         )
-    if out.suffix.lower() not in _READERS:
+    if out.suffix.lower() not in _WRITERS:
         raise InvalidDataError(
             f"unsupported output type {out.suffix!r} for {out.name}; use .parquet, .csv or .jsonl"
         )

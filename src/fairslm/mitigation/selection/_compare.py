@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import inspect
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -326,20 +324,3 @@ def compare(
         paired=paired,
         audits=audits,
     )
-
-
-def read_table(path: str | os.PathLike[str]) -> Any:
-    """Read a test file (.jsonl, .csv, .parquet) into a DataFrame."""
-    import pandas as pd
-
-    p = Path(path)
-    if not p.exists():
-        raise InvalidDataError(f"test data file {str(p)!r} does not exist")
-    suffix = p.suffix.lower()
-    if suffix == ".parquet":
-        return pd.read_parquet(p)
-    if suffix == ".csv":
-        return pd.read_csv(p)
-    if suffix in (".jsonl", ".json"):
-        return pd.read_json(p, lines=True)
-    raise InvalidDataError(f"unsupported file type {suffix!r}; use .jsonl, .csv or .parquet")
