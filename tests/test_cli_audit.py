@@ -37,7 +37,7 @@ def test_exit_0_when_fair_and_json_written(tmp_path: Path) -> None:
     path = _preds(tmp_path / "p.parquet", biased=False)
     out = tmp_path / "audit.json"
     res = _run(str(path), "--y-true", "label", "--y-pred", "pred", "--sensitive", "gender",
-               "--bootstrap", "50", "--seed", "1", "--out", str(out))
+               "--n-bootstrap", "50", "--seed", "1", "--out", str(out))
     assert res.exit_code == 0, res.output
     data = json.loads(out.read_text())
     assert data["provenance"]["engine"] == "duckdb"

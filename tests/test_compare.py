@@ -53,7 +53,7 @@ def test_compare_models_with_texts_and_thresholds():
     s = [0.9, 0.8, 0.3, 0.1, 0.6, 0.4, 0.35, 0.2]
     df = pd.DataFrame({"text": [str(v) for v in s], "label": Y, "gender": G})
     models = {"plain": Scores(), "thresholded": ThresholdedModel(Scores(), {"F": 0.4, "M": 0.5}, "gender")}
-    res = fairslm.compare(models, df, sensitive_columns=["gender"], min_group_size=1)
+    res = fairslm.compare(models, df, sensitive=["gender"], min_group_size=1)
     assert res.row("plain").ratio == 0.5
     assert res.row("thresholded").accuracy == 1.0
     assert res.row("thresholded").ratio == 1.0
@@ -91,7 +91,7 @@ def test_compare_bad_input():
         compare({}, y_true=Y, sensitive_features={"g": G})
     df = pd.DataFrame({"label": Y, "sex": G})
     with pytest.raises(InvalidDataError, match=r"column\(s\) \['gender'\] not found in the test data; columns are: label, sex"):
-        compare({"a": PRED_A}, df, sensitive_columns=["gender"])
+        compare({"a": PRED_A}, df, sensitive=["gender"])
     with pytest.raises(InvalidDataError, match="pass data=, or both y_true= and sensitive_features="):
         compare({"a": PRED_A}, y_true=Y)
 

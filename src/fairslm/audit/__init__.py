@@ -21,7 +21,7 @@ from fairslm.audit._generation_result import (
     GenerationAuditResult,
     generation_json_schema,
 )
-from fairslm.audit._model_audit import (
+from fairslm.audit._predictions_audit import (
     audit_count_table,
     audit_predictions,
     count_table_sha256,

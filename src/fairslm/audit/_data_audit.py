@@ -17,12 +17,11 @@ import numpy as np
 from fairslm._version import __version__
 from fairslm.audit._data_audit_result import DATA_AUDIT_SCHEMA_VERSION, DataAuditResult
 from fairslm.audit._data_counts import SPLIT_FEATURE, count_sections, sensitive_views
-from fairslm.audit._model_audit import DEFAULT_MIN_GROUP_SIZE, DEFAULT_THRESHOLD
 from fairslm.audit._proxy import log_odds_terms, probe_attribute
 from fairslm.data import Dataset
 from fairslm.engines import count_table_from_arrays
 from fairslm.exceptions import ConfigError, InvalidDataError
-from fairslm.metrics import CountTable
+from fairslm.metrics import FOUR_FIFTHS, MIN_GROUP_SIZE, CountTable
 
 __all__ = [
     "audit_data",
@@ -168,8 +167,8 @@ def audit_data(
     *,
     reference_distribution: Mapping[str, Any] | None = None,
     underrep_factor: float = DEFAULT_UNDERREP_FACTOR,
-    min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
-    threshold: float = DEFAULT_THRESHOLD,
+    min_group_size: int = MIN_GROUP_SIZE,
+    threshold: float = FOUR_FIFTHS,
     probe: Any = "tfidf",
     n_folds: int = 5,
     n_terms: int = 15,

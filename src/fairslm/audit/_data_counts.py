@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from fairslm.audit._model_audit import audit_count_table
+from fairslm.audit._predictions_audit import audit_count_table
 from fairslm.metrics import CountTable
 
 __all__ = ["SPLIT_FEATURE", "count_sections", "sensitive_views"]

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from fairslm.audit._model_audit import audit_count_table
+from fairslm.audit._predictions_audit import audit_count_table
 from fairslm.audit._result import AuditResult
 from fairslm.engines import DEFAULT_MEMORY_LIMIT, count_table_from_file
 from fairslm.exceptions import ConfigError

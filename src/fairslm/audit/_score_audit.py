@@ -19,6 +19,7 @@ from fairslm.audit._score_result import (
 from fairslm.engines import MedianTable, median_count_table
 from fairslm.exceptions import ConfigError, InvalidDataError
 from fairslm.metrics import (
+    MIN_GROUP_SIZE,
     CountTable,
     coarse_histogram,
     compute_rates,
@@ -35,8 +36,6 @@ __all__ = ["DEFAULT_THRESHOLDS", "audit_median_table", "audit_scores"]
 # Nine evenly spaced decision thresholds over the score range: enough to see where on the
 # threshold a criterion holds, few enough to read in a table.
 DEFAULT_THRESHOLDS = tuple(round(0.1 * k, 1) for k in range(1, 10))
-# As the model audit: at n = 30 a 95% interval for a rate near 0.5 is about +/-0.18 wide.
-_MIN_GROUP_SIZE = 30
 # Twenty bins show a distribution's shape per group without the noise of the 1,000 table bins.
 _HISTOGRAM_BINS = 20
 
@@ -134,7 +133,7 @@ def audit_median_table(
     *,
     thresholds: Sequence[float] | None = None,
     reference_group: Any = "best",
-    min_group_size: int = _MIN_GROUP_SIZE,
+    min_group_size: int = MIN_GROUP_SIZE,
     confidence: float = 0.95,
     marginals: bool = True,
     n_histogram_bins: int = _HISTOGRAM_BINS,
@@ -220,7 +219,7 @@ def audit_scores(
     sample_weight: Any = None,
     thresholds: Sequence[float] | None = None,
     reference_group: Any = "best",
-    min_group_size: int = _MIN_GROUP_SIZE,
+    min_group_size: int = MIN_GROUP_SIZE,
     confidence: float = 0.95,
     marginals: bool = True,
     missing: str = "error",

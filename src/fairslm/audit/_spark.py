@@ -17,12 +17,7 @@ from fairslm.audit._data_audit import (
 from fairslm.audit._data_audit_result import DATA_AUDIT_SCHEMA_VERSION, DataAuditResult
 from fairslm.audit._data_counts import SPLIT_FEATURE, count_sections
 from fairslm.audit._files import audit_table_of_columns
-from fairslm.audit._model_audit import (
-    DEFAULT_MIN_GROUP_SIZE,
-    DEFAULT_THRESHOLD,
-    count_table_sha256,
-    resolve_pos_label,
-)
+from fairslm.audit._predictions_audit import count_table_sha256, resolve_pos_label
 from fairslm.audit._result import AuditResult
 from fairslm.engines import (
     check_columns,
@@ -32,6 +27,7 @@ from fairslm.engines import (
     spark_source,
 )
 from fairslm.exceptions import ConfigError
+from fairslm.metrics import FOUR_FIFTHS, MIN_GROUP_SIZE
 
 __all__ = ["PROXY_ON_ONE_MACHINE", "audit_data_spark", "audit_spark"]
 
@@ -120,8 +116,8 @@ def audit_data_spark(
     pos_label: object | None = None,
     reference_distribution: Any = None,
     underrep_factor: float = DEFAULT_UNDERREP_FACTOR,
-    min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
-    threshold: float = DEFAULT_THRESHOLD,
+    min_group_size: int = MIN_GROUP_SIZE,
+    threshold: float = FOUR_FIFTHS,
     aggregation_threshold: float = DEFAULT_AGGREGATION_TVD,
     seed: int = 0,
     spark: Any = None,

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from fairslm.cli._app import EXIT_FAIL, EXIT_OK, user_errors
+from fairslm.metrics import FOUR_FIFTHS, MIN_GROUP_SIZE
 
 
 def register(app: typer.Typer) -> None:
@@ -28,8 +29,8 @@ def audit_command(
                                              help="Score at or above which the decision is favourable."),
     reference: str = typer.Option("min_max", "--reference",
                                   help="min_max, overall, largest, or a group label."),
-    threshold: float = typer.Option(0.8, "--threshold", help="Ratio threshold (four-fifths: 0.8)."),
-    min_group_size: int = typer.Option(30, "--min-group-size",
+    threshold: float = typer.Option(FOUR_FIFTHS, "--threshold", help="Ratio threshold (four-fifths: 0.8)."),
+    min_group_size: int = typer.Option(MIN_GROUP_SIZE, "--min-group-size",
                                        help="Smaller groups are shown but never drive a verdict."),
     n_bootstrap: int = typer.Option(500, "--n-bootstrap", help="Bootstrap replicates (0: none)."),
     out: Path = typer.Option(Path("audit.json"), "--out", "-o", help="Where to write the JSON."),

@@ -8,6 +8,8 @@ import typer
 
 from fairslm.cli._app import EXIT_FAIL, EXIT_OK, user_errors
 from fairslm.cli._engine import engine_option, spark_for, spark_master_option
+from fairslm.cli._renamed import renamed_option
+from fairslm.metrics import FOUR_FIFTHS, MIN_GROUP_SIZE
 
 
 def register(app: typer.Typer) -> None:
@@ -31,15 +33,15 @@ def audit_predictions_command(
     reference: str = typer.Option(
         "min_max", "--reference", help="min_max, overall, largest, or a group label."
     ),
-    threshold: float = typer.Option(0.8, "--threshold", help="Ratio threshold (four-fifths: 0.8)."),
+    threshold: float = typer.Option(FOUR_FIFTHS, "--threshold", help="Ratio threshold (four-fifths: 0.8)."),
     min_group_size: int = typer.Option(
-        30, "--min-group-size", help="Groups with fewer rows are shown but never drive a verdict."
+        MIN_GROUP_SIZE, "--min-group-size", help="Groups with fewer rows are shown but never drive a verdict."
     ),
     missing: str = typer.Option(
         "error", "--missing", help="Missing sensitive values: error, or group (their own group)."
     ),
-    bootstrap: int = typer.Option(
-        0, "--bootstrap", help="Bootstrap replicates for confidence intervals (e.g. 1000; 0: none)."
+    n_bootstrap: int = typer.Option(
+        0, "--n-bootstrap", help="Bootstrap replicates for confidence intervals (e.g. 1000; 0: none)."
     ),
     confidence: float = typer.Option(0.95, "--confidence", help="Interval coverage."),
     seed: int | None = typer.Option(None, "--seed", help="Bootstrap seed (recorded in the JSON)."),
@@ -54,12 +56,15 @@ def audit_predictions_command(
         None, "--history", help="Also record the audit in this history file (see `fairslm due`)."
     ),
     model: str | None = typer.Option(None, "--model", help="Model name to record it under."),
+    bootstrap: int | None = typer.Option(None, "--bootstrap", hidden=True),
 ) -> None:
     """Audit a predictions file; exit 0 if every criterion passes, 1 if one fails."""
     from fairslm.audit import audit_file
     from fairslm.reporting.terminal import print_audit_summary
 
     spark = spark_for(engine, spark_master)
+    n_bootstrap = renamed_option(n_bootstrap, bootstrap, new="--n-bootstrap", old="--bootstrap",
+                                 default=0)
     result = audit_file(
         str(path) if engine == "spark" else path,
         y_true=y_true,
@@ -72,7 +77,7 @@ def audit_predictions_command(
         threshold=threshold,
         min_group_size=min_group_size,
         missing=missing,
-        n_bootstrap=bootstrap,
+        n_bootstrap=n_bootstrap,
         confidence=confidence,
         seed=seed,
         stratify=stratify,

@@ -7,6 +7,8 @@ from pathlib import Path
 import typer
 
 from fairslm.cli._app import EXIT_FAIL, EXIT_OK, user_errors
+from fairslm.cli._renamed import renamed_option
+from fairslm.metrics import FOUR_FIFTHS, MIN_GROUP_SIZE
 
 
 def register(app: typer.Typer) -> None:
@@ -20,13 +22,13 @@ def compare_command(
     pred_column: list[str] = typer.Option(
         [], "--pred-column", help="A column of --data holding a model's decisions (repeatable)."
     ),
-    text_column: str = typer.Option("text", "--text-column"),
-    label_column: str = typer.Option("label", "--label-column"),
+    text: str = typer.Option("text", "--text", help="Column with the texts."),
+    label: str = typer.Option("label", "--label", help="Column with the true labels."),
     sensitive: str = typer.Option(..., "--sensitive", help="Comma-separated sensitive columns."),
     pos_label: str | None = typer.Option(None, "--pos-label", help="The favourable label."),
     criterion: str = typer.Option("equal_opportunity", "--criterion"),
-    threshold: float = typer.Option(0.8, "--threshold", help="Ratio threshold of the criterion."),
-    min_group_size: int = typer.Option(30, "--min-group-size"),
+    threshold: float = typer.Option(FOUR_FIFTHS, "--threshold", help="Ratio threshold of the criterion."),
+    min_group_size: int = typer.Option(MIN_GROUP_SIZE, "--min-group-size"),
     baseline: str | None = typer.Option(
         None, "--baseline", help="Model the others are tested against (default: the first)."
     ),
@@ -36,6 +38,8 @@ def compare_command(
     seed: int = typer.Option(0, "--seed", help="Seed of the paired bootstrap."),
     out: Path = typer.Option(Path("comparison.json"), "--out", "-o", help="JSON output."),
     svg: Path | None = typer.Option(None, "--svg", help="Also write the plot as SVG."),
+    text_column: str | None = typer.Option(None, "--text-column", hidden=True),
+    label_column: str | None = typer.Option(None, "--label-column", hidden=True),
 ) -> None:
     """Compare models on the same test data; exit 1 if none meets the criterion's threshold.
 
@@ -45,13 +49,17 @@ def compare_command(
     """
     from fairslm.mitigation.selection import compare_files
 
+    text = renamed_option(text, text_column, new="--text", old="--text-column", default="text")
+    label = renamed_option(label, label_column, new="--label", old="--label-column",
+                           default="label")
+
     result = compare_files(
         data,
         models=model,
         pred_columns=pred_column,
-        text_column=text_column,
-        label_column=label_column,
-        sensitive_columns=[s.strip() for s in sensitive.split(",") if s.strip()],
+        text=text,
+        label=label,
+        sensitive=[s.strip() for s in sensitive.split(",") if s.strip()],
         pos_label=pos_label,
         criterion=criterion,
         threshold=threshold,

@@ -9,6 +9,7 @@ import typer
 
 from fairslm.cli._app import EXIT_FAIL, EXIT_OK, fail, user_errors
 from fairslm.cli._engine import engine_option, spark_for, spark_master_option
+from fairslm.metrics import MIN_GROUP_SIZE
 
 
 def register(app: typer.Typer) -> None:
@@ -83,7 +84,7 @@ def data_audit_command(
         None, "--reference", help="Reference shares: 'F=0.5,M=0.5' or a .json/.yaml file."
     ),
     underrep_factor: float = typer.Option(1.25, "--underrep-factor"),
-    min_group_size: int = typer.Option(30, "--min-group-size"),
+    min_group_size: int = typer.Option(MIN_GROUP_SIZE, "--min-group-size"),
     probe: bool = typer.Option(True, "--probe/--no-probe", help="Run the proxy probe."),
     embeddings: Path | None = typer.Option(None, "--embeddings",
                                            help=".npy embeddings for the probe."),

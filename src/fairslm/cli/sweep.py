@@ -8,6 +8,7 @@ from typing import Any
 import typer
 
 from fairslm.cli._app import EXIT_OK, fail, user_errors
+from fairslm.cli._renamed import renamed_option
 
 
 def register(app: typer.Typer) -> None:
@@ -39,8 +40,9 @@ def sweep_command(
         [], "--baseline", help="Override for the baseline runs, KEY=VALUE (default: plain fine-tuning)."),
     no_baseline: bool = typer.Option(False, "--no-baseline", help="Train no baseline runs."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing run directories."),
-    output_dir: Path | None = typer.Option(None, "--output-dir", "-o", help="Root of the runs (overrides output_dir)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Root of the runs (overrides output_dir)."),
     set_: list[str] = typer.Option([], "--set", help="Override a shared config key: KEY=VALUE."),
+    output_dir: Path | None = typer.Option(None, "--output-dir", hidden=True),
 ) -> None:
     """Train once per grid point (and seed) and a plain baseline per seed; print validation
     accuracy, fairness ratio and TPR-gap RMS cut, each as mean [95% interval] over seeds.
@@ -65,8 +67,9 @@ def sweep_command(
         fail(f"--rank-by {rank!r} is not a statistic of the sweep; use one of "
              f"{', '.join((*SweepConfig.STATISTICS, *CRITERIA))}")
     overrides = parse_overrides(set_)
-    if output_dir is not None:
-        overrides["output_dir"] = output_dir
+    out = renamed_option(out, output_dir, new="--out", old="--output-dir", default=None)
+    if out is not None:
+        overrides["output_dir"] = out
     seed_list = parse_seeds(seeds) if seeds is not None else None
     if no_baseline and baseline:
         fail("--baseline and --no-baseline contradict each other; give one")

@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 import typer
 
 from fairslm.cli._app import EXIT_FAIL, EXIT_OK, fail, user_errors
+from fairslm.cli._renamed import renamed_option
 
 
 def register(app: typer.Typer) -> None:
@@ -23,11 +24,12 @@ def train_command(
     config: Path = typer.Option(..., "--config", "-c", help="TOML file with the run configuration."),
     resume: bool = typer.Option(False, "--resume", help="Continue from the newest checkpoint."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output directory."),
-    output_dir: Path | None = typer.Option(None, "--output-dir", "-o", help="Override output_dir."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Output directory (overrides output_dir)."),
     set_: list[str] = typer.Option([], "--set", help="Override a config key: KEY=VALUE (dotted keys, JSON values)."),
     nproc: int = typer.Option(1, "--nproc", min=1,
                               help="Train with N processes on this machine (torchrun DDP: one per GPU, "
                                    "or gloo on CPUs); batch_size stays the global batch."),
+    output_dir: Path | None = typer.Option(None, "--output-dir", hidden=True),
 ) -> None:
     """Fine-tune; exit 0 when done (and constraints met on validation), 1 when no checkpoint met them.
 
@@ -39,8 +41,9 @@ def train_command(
     from fairslm.training import check_train, train
 
     overrides = parse_overrides(set_)
-    if output_dir is not None:
-        overrides["output_dir"] = output_dir
+    out = renamed_option(out, output_dir, new="--out", old="--output-dir", default=None)
+    if out is not None:
+        overrides["output_dir"] = out
     if nproc > 1:
         _launch(config, nproc, resume=resume, overwrite=overwrite, set_=set_, overrides=overrides,
                 check=check_train)
@@ -71,7 +74,7 @@ def _launch(config: Path, nproc: int, *, resume: bool, overwrite: bool, set_: li
     # One node: the rendezvous store listens on loopback only.
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node",
            str(nproc), "--local-addr", "127.0.0.1", "-m", "fairslm", "train", "--config", str(config),
-           "--output-dir", str(cfg.output_dir), *[f"--set={s}" for s in set_],
+           "--out", str(cfg.output_dir), *[f"--set={s}" for s in set_],
            *(["--resume"] if resume else []), *(["--overwrite"] if overwrite else [])]
     code = subprocess.call(cmd)
     if code != 0:

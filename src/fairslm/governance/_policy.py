@@ -21,7 +21,7 @@ from fairslm._config import FrozenModel, config_error, parse_toml, read_toml
 from fairslm.compliance import REGIMES
 from fairslm.exceptions import ConfigError
 from fairslm.governance._schedule import Rule, parse_rule
-from fairslm.metrics import CRITERIA
+from fairslm.metrics import CRITERIA, FOUR_FIFTHS, MIN_GROUP_SIZE
 
 __all__ = [
     "DEFAULT_POLICY_PATH",
@@ -35,33 +35,29 @@ __all__ = [
 ]
 
 DEFAULT_POLICY_PATH = Path("fairslm-policy.toml")
-# The four-fifths rule (US EEOC Uniform Guidelines, 29 CFR 1607.4(D)).
-_FOUR_FIFTHS = 0.8
-# As the audit engine: at n = 30 a 95% interval for a rate near 0.5 is about +/-0.18 wide.
-_MIN_GROUP_SIZE = 30
 
-DEFAULT_POLICY_TOML = '''\
+DEFAULT_POLICY_TOML = f'''\
 # fairslm audit policy. Check it with: fairslm policy check <this file>
 
 # Lowest acceptable ratio between groups (1.0 is parity), in (0, 1]. 0.8 is the four-fifths
 # rule of the US EEOC Uniform Guidelines (29 CFR 1607.4(D)). A criterion may set its own.
-threshold = 0.8
+threshold = {FOUR_FIFTHS}
 
 # What each group is compared against: "min_max" (lowest against highest group, as
 # Fairlearn's ratio()), "largest", "best", "overall", or a group label. Per feature:
-# reference_group = { gender = "M" }
+# reference_group = {{ gender = "M" }}
 reference_group = "min_max"
 
 # Groups with fewer rows are reported but never decide a verdict: at n = 30 a 95% interval
 # for a rate near 0.5 is about +/-0.18 wide.
-min_group_size = 30
+min_group_size = {MIN_GROUP_SIZE}
 
 # What the gate does when a criterion cannot be judged (fewer than two groups large enough,
 # or an undefined rate): "fail" blocks the release, "pass" lets it through.
 on_undecided = "fail"
 
-# One table per criterion that applies to the model: statistical_parity, equal_opportunity,
-# predictive_parity, equalized_odds, error_rate_parity. Each may set its own `threshold`.
+# One table per criterion that applies to the model, any of:
+# {", ".join(CRITERIA)}. Each may set its own `threshold`.
 # schedule entries:
 #   "pre-deployment"  audited before the model (or a new version of it) is released
 #   "90d", "2w", "1m", "1y", "monthly", "quarterly", "yearly"
@@ -158,9 +154,9 @@ class AuditPolicy(FrozenModel):
     ('pre-deployment', 'monthly')
     """
 
-    threshold: float = _FOUR_FIFTHS
+    threshold: float = FOUR_FIFTHS
     reference_group: str | dict[str, str] = "min_max"
-    min_group_size: int = Field(default=_MIN_GROUP_SIZE, ge=0)
+    min_group_size: int = Field(default=MIN_GROUP_SIZE, ge=0)
     on_undecided: Literal["fail", "pass"] = "fail"
     criteria: dict[str, CriterionPolicy] = Field(default_factory=_guide_criteria)
     regimes: dict[str, RegimePolicy] = Field(default_factory=dict)

@@ -4,7 +4,6 @@ This package imports no other fairslm package and does no I/O.
 """
 
 from fairslm.metrics._adverse_impact import (
-    FOUR_FIFTHS,
     below_threshold,
     fisher_exact_tests,
     impact_ratios,
@@ -20,6 +19,8 @@ from fairslm.metrics._bootstrap import (
 )
 from fairslm.metrics._disparity import (
     CRITERIA,
+    FOUR_FIFTHS,
+    MIN_GROUP_SIZE,
     REFERENCE_MODES,
     DisparityArrays,
     DisparityBatch,
@@ -61,6 +62,7 @@ __all__ = [
     "DisparityArrays",
     "DisparityBatch",
     "FOUR_FIFTHS",
+    "MIN_GROUP_SIZE",
     "PROPORTIONS",
     "REFERENCE_MODES",
     "SCORE_METRICS",

@@ -26,8 +26,9 @@ from fractions import Fraction
 import numpy as np
 from numpy.typing import NDArray
 
+from fairslm.metrics._disparity import FOUR_FIFTHS
+
 __all__ = [
-    "FOUR_FIFTHS",
     "below_threshold",
     "fisher_exact_tests",
     "impact_ratios",
@@ -38,8 +39,6 @@ __all__ = [
 
 Array = NDArray[np.float64]
 
-# 29 CFR 1607.4(D): a rate "less than four-fifths (4/5) (or eighty percent)" of the highest.
-FOUR_FIFTHS = 0.8
 
 
 def impact_ratios(rates: Array, eligible: NDArray[np.bool_] | None = None) -> tuple[Array, int | None]:

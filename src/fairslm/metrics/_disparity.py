@@ -27,6 +27,8 @@ from numpy.typing import NDArray
 
 __all__ = [
     "CRITERIA",
+    "FOUR_FIFTHS",
+    "MIN_GROUP_SIZE",
     "REFERENCE_MODES",
     "DisparityArrays",
     "DisparityBatch",
@@ -36,6 +38,13 @@ __all__ = [
 ]
 
 REFERENCE_MODES = ("min_max", "best", "overall", "largest")
+
+# The defaults of every audit, policy, comparison and training run, defined here only.
+# 29 CFR 1607.4(D): a rate "less than four-fifths (4/5) (or eighty percent)" of the highest.
+FOUR_FIFTHS = 0.8
+# Rates from fewer rows than this are too noisy to judge: at n = 30 a 95% interval for a rate
+# near 0.5 is about +/-0.18 wide. Such groups are reported but never drive a verdict.
+MIN_GROUP_SIZE = 30
 
 # name -> (metrics it compares, what a ratio below 1 means for the group, plain description)
 CRITERIA: dict[str, tuple[tuple[str, ...], str]] = {

@@ -9,6 +9,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from fairslm._config import FrozenModel, config_error, config_problems, read_toml
 from fairslm.exceptions import ConfigError
+from fairslm.metrics import FOUR_FIFTHS, MIN_GROUP_SIZE
 
 __all__ = [
     "STEPS",
@@ -118,8 +119,8 @@ class AuditSection(FrozenModel):
     """How models are audited."""
 
     reference_group: str = "min_max"
-    min_group_size: int = Field(default=30, ge=0)
-    threshold: float = Field(default=0.8, gt=0, le=1)
+    min_group_size: int = Field(default=MIN_GROUP_SIZE, ge=0)
+    threshold: float = Field(default=FOUR_FIFTHS, gt=0, le=1)
     decision_threshold: float = Field(default=0.5, gt=0, lt=1)
     # 500 replicates put the 2.5% and 97.5% quantiles within about +/-0.01 of their limits.
     n_bootstrap: int = Field(default=500, ge=0)
@@ -138,7 +139,7 @@ class PolicySection(FrozenModel):
     """What the final model must meet; exit code 1 when it does not."""
 
     criteria: list[str] = Field(default_factory=lambda: ["statistical_parity"])
-    threshold: float = Field(default=0.8, gt=0, le=1)
+    threshold: float = Field(default=FOUR_FIFTHS, gt=0, le=1)
     views: Literal["all", "marginal"] | list[str] = "marginal"
 
 

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from fairslm.metrics import FOUR_FIFTHS
 from fairslm.pipeline._config import PipelineConfig, pipeline_config_from_dict
 from fairslm.pipeline._run import PipelineResult, run_pipeline
 
@@ -68,7 +69,7 @@ def demo_config(output: str | os.PathLike[str] = "fairslm-demo", *, rows: int = 
         # the bias scores qualified candidates near 0.5; any cut-off in 0.2-0.4 gives the same
         # verdicts, 0.5 would reject about half of the qualified candidates at random.
         "audit": {"decision_threshold": 0.4},
-        "policy": {"criteria": ["statistical_parity"], "threshold": 0.8, "views": "marginal"},
+        "policy": {"criteria": ["statistical_parity"], "threshold": FOUR_FIFTHS, "views": "marginal"},
         "report": {"model_card": {
             "intended_use": "Demonstration only: shows how fairslm audits and mitigates a "
                             "screening model. Never use it to screen real people.",

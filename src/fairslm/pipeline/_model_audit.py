@@ -9,6 +9,7 @@ import numpy as np
 
 from fairslm.audit import AuditResult, audit_predictions
 from fairslm.exceptions import InvalidDataError
+from fairslm.metrics import FOUR_FIFTHS, MIN_GROUP_SIZE
 
 __all__ = ["ModelAudit", "audit_model", "audit_model_file"]
 
@@ -37,8 +38,8 @@ def audit_model(
     group_thresholds: dict[str, float] | None = None,
     threshold_column: str | None = None,
     reference_group: Any = "min_max",
-    threshold: float = 0.8,
-    min_group_size: int = 30,
+    threshold: float = FOUR_FIFTHS,
+    min_group_size: int = MIN_GROUP_SIZE,
     n_bootstrap: int = 500,
     seed: int = 0,
     provenance: dict[str, Any] | None = None,

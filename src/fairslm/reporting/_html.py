@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
+from fairslm.metrics import FOUR_FIFTHS
 from fairslm.reporting._guide import criterion_guide, ratio_meaning
 from fairslm.reporting._svg import confusion_bars, ratio_plot
 
@@ -179,7 +180,7 @@ def _worst(audit: Mapping[str, Any], name: str, which: Any) -> dict[str, Any] | 
 
 def _view_section(view: Mapping[str, Any], options: Mapping[str, Any]) -> str:
     min_n = options.get("min_group_size", "?")
-    band = options.get("band") or [options.get("threshold", 0.8), 1 / options.get("threshold", 0.8)]
+    band = options.get("band") or [options.get("threshold", FOUR_FIFTHS), 1 / options.get("threshold", FOUR_FIFTHS)]
     out = []
     rows = []
     for c in sorted(view["criteria"], key=lambda c: CRITERIA_ORDER.index(c["name"])

@@ -17,6 +17,7 @@ from fairslm._atomic import write_text_atomic
 from fairslm._version import __version__
 from fairslm.audit import AuditResult
 from fairslm.exceptions import ConfigError, InvalidDataError
+from fairslm.metrics import FOUR_FIFTHS
 from fairslm.reporting._guide import CRITERIA_GUIDE
 
 __all__ = [
@@ -34,7 +35,7 @@ REPORT_KIND = "fairslm.report"
 REPORT_SCHEMA_VERSION = "1.0"
 DEFAULT_POLICY: dict[str, Any] = {
     "criteria": ["statistical_parity"],
-    "threshold": 0.8,
+    "threshold": FOUR_FIFTHS,
     "views": "marginal",
 }
 

@@ -12,6 +12,7 @@ from pydantic import Field, ValidationError, field_validator
 
 from fairslm._config import FrozenModel, config_error, merge_overrides, read_toml
 from fairslm.exceptions import ConfigError
+from fairslm.metrics import FOUR_FIFTHS, MIN_GROUP_SIZE
 
 __all__ = [
     "AdversaryConfig",
@@ -121,9 +122,9 @@ class TrainConfig(FrozenModel):
     constraints: ConstraintsConfig | None = None
     adversary: AdversaryConfig | None = None
     lora: LoraConfig | None = None
-    audit_threshold: float = Field(0.8, gt=0, le=1)
+    audit_threshold: float = Field(FOUR_FIFTHS, gt=0, le=1)
     # As the audit's default: rates from fewer rows are reported but drive no verdict.
-    audit_min_group_size: int = Field(30, ge=0)
+    audit_min_group_size: int = Field(MIN_GROUP_SIZE, ge=0)
     deterministic: bool = True
     progress: bool | None = None
 

@@ -13,7 +13,7 @@ from fairslm._artifact import JsonArtifact, float_or_nan, json_safe
 from fairslm._version import __version__
 from fairslm.audit import AuditResult, audit_predictions
 from fairslm.exceptions import ConfigError, InvalidDataError
-from fairslm.metrics import CRITERIA
+from fairslm.metrics import CRITERIA, FOUR_FIFTHS, MIN_GROUP_SIZE
 from fairslm.mitigation.selection._paired import PairedDifference, paired_differences
 from fairslm.mitigation.selection._pareto import Selection, pareto_front, select_most_accurate
 
@@ -175,14 +175,14 @@ def compare(
     *,
     y_true: Any = None,
     sensitive_features: Any = None,
-    text_column: str = "text",
-    label_column: str = "label",
-    sensitive_columns: Sequence[str] | None = None,
+    text: str = "text",
+    label: str = "label",
+    sensitive: Sequence[str] | None = None,
     pos_label: object | None = None,
     criterion: str = "equal_opportunity",
-    threshold: float = 0.8,
+    threshold: float = FOUR_FIFTHS,
     reference_group: Any = "min_max",
-    min_group_size: int = 30,
+    min_group_size: int = MIN_GROUP_SIZE,
     extra: Mapping[str, Mapping[str, Any]] | None = None,
     baseline: str | None = None,
     n_bootstrap: int = 1000,
@@ -198,8 +198,10 @@ def compare(
         :class:`~fairslm.mitigation.postprocessing.ThresholdedModel` does); an array is taken as
         the model's decisions on the test rows.
     data : DataFrame or mapping of columns, optional
-        Test data with ``text_column``, ``label_column`` and ``sensitive_columns``. Omit it and
+        Test data with the columns named by ``text``, ``label`` and ``sensitive``. Omit it and
         pass ``y_true``/``sensitive_features`` when every entry of ``models`` is predictions.
+    text, label, sensitive : str, str, sequence of str
+        Column names in ``data``, as in :func:`fairslm.data.load_dataset`.
     criterion : str, default "equal_opportunity"
         The disparity compared; one of the audit's criteria.
     threshold : float, default 0.8
@@ -236,22 +238,22 @@ def compare(
     texts: Sequence[str] = []
     if data is not None:
         cols = list(data.columns) if hasattr(data, "columns") else list(data.keys())
-        sens = list(sensitive_columns or [])
+        sens = list(sensitive or [])
         if not sens:
-            raise ConfigError("pass sensitive_columns= naming the sensitive feature column(s) of data")
-        needed = [label_column, *sens]
+            raise ConfigError("pass sensitive= naming the sensitive feature column(s) of data")
+        needed = [label, *sens]
         if any(hasattr(m, "predict") for m in models.values()):
-            needed.append(text_column)
+            needed.append(text)
         missing = [c for c in needed if c not in cols]
         if missing:
             raise InvalidDataError(
                 f"column(s) {missing} not found in the test data; columns are: "
                 f"{', '.join(map(str, cols))}"
             )
-        y_true = np.asarray(data[label_column])
+        y_true = np.asarray(data[label])
         sensitive_features = {c: np.asarray(data[c]) for c in sens}
-        if text_column in cols:
-            texts = [str(t) for t in data[text_column]]
+        if text in cols:
+            texts = [str(t) for t in data[text]]
     if y_true is None or sensitive_features is None:
         raise InvalidDataError("pass data=, or both y_true= and sensitive_features=")
     if baseline is not None and str(baseline) not in {str(k) for k in models}:
@@ -264,7 +266,7 @@ def compare(
     for name, model in models.items():
         if hasattr(model, "predict") and not texts:
             raise InvalidDataError(
-                f"model {name!r} needs texts to predict; pass data= with a {text_column!r} column"
+                f"model {name!r} needs texts to predict; pass data= with a {text!r} column"
             )
         pred = _predict(model, texts, sensitive_features)
         preds[str(name)] = pred

@@ -41,9 +41,9 @@ def compare_files(
     *,
     models: Sequence[str | os.PathLike[str]] = (),
     pred_columns: Sequence[str] = (),
-    text_column: str = "text",
-    label_column: str = "label",
-    sensitive_columns: Sequence[str] = (),
+    text: str = "text",
+    label: str = "label",
+    sensitive: Sequence[str] = (),
     out: str | os.PathLike[str] | None = None,
     svg: str | os.PathLike[str] | None = None,
     **options: Any,
@@ -70,8 +70,7 @@ def compare_files(
     for c in pred_columns:
         entries[c] = df[c].to_numpy()
     result = compare(
-        entries, df, text_column=text_column, label_column=label_column,
-        sensitive_columns=list(sensitive_columns), **options,
+        entries, df, text=text, label=label, sensitive=list(sensitive), **options,
     )
     if out is not None:
         result.to_json(out)

@@ -1,4 +1,5 @@
-"""Audit a model's decisions: per-group metrics, disparities and criteria from a count table."""
+"""Audit predictions (decisions already made) per group: metrics, disparities and criteria from a
+count table. Auditing a model, which first scores texts, is `fairslm.pipeline.audit_model`."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from fairslm.engines import count_table_from_arrays
 from fairslm.exceptions import ConfigError, InvalidDataError
 from fairslm.metrics import (
     CRITERIA,
+    FOUR_FIFTHS,
+    MIN_GROUP_SIZE,
     REFERENCE_MODES,
     CountTable,
     class_tpr,
@@ -26,11 +29,6 @@ from fairslm.metrics import (
 
 __all__ = ["audit_count_table", "audit_predictions", "count_table_sha256", "resolve_pos_label"]
 
-# Rates from fewer rows than this are too noisy to judge: at n = 30 a 95% interval for a rate
-# near 0.5 is about +/-0.18 wide. Such groups are reported but never drive a verdict.
-DEFAULT_MIN_GROUP_SIZE = 30
-# The four-fifths rule (US EEOC Uniform Guidelines, 29 CFR 1607.4(D)).
-DEFAULT_THRESHOLD = 0.8
 
 
 def resolve_pos_label(classes: Sequence[object], pos_label: object | None) -> object:
@@ -143,8 +141,8 @@ def audit_count_table(
     *,
     pos_label: object | None = None,
     reference_group: Any = "min_max",
-    threshold: float = DEFAULT_THRESHOLD,
-    min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
+    threshold: float = FOUR_FIFTHS,
+    min_group_size: int = MIN_GROUP_SIZE,
     criteria: Sequence[str] | None = None,
     marginals: bool = True,
     n_bootstrap: int = 0,
@@ -306,8 +304,8 @@ def audit_predictions(
     sample_weight: Any = None,
     pos_label: object | None = None,
     reference_group: Any = "min_max",
-    threshold: float = DEFAULT_THRESHOLD,
-    min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
+    threshold: float = FOUR_FIFTHS,
+    min_group_size: int = MIN_GROUP_SIZE,
     criteria: Sequence[str] | None = None,
     missing: str = "error",
     marginals: bool = True,
