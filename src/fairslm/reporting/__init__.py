@@ -2,26 +2,27 @@
 
 from fairslm.reporting._compliance import render_compliance_html, write_compliance
 from fairslm.reporting._files import report_from_files
+from fairslm.reporting._format import format_interval, format_number
 from fairslm.reporting._generation_html import generation_page
 from fairslm.reporting._generation_terminal import print_generation_summary
 from fairslm.reporting._guide import CRITERIA_GUIDE, ratio_meaning
 from fairslm.reporting._html import render_html
-from fairslm.reporting._report import (
+from fairslm.reporting._report import build_report, policy_verdict, write_report
+from fairslm.reporting._run_terminal import RunProgress, print_run_summary
+from fairslm.reporting._schema import (
     REPORT_SCHEMA_VERSION,
-    build_report,
     load_report,
-    policy_verdict,
     report_schema,
     validate_report,
-    write_report,
 )
-from fairslm.reporting._run_terminal import RunProgress, print_run_summary
 
 __all__ = [
     "CRITERIA_GUIDE",
     "REPORT_SCHEMA_VERSION",
     "RunProgress",
     "build_report",
+    "format_interval",
+    "format_number",
     "generation_page",
     "load_report",
     "policy_verdict",

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from fairslm._atomic import write_text_atomic
-from fairslm.reporting._html import e, fmt, page, table
+from fairslm.reporting._markup import e, fmt, page, table
 from fairslm.reporting._svg import line_chart
 
 __all__ = [

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from fairslm.exceptions import InvalidDataError
-from fairslm.reporting._report import build_report, load_report
+from fairslm.reporting._report import build_report
+from fairslm.reporting._schema import load_report
 
 __all__ = ["report_from_files"]
 

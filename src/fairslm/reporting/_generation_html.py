@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from fairslm.reporting._html import e, fmt, page, table
+from fairslm.reporting._markup import e, fmt, page, table
 from fairslm.reporting._sections import highlight_swaps
 
 __all__ = ["generation_page", "generation_section"]

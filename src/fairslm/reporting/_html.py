@@ -6,18 +6,26 @@ the renderer's own.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
-from html import escape
+from collections.abc import Mapping
 from typing import Any
 
 from fairslm.metrics import FOUR_FIFTHS
+from fairslm.reporting._generation_html import generation_section
 from fairslm.reporting._guide import criterion_guide, ratio_meaning
+from fairslm.reporting._markup import CRITERIA_ORDER, badge, e, fmt, interval, page, table
+from fairslm.reporting._schema import validate_report
+from fairslm.reporting._sections import (
+    comparison_section,
+    counterfactual_section,
+    data_audit_section,
+    history_section,
+    model_card_section,
+    provenance_section,
+)
 from fairslm.reporting._svg import confusion_bars, ratio_plot
 
-__all__ = ["e", "fmt", "page", "render_html", "table"]
+__all__ = ["render_html"]
 
-CRITERIA_ORDER = ("statistical_parity", "equal_opportunity", "predictive_parity", "equalized_odds")
 _GROUP_COLUMNS = (
     ("selection_rate", "selection rate"),
     ("true_positive_rate", "TPR"),
@@ -26,74 +34,6 @@ _GROUP_COLUMNS = (
     ("accuracy", "accuracy"),
 )
 
-_CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#111827;
-background:#f9fafb;line-height:1.45}
-main{max-width:1100px;margin:0 auto;padding:24px 28px 60px}
-h1{font-size:1.7em;margin:.2em 0}h2{margin-top:2em;border-bottom:2px solid #e5e7eb;
-padding-bottom:.2em}h3{margin-top:1.4em}
-table{border-collapse:collapse;margin:.6em 0 1em;background:#fff;font-size:.92em}
-th,td{border:1px solid #e5e7eb;padding:4px 8px;text-align:left;vertical-align:top;
-overflow-wrap:anywhere}
-table{max-width:100%}
-th{background:#f3f4f6}td.num{text-align:right;font-variant-numeric:tabular-nums}
-.num{white-space:nowrap}
-.badge{display:inline-block;padding:1px 8px;border-radius:10px;font-weight:600;font-size:.85em}
-.pass{background:#dcfce7;color:#166534}.fail{background:#fee2e2;color:#991b1b}
-.insufficient,.undefined,.n-a{background:#fef3c7;color:#92400e}
-.banner{padding:14px 18px;border-radius:8px;margin:1em 0;font-size:1.1em}
-.banner.pass{border:1px solid #86efac}.banner.fail{border:1px solid #fca5a5}
-.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(240px,1fr));gap:12px}
-.card{background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:10px 14px}
-.card h4{margin:.2em 0 .4em}.card p{margin:.3em 0;font-size:.9em}
-.muted{color:#6b7280}.small{font-size:.85em}
-tr.insufficient-row td{color:#9ca3af}
-mark{background:#fde68a;padding:0 2px;border-radius:2px}
-mark.old{background:#fecaca;text-decoration:line-through}
-details{background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:6px 12px;margin:.8em 0}
-summary{cursor:pointer;font-weight:600}
-svg{max-width:100%;height:auto;background:#fff}
-code{background:#f3f4f6;padding:0 3px;border-radius:3px}
-nav a{margin-right:12px}
-.row{display:flex;flex-wrap:wrap;gap:0 24px}
-"""
-
-
-def e(x: Any) -> str:
-    """Escape any value for HTML text or attribute context."""
-    return escape("" if x is None else str(x), quote=True)
-
-
-def fmt(x: Any, digits: int = 3) -> str:
-    """Number for display: ``n/a`` for missing or non-finite values."""
-    if x is None or isinstance(x, bool):
-        return "n/a" if x is None else str(x)
-    if isinstance(x, (int, float)):
-        if isinstance(x, float) and not math.isfinite(x):
-            return "n/a"
-        return f"{x:.{digits}f}" if isinstance(x, float) else str(x)
-    return e(x)
-
-
-def _interval(iv: Any) -> str:
-    if isinstance(iv, Sequence) and len(iv) == 2 and all(isinstance(v, (int, float)) for v in iv):
-        return f" <span class='muted small'>[{fmt(iv[0])}, {fmt(iv[1])}]</span>"
-    return ""
-
-
-def badge(verdict: Any) -> str:
-    v = str(verdict or "n/a")
-    cls = v if v in ("pass", "fail", "insufficient", "undefined") else "n-a"
-    return f"<span class='badge {cls}'>{e(v)}</span>"
-
-
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, raw: bool = True) -> str:
-    """An HTML table. Cells are already-escaped HTML when ``raw`` (the renderer's own)."""
-    head = "".join(f"<th>{e(h)}</th>" for h in headers)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{c if raw else e(c)}</td>" for c in r) + "</tr>" for r in rows
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def _criteria_cards(report: Mapping[str, Any], final: Mapping[str, Any] | None) -> str:
@@ -113,7 +53,7 @@ def _criteria_cards(report: Mapping[str, Any], final: Mapping[str, Any] | None) 
         if c:
             now = (
                 f"<p><b>{e(final['name'] if final else '')}</b>: worst ratio "
-                f"{fmt(c.get('ratio'))}{_interval(c.get('ratio_interval'))} on "
+                f"{fmt(c.get('ratio'))}{interval(c.get('ratio_interval'))} on "
                 f"<i>{e(c['view'])}</i> {badge(c['verdict'])}<br>"
                 f"{e(ratio_meaning(name, c.get('ratio')))}</p>"
             )
@@ -187,7 +127,7 @@ def _view_section(view: Mapping[str, Any], options: Mapping[str, Any]) -> str:
                     if c["name"] in CRITERIA_ORDER else 99):
         rows.append([
             e(criterion_guide(c["name"])["title"]),
-            f"<span class='num'>{fmt(c.get('ratio'))}</span>{_interval(c.get('ratio_interval'))}",
+            f"<span class='num'>{fmt(c.get('ratio'))}</span>{interval(c.get('ratio_interval'))}",
             badge(c["verdict"]), e(c.get("worst_group")), e(c.get("reference")),
             e(c.get("reading")),
         ])
@@ -206,7 +146,7 @@ def _view_section(view: Mapping[str, Any], options: Mapping[str, Any]) -> str:
                              f"{e(g['undefined'][key])}</span>")
             else:
                 cells.append(f"<span class='num'>{fmt(val)}</span>"
-                             + _interval(g.get("intervals", {}).get(key)))
+                             + interval(g.get("intervals", {}).get(key)))
         rows.append(cells)
     out.append("<h4>Groups</h4>")
     out.append(table(["group", "n", "share", *[h for _, h in _GROUP_COLUMNS]], rows))
@@ -306,17 +246,6 @@ def render_html(report: Mapping[str, Any]) -> str:
     >>> "&lt;b&gt;x&lt;/b&gt;" in html and "<b>x</b>" not in html
     True
     """
-    from fairslm.reporting._generation_html import generation_section
-    from fairslm.reporting._report import validate_report
-    from fairslm.reporting._sections import (
-        comparison_section,
-        counterfactual_section,
-        data_audit_section,
-        history_section,
-        model_card_section,
-        provenance_section,
-    )
-
     report = validate_report(report)
     models = report["models"]
     final = next((m for m in models if m["name"] == report["summary"]["final"]), None)
@@ -355,33 +284,4 @@ def render_html(report: Mapping[str, Any]) -> str:
     return page(
         report["title"], f"Created {report['created']} by fairslm {report['fairslm_version']}.",
         [], nav=[(sid, t) for sid, t, _ in parts + tail], body=body,
-    )
-
-
-def page(
-    title: str,
-    subtitle: str,
-    sections: Sequence[tuple[str, str, str]],
-    *,
-    nav: Sequence[tuple[str, str]] | None = None,
-    body: str = "",
-) -> str:
-    """A self-contained HTML page: no script, nothing loaded, the report's stylesheet.
-
-    ``sections`` holds ``(id, title, html)``, appended after ``body``; ``nav`` links to ids.
-    """
-    body += "".join(
-        f"<section id='{e(sid)}'>" + (f"<h2>{e(t)}</h2>" if t else "") + h + "</section>"
-        for sid, t, h in sections
-    )
-    links = " ".join(f"<a href='#{e(sid)}'>{e(t)}</a>" for sid, t in (nav or []))
-    return (
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; "
-        "style-src 'unsafe-inline'; img-src data:\">"
-        f"<title>{e(title)}</title><style>{_CSS}</style></head><body><main>"
-        f"<h1>{e(title)}</h1><p class='muted small'>{e(subtitle)}</p>"
-        + (f"<nav class='small'>{links}</nav>" if links else "")
-        + f"{body}</main></body></html>\n"
     )

@@ -5,10 +5,8 @@ of every phase; the HTML only renders it.
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import os
 from collections.abc import Mapping, Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -19,20 +17,11 @@ from fairslm.audit import AuditResult
 from fairslm.exceptions import ConfigError, InvalidDataError
 from fairslm.metrics import FOUR_FIFTHS
 from fairslm.reporting._guide import CRITERIA_GUIDE
+from fairslm.reporting._html import render_html
+from fairslm.reporting._schema import REPORT_KIND, REPORT_SCHEMA_VERSION, validate_report
 
-__all__ = [
-    "REPORT_KIND",
-    "REPORT_SCHEMA_VERSION",
-    "build_report",
-    "load_report",
-    "policy_verdict",
-    "report_schema",
-    "validate_report",
-    "write_report",
-]
+__all__ = ["build_report", "policy_verdict", "write_report"]
 
-REPORT_KIND = "fairslm.report"
-REPORT_SCHEMA_VERSION = "1.0"
 DEFAULT_POLICY: dict[str, Any] = {
     "criteria": ["statistical_parity"],
     "threshold": FOUR_FIFTHS,
@@ -244,64 +233,11 @@ def _compliance_list(obj: Any) -> list[dict[str, Any]] | None:
     return [d for d in (_as_dict(i, "compliance artefact") for i in items) if d is not None]
 
 
-def report_schema() -> dict[str, Any]:
-    """The JSON Schema of the report document (shipped as ``report.schema.json``)."""
-    text = resources.files("fairslm.reporting").joinpath("report.schema.json").read_text("utf-8")
-    return dict(json.loads(text))
-
-
-def validate_report(report: Any) -> dict[str, Any]:
-    """Check a report document's kind, schema version and shape; return it.
-
-    Raises
-    ------
-    InvalidDataError
-        Not a report, a report of another schema major version, or a malformed one.
-    """
-    if not isinstance(report, Mapping) or report.get("kind") != REPORT_KIND:
-        kind = report.get("kind") if isinstance(report, Mapping) else type(report).__name__
-        raise InvalidDataError(
-            f"not a fairslm report (kind={kind!r}); expected the report.json written by "
-            "`fairslm report` or `fairslm run`"
-        )
-    version = str(report.get("schema_version", ""))
-    if version.split(".")[0] != REPORT_SCHEMA_VERSION.split(".")[0]:
-        raise InvalidDataError(
-            f"report has schema version {version!r}, but this fairslm ({__version__}) renders "
-            f"report schema {REPORT_SCHEMA_VERSION}. Rebuild the report with this version "
-            "(`fairslm report` from the audit files) or render it with the fairslm that wrote it"
-        )
-    import jsonschema
-
-    try:
-        jsonschema.validate(dict(report), report_schema())
-    except jsonschema.ValidationError as exc:
-        where = "/".join(str(p) for p in exc.absolute_path) or "(top level)"
-        raise InvalidDataError(f"report does not match its schema at {where}: {exc.message}") from exc
-    return dict(report)
-
-
-def load_report(source: str | os.PathLike[str] | Mapping[str, Any]) -> dict[str, Any]:
-    """Read and validate a report JSON file (or dict)."""
-    if isinstance(source, Mapping):
-        return validate_report(source)
-    path = Path(source)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise InvalidDataError(f"report file {path} does not exist") from exc
-    except json.JSONDecodeError as exc:
-        raise InvalidDataError(f"report file {path} is not valid JSON: {exc}") from exc
-    return validate_report(data)
-
-
 def write_report(
     report: Mapping[str, Any], out_dir: str | os.PathLike[str], *, stem: str = "report",
     formats: Sequence[str] = ("json", "html"),
 ) -> dict[str, Path]:
     """Write ``report.json`` and/or ``report.html`` whole (temp file, then rename)."""
-    from fairslm.reporting._html import render_html
-
     out = Path(out_dir)
     paths: dict[str, Path] = {}
     if "json" in formats:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
+
+from fairslm.reporting._format import format_number
 
 __all__ = ["RunProgress", "print_run_summary"]
 
@@ -43,12 +44,6 @@ class RunProgress:
             self.console.print(f"  {mark} {step} ({info.get('seconds', 0):.1f} s)")
 
 
-def _f(x: Any) -> str:
-    if isinstance(x, float):
-        return "n/a" if not math.isfinite(x) else f"{x:.3f}"
-    return "n/a" if x is None else str(x)
-
-
 def print_run_summary(run: Mapping[str, Any], console: Any = None) -> None:
     """Print the steps, each model's verdict and scores, and where the report is."""
     from rich.console import Console
@@ -73,11 +68,11 @@ def print_run_summary(run: Mapping[str, Any], console: Any = None) -> None:
         for name, m in models.items():
             style = "green" if m["verdict"] == "pass" else "bold red"
             failing = "; ".join(
-                f"{f['criterion']} on {f['view']}: {_f(f['ratio'])} ({f['worst_group']})"
+                f"{f['criterion']} on {f['view']}: {format_number(f['ratio'])} ({f['worst_group']})"
                 for f in m.get("failing", [])
             )
             t.add_row(escape(name), f"[{style}]{m['verdict']}[/{style}]",
-                      *[_f(m.get(k)) for k in keys], escape(failing) or "-")
+                      *[format_number(m.get(k)) for k in keys], escape(failing) or "-")
         console.print(t)
     verdict = run.get("verdict")
     if verdict:

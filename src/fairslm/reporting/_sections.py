@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fairslm.reporting._guide import criterion_guide
-from fairslm.reporting._html import CRITERIA_ORDER, badge, e, fmt, table
+from fairslm.reporting._markup import CRITERIA_ORDER, badge, e, fmt, table
 from fairslm.reporting._svg import line_chart, scatter_plot, value_bars
 
 __all__ = [

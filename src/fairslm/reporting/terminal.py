@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from fairslm.audit import AuditResult
+from fairslm.reporting._format import format_interval, format_number
 
 __all__ = ["print_audit_summary"]
 
 _VERDICT_STYLE = {"pass": "green", "fail": "bold red", "insufficient": "yellow", "undefined": "yellow"}
-
-
-def _fmt(x: float | None) -> str:
-    return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3f}"
-
-
-def _fmt_ci(ci: tuple[float, float] | None) -> str:
-    if ci is None:
-        return ""
-    return f"[{_fmt(ci[0])}, {_fmt(ci[1])}]"
 
 
 def print_audit_summary(result: AuditResult, console: Any = None) -> None:
@@ -44,11 +34,11 @@ def print_audit_summary(result: AuditResult, console: Any = None) -> None:
             m = g.metrics
             name = g.label if g.sufficient else f"{g.label} (n<{result.options['min_group_size']})"
             row = [
-                name, str(g.count), _fmt(m["selection_rate"]), _fmt(m["true_positive_rate"]),
-                _fmt(m["false_positive_rate"]), _fmt(m["precision"]), _fmt(m["accuracy"]),
+                name, str(g.count), format_number(m["selection_rate"]), format_number(m["true_positive_rate"]),
+                format_number(m["false_positive_rate"]), format_number(m["precision"]), format_number(m["accuracy"]),
             ]
             if with_auc:
-                row += [_fmt(m.get("roc_auc")), _fmt(m.get("calibration_error"))]
+                row += [format_number(m.get("roc_auc")), format_number(m.get("calibration_error"))]
             t.add_row(*row)
         console.print(t)
         c = Table(title=f"criteria by {view.name}" + (f" (class {view.label})" if view.label else ""))
@@ -58,9 +48,9 @@ def print_audit_summary(result: AuditResult, console: Any = None) -> None:
             c.add_column(col)
         for cr in view.criteria:
             style = _VERDICT_STYLE.get(cr.verdict, "")
-            row = [cr.name, _fmt(cr.ratio)] + ([_fmt_ci(cr.ratio_interval)] if with_ci else [])
+            row = [cr.name, format_number(cr.ratio)] + ([format_interval(cr.ratio_interval)] if with_ci else [])
             row += [
-                _fmt(cr.difference), f"[{style}]{cr.verdict}[/{style}]", str(cr.worst_group),
+                format_number(cr.difference), f"[{style}]{cr.verdict}[/{style}]", str(cr.worst_group),
                 str(cr.reference),
             ]
             c.add_row(*row)
