@@ -38,7 +38,7 @@ def audit_command(
 ) -> None:
     """Score the texts with the model, audit its decisions; exit 1 if a criterion fails."""
     from fairslm.pipeline import audit_model_file
-    from fairslm.reporting import build_report, write_report
+    from fairslm.reporting import build_report, format_number, write_report
     from fairslm.reporting.terminal import print_audit_summary
 
     res = audit_model_file(
@@ -51,7 +51,7 @@ def audit_command(
     res.audit.to_json(out)
     print_audit_summary(res.audit)
     for k, v in res.scores.items():
-        typer.echo(f"{k}: {v:.3f}")
+        typer.echo(f"{k}: {format_number(v)}")
     typer.echo(f"wrote {out}")
     if report is not None:
         truth_audits = {"model": res.truth_audit} if res.truth_audit is not None else None

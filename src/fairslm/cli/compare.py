@@ -48,6 +48,7 @@ def compare_command(
     criterion, with its interval, and whether it is beyond noise.
     """
     from fairslm.mitigation.selection import compare_files
+    from fairslm.reporting.terminal import print_comparison
 
     text = renamed_option(text, text_column, new="--text", old="--text-column", default="text")
     label = renamed_option(label, label_column, new="--label", old="--label-column",
@@ -70,18 +71,7 @@ def compare_command(
         out=out,
         svg=svg,
     )
-    typer.echo(f"{'model':<28} {'accuracy':>9} {'ratio':>7} {'diff':>7}  verdict  pareto")
-    for r in result.rows:
-        typer.echo(
-            f"{r.name:<28} {r.accuracy:>9.4f} {r.ratio:>7.3f} {r.difference:>7.3f}  "
-            f"{r.verdict:<7}  {'*' if r.name in result.pareto else ''}"
-        )
-    shown = ("accuracy", f"{criterion} ratio", f"{criterion} difference")
-    for name, diffs in result.paired.items():
-        typer.echo(f"{name} against {result.baseline} (paired bootstrap, {n_bootstrap} replicates):")
-        for d in diffs:
-            if d.statistic in shown:
-                typer.echo(f"  {d.reading}")
+    print_comparison(result, n_bootstrap=n_bootstrap)
     selection = result.select()
     typer.echo(selection.message)
     typer.echo(f"wrote {out}")

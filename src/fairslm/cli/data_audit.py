@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import typer
 
@@ -18,54 +17,6 @@ def register(app: typer.Typer) -> None:
 
 def _split(value: str | None) -> list[str] | None:
     return None if value is None else [s.strip() for s in value.split(",") if s.strip()]
-
-
-def _pct(x: Any) -> str:
-    return "n/a" if x is None else f"{x:.1%}"
-
-
-def _render(result: Any) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console()
-    ds = result.dataset
-    console.print(f"data set: {ds['source']} ({ds['n_rows']} rows, sha256 {ds['content_hash'][:12]})")
-    for name, view in result.representation.items():
-        t = Table(title=f"representation by {name}")
-        for col in ("group", "n", "share", "reference", "flag"):
-            t.add_column(col, justify="left" if col == "group" else "right")
-        for g, e in view["groups"].items():
-            flag = "[bold red]under[/bold red]" if e.get("under_represented") else ""
-            t.add_row(g, str(e["count"]), _pct(e["share"]), _pct(e.get("reference_share")), flag)
-        console.print(t)
-    for cls, views in result.labeling.items():
-        if not isinstance(views, dict):
-            continue
-        for name, v in views.items():
-            t = Table(title=f"share of label {cls!r} by {name}")
-            for col in ("group", "n", "rate", "95% CI"):
-                t.add_column(col, justify="left" if col == "group" else "right")
-            for g, e in v["groups"].items():
-                ci = "n/a" if e["ci"] is None else f"{e['ci'][0]:.3f}-{e['ci'][1]:.3f}"
-                t.add_row(g, str(e["count"]), f"{e['rate']:.3f}", ci)
-            console.print(t)
-            style = "bold red" if v["verdict"] == "fail" else "green"
-            console.print(f"  statistical parity of the labels: ratio {v['ratio']:.3f} "
-                          f"([{style}]{v['verdict']}[/{style}]), worst {v['worst_group']} "
-                          f"vs {v['reference']}")
-    for feat, p in result.proxies.items():
-        if feat == "reason" and isinstance(p, str) and result.provenance.get("engine") == "spark":
-            console.print(f"proxy probe: {p}")
-        if isinstance(p, dict) and "auc" in p:
-            console.print(f"proxy probe for {feat}: AUC {p['auc']:.3f} (95% CI {p['ci'][0]:.3f}-"
-                          f"{p['ci'][1]:.3f}; chance 0.5)")
-            for g, terms in p["top_terms"].items():
-                console.print(f"  {g}: {', '.join(t['term'] for t in terms[:10])}")
-    if result.findings:
-        console.print("[bold]findings[/bold]")
-        for f in result.findings:
-            console.print(f"  - {f}")
 
 
 @user_errors
@@ -97,6 +48,7 @@ def data_audit_command(
     """Audit a data set; exit 1 if the labels fail statistical parity or a group is
     under-represented against the reference, else 0."""
     from fairslm.audit import audit_data_file, audit_data_spark
+    from fairslm.reporting.terminal import print_data_audit
 
     spark = spark_for(engine, spark_master, local="pandas")
     if spark is not None:
@@ -118,7 +70,7 @@ def data_audit_command(
             probe="tfidf" if probe else None, n_folds=folds, seed=seed,
         )
     result.to_json(out)
-    _render(result)
+    print_data_audit(result)
     typer.echo(f"wrote {out}")
     failed = any(
         isinstance(v, dict) and v.get("verdict") == "fail"

@@ -49,6 +49,7 @@ def debias_command(
 ) -> None:
     """Reweigh, resample or augment training data; print group label rates before and after."""
     from fairslm.mitigation.preprocessing import DebiasConfig, debias_file, steps_from_options
+    from fairslm.reporting.terminal import print_debias_summary
 
     if config is not None and method:
         fail("give either --method or --config, not both")
@@ -87,45 +88,6 @@ def debias_command(
         from fairslm._artifact import write_json_atomic
 
         write_json_atomic(result.to_dict(), report)
-    _render(result)
+    print_debias_summary(result)
     typer.echo(f"wrote {out}")
     raise typer.Exit(EXIT_OK)
-
-
-def _render(result: Any) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    before, after = result.before, result.after
-    label = after.pos_label if after.pos_label is not None else after.classes[-1]
-    t = Table(title=f"training data before -> after (label rate of {label!r})")
-    for col in ("group", "rows", "weighted share", "label rate", "weighted label rate",
-                "weight range"):
-        t.add_column(col, justify="left" if col == "group" else "right")
-    for ga in after.groups:
-        try:
-            gb = before.group(ga.group)
-            rows_b, share_b = str(gb.rows), f"{gb.weighted_share:.3f}"
-            rate_b = f"{gb.label_rates.get(label, 0.0):.3f}"
-        except KeyError:
-            rows_b = share_b = rate_b = "-"
-        t.add_row(
-            ga.group,
-            f"{rows_b} -> {ga.rows}",
-            f"{share_b} -> {ga.weighted_share:.3f}",
-            f"{rate_b} -> {ga.label_rates.get(label, 0.0):.3f}",
-            f"{ga.weighted_label_rates.get(label, 0.0):.3f}",
-            f"{ga.min_weight:.3g} to {ga.max_weight:.3g}",
-        )
-    console = Console()
-    console.print(t)
-    for entry in result.report:
-        line = f"step {entry['step']} {entry['method']}: {entry['rows_before']} -> {entry['rows_after']} rows"
-        if entry["method"] == "resample":
-            line += f", {entry['n_duplicated']} duplicated, {entry['n_dropped']} dropped"
-        elif entry["method"] == "augment":
-            line += f", {entry['n_changed']} texts changed, {entry['n_added']} counterfactual rows"
-        console.print(line)
-    gap_b = before.label_rate_gap(weighted=True)
-    gap_a = after.label_rate_gap(weighted=True)
-    console.print(f"largest gap in weighted label rate across groups: {gap_b:.3f} -> {gap_a:.3f}")

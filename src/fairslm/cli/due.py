@@ -30,23 +30,10 @@ def due_command(
     now: str | None = typer.Option(None, "--now", hidden=True, help="Check at this ISO time."),
 ) -> None:
     """List audits that are due; exit 1 when any is due (overdue, never done, data changed)."""
-    from rich.console import Console
-    from rich.table import Table
-
     from fairslm.governance import due
+    from fairslm.reporting.terminal import print_due
 
     report = due(policy, db, model=model, dataset_hash=dataset_hash, data=data,
                  model_fingerprint=fingerprint, now=now)
-    table = Table(title=f"audits due at {report.now:%Y-%m-%d %H:%M} UTC")
-    for col in ("model", "criterion", "rule", "status", "reason"):
-        table.add_column(col)
-    styles = {"due": "bold red", "ok": "green", "unknown": "yellow"}
-    for item in report.items:
-        style = styles[item.status]
-        table.add_row(item.model, item.criterion, item.rule,
-                      f"[{style}]{item.status}[/{style}]", item.reason)
-    console = Console()
-    console.print(table)
-    n = len(report.due)
-    console.print(f"{n} audit{'s' if n != 1 else ''} due" if n else "nothing due")
+    print_due(report)
     raise typer.Exit(EXIT_FAIL if report.any_due else EXIT_OK)

@@ -20,27 +20,9 @@ def gate_command(
     db: Path = typer.Option(Path("fairslm-history.db"), "--db", help="History file."),
 ) -> None:
     """Exit 0 if the model's latest audit meets the policy, 1 naming what fails."""
-    from rich.console import Console
-    from rich.table import Table
-
     from fairslm.governance import gate
+    from fairslm.reporting.terminal import print_gate
 
     result = gate(policy, db, model=model)
-    table = Table(title=f"gate: {model}, audit #{result.audit_id} of "
-                        f"{result.recorded_at:%Y-%m-%d %H:%M} UTC")
-    for col in ("criterion", "view", "ratio", "threshold", "verdict", "failing groups"):
-        table.add_column(col)
-    for c in result.checks:
-        style = "green" if not c.blocks else "bold red"
-        table.add_row(
-            c.criterion, c.view, "n/a" if c.ratio is None else f"{c.ratio:.3f}",
-            f"{c.threshold:g}", f"[{style}]{c.verdict}[/{style}]", ", ".join(c.failing_groups),
-        )
-    console = Console()
-    console.print(table)
-    for c in result.blocking:
-        console.print(f"  - {c.criterion} ({c.view}): {c.reading}", markup=False)
-    for problem in result.problems:
-        console.print(f"  - {problem}", markup=False)
-    console.print("gate: PASS" if result.passed else "gate: FAIL")
+    print_gate(result, model)
     raise typer.Exit(EXIT_OK if result.passed else EXIT_FAIL)

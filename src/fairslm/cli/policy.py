@@ -38,23 +38,7 @@ def policy_check_command(
     path: Path = typer.Argument(..., help="The policy file to validate."),
 ) -> None:
     """Validate a policy file; exit 0 if it is valid, 2 with the problem otherwise."""
-    from rich.console import Console
-    from rich.table import Table
-
     from fairslm.governance import load_policy
+    from fairslm.reporting.terminal import print_policy
 
-    policy = load_policy(path)
-    table = Table(title=f"{path}: valid (policy hash {policy.policy_hash()[:12]})")
-    for col in ("criterion", "threshold", "schedule"):
-        table.add_column(col)
-    for name, spec in policy.criteria.items():
-        table.add_row(name, f"{policy.threshold_for(name):g}",
-                      ", ".join(r.describe() for r in spec.rules))
-    for name, regime in policy.regimes.items():
-        table.add_row(f"{name} bias audit", "-", ", ".join(r.describe() for r in regime.rules))
-    console = Console()
-    console.print(table)
-    console.print(
-        f"reference group: {policy.reference_group}; min group size: {policy.min_group_size}; "
-        f"undecided criteria {'block' if policy.on_undecided == 'fail' else 'pass'} the gate"
-    )
+    print_policy(load_policy(path), path)

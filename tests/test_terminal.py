@@ -1,0 +1,48 @@
+"""Terminal tables: they fit 80 columns and write missing numbers as n/a, as the report does."""
+
+from __future__ import annotations
+
+
+import numpy as np
+from rich.console import Console
+
+from fairslm import audit_predictions
+from fairslm.reporting import format_number
+from fairslm.reporting.terminal import print_audit_summary, print_trend
+
+
+def _console() -> Console:
+    return Console(width=80, record=True, force_terminal=False, color_system=None)
+
+
+def test_audit_summary_fits_80_columns_without_cutting_names() -> None:
+    rng = np.random.default_rng(0)
+    n = 600
+    res = audit_predictions(
+        rng.integers(0, 2, n), rng.integers(0, 2, n),
+        sensitive_features={"gender": rng.choice(["female", "male"], n),
+                            "race": rng.choice(["Black", "White", "Hispanic"], n)},
+        y_score=rng.random(n), n_bootstrap=50, seed=0,
+        criteria=["statistical_parity", "equal_opportunity", "predictive_parity",
+                  "equalized_odds", "error_rate_parity"],
+    )
+    console = _console()
+    print_audit_summary(res, console)
+    text = console.export_text()
+    assert "…" not in text
+    assert max(len(line) for line in text.splitlines()) <= 80
+    for name in ("statistical_parity", "equal_opportunity", "predictive_parity",
+                 "equalized_odds", "error_rate_parity", "female, Hispanic"):
+        assert name in text
+    assert "sel = selection rate" in text
+
+
+def test_missing_numbers_read_n_a_everywhere() -> None:
+    assert format_number(float("nan")) == format_number(None) == format_number(float("inf")) == "n/a"
+    point = {"audit_id": 1, "time": "2026-01-01T00:00", "view": "gender", "class": None,
+             "ratio": float("nan"), "ci_low": None, "ci_high": None, "verdict": "undefined",
+             "worst_group": None}
+    console = _console()
+    print_trend({"points": [point]}, model="m", criterion="statistical_parity", console=console)
+    text = console.export_text()
+    assert "n/a" in text and "nan" not in text
