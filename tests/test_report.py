@@ -202,3 +202,12 @@ def test_report_command_rejects_unknown_files(tmp_path, capsys):
     assert "is not a fairslm result (kind='something.else')" in capsys.readouterr().err
     assert main(["report", str(tmp_path / "missing.json")]) == 2
     assert "missing.json does not exist" in capsys.readouterr().err
+
+
+def test_an_unnamed_audit_is_named_after_its_model_folder() -> None:
+    from fairslm import audit_predictions
+
+    a = audit_predictions([1, 0, 1, 0], [1, 0, 0, 0], sensitive_features=["a", "a", "b", "b"],
+                          min_group_size=1, provenance={"model": "runs/fair-v2"})
+    assert [m["name"] for m in build_report(a)["models"]] == ["fair-v2"]
+    assert [m["name"] for m in build_report(_audit())["models"]] == ["model"]

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from fairslm.cli._app import EXIT_FAIL, EXIT_OK, user_errors
+from fairslm.cli._model_options import LABEL_WORD_OPTION, TEMPLATE_OPTION, load_cli_model
 from fairslm.metrics import FOUR_FIFTHS, MIN_GROUP_SIZE
 
 
@@ -35,6 +36,8 @@ def audit_command(
     n_bootstrap: int = typer.Option(500, "--n-bootstrap", help="Bootstrap replicates (0: none)."),
     out: Path = typer.Option(Path("audit.json"), "--out", "-o", help="Where to write the JSON."),
     report: Path | None = typer.Option(None, "--report", help="Also write report.html here."),
+    template: str | None = TEMPLATE_OPTION,
+    label_word: list[str] = LABEL_WORD_OPTION,
 ) -> None:
     """Score the texts with the model, audit its decisions; exit 1 if a criterion fails."""
     from fairslm.pipeline import audit_model_file
@@ -42,7 +45,7 @@ def audit_command(
     from fairslm.reporting.terminal import print_audit_summary
 
     res = audit_model_file(
-        model, data, text=text, label=label,
+        load_cli_model(model, template, label_word), data, text=text, label=label,
         sensitive=[s.strip() for s in sensitive.split(",") if s.strip()],
         split=split, split_column=split_column, pos_label=pos_label, truth=truth,
         decision_threshold=decision_threshold, reference_group=reference, threshold=threshold,
@@ -54,8 +57,9 @@ def audit_command(
         typer.echo(f"{k}: {format_number(v)}")
     typer.echo(f"wrote {out}")
     if report is not None:
-        truth_audits = {"model": res.truth_audit} if res.truth_audit is not None else None
-        doc = build_report({"model": res.audit}, scores={"model": res.scores},
+        name = model.resolve().name or str(model)
+        truth_audits = {name: res.truth_audit} if res.truth_audit is not None else None
+        doc = build_report({name: res.audit}, scores={name: res.scores},
                            truth_audits=truth_audits, policy={"views": "all", "criteria": []})
         typer.echo(f"wrote {write_report(doc, report)['html']}")
     raise typer.Exit(EXIT_OK if res.audit.passed else EXIT_FAIL)

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from fairslm.cli._app import EXIT_FAIL, EXIT_OK, user_errors
+from fairslm.cli._model_options import LABEL_WORD_OPTION, TEMPLATE_OPTION, causal_lm_options
 from fairslm.cli._renamed import renamed_option
 from fairslm.metrics import FOUR_FIFTHS, MIN_GROUP_SIZE
 
@@ -40,6 +41,8 @@ def compare_command(
     svg: Path | None = typer.Option(None, "--svg", help="Also write the plot as SVG."),
     text_column: str | None = typer.Option(None, "--text-column", hidden=True),
     label_column: str | None = typer.Option(None, "--label-column", hidden=True),
+    template: str | None = TEMPLATE_OPTION,
+    label_word: list[str] = LABEL_WORD_OPTION,
 ) -> None:
     """Compare models on the same test data; exit 1 if none meets the criterion's threshold.
 
@@ -70,6 +73,7 @@ def compare_command(
         seed=seed,
         out=out,
         svg=svg,
+        model_options=causal_lm_options(template, label_word),
     )
     print_comparison(result, n_bootstrap=n_bootstrap)
     selection = result.select()

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from fairslm.cli._app import EXIT_FAIL, EXIT_OK, user_errors
+from fairslm.cli._model_options import LABEL_WORD_OPTION, TEMPLATE_OPTION, load_cli_model
 
 
 def register(app: typer.Typer) -> None:
@@ -34,13 +35,16 @@ def counterfactual_command(
     ),
     out: Path = typer.Option(Path("counterfactual.json"), "--out", "-o",
                              help="Where to write the JSON."),
+    template: str | None = TEMPLATE_OPTION,
+    label_word: list[str] = LABEL_WORD_OPTION,
 ) -> None:
     """Rewrite texts for another group and measure how the model's decisions change."""
     from fairslm.audit import counterfactual_file
     from fairslm.reporting.terminal import print_counterfactual
 
     result = counterfactual_file(
-        model, data, text=text, label=label, sensitive=[sensitive] if sensitive else [],
+        load_cli_model(model, template, label_word), data, text=text, label=label,
+        sensitive=[sensitive] if sensitive else [],
         pos_label=pos_label, split=split, attribute=attribute, terms=terms or None,
         names=names, target=target, seed=seed, n_examples=examples,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +69,7 @@ def audit_model(
     -------
     ModelAudit
     """
+    source = {"model": str(model)} if isinstance(model, (str, os.PathLike)) else {}
     if not hasattr(model, "predict_proba"):
         from fairslm.models import load_model
 
@@ -102,7 +104,7 @@ def audit_model(
             cut[groups == str(g)] = float(t)
     y_pred = np.where(score >= cut, pos, negatives[0])
     y_true = np.asarray(data.labels)
-    prov = {"dataset_sha256": data.content_hash, "seed": seed}
+    prov = {"dataset_sha256": data.content_hash, "seed": seed, **source}
     if hasattr(model, "fingerprint"):
         prov["model_fingerprint"] = model.fingerprint()
     prov.update(provenance or {})

@@ -55,6 +55,13 @@ def _audit_dict(obj: Any, name: str) -> dict[str, Any]:
     return data
 
 
+def _model_name(audit: Any) -> str:
+    """An unnamed audit's model is called by its folder's name (from the audit's provenance)."""
+    prov = audit.provenance if isinstance(audit, AuditResult) else audit.get("provenance") or {}
+    source = str(prov.get("model") or "")
+    return Path(source).resolve().name or "model" if source else "model"
+
+
 def policy_verdict(audit: Mapping[str, Any], policy: Mapping[str, Any]) -> dict[str, Any]:
     """Judge one audit dict against a policy: which criteria, which views.
 
@@ -156,7 +163,7 @@ def build_report(
     if isinstance(models, (AuditResult, Mapping)) and (
         isinstance(models, AuditResult) or models.get("kind") == "fairslm.audit"
     ):
-        models = {"model": models}
+        models = {_model_name(models): models}
     if not isinstance(models, Mapping) or not models:
         raise InvalidDataError("build_report needs at least one model audit")
     entries = []

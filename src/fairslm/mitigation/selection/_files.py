@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +15,11 @@ from fairslm.mitigation.selection._compare import ComparisonResult, compare
 __all__ = ["compare_files", "load_for_comparison"]
 
 
-def load_for_comparison(path: str | os.PathLike[str]) -> Any:
-    """Load a saved model; wrap it in its saved group thresholds when ``fairslm.json`` has them."""
+def load_for_comparison(path: str | os.PathLike[str], **options: Any) -> Any:
+    """Load a saved model; wrap it in its saved group thresholds when ``fairslm.json`` has them.
+
+    ``options`` go to :func:`fairslm.load_model` (``template``, ``label_words``, ...).
+    """
     p = Path(path)
     if not p.exists():
         raise ModelLoadError(f"model {str(p)!r} does not exist; pass a saved model directory")
@@ -27,7 +30,7 @@ def load_for_comparison(path: str | os.PathLike[str]) -> Any:
             "loading saved models needs fairslm.models.load_model, which this installation "
             "lacks; compare prediction columns with --pred-column instead"
         ) from exc
-    model = load_model(p)
+    model = load_model(p, **options)
     meta = p / "fairslm.json"
     if meta.exists() and '"group_thresholds"' in meta.read_text(encoding="utf-8"):
         from fairslm.mitigation.postprocessing import ThresholdedModel
@@ -46,11 +49,14 @@ def compare_files(
     sensitive: Sequence[str] = (),
     out: str | os.PathLike[str] | None = None,
     svg: str | os.PathLike[str] | None = None,
+    model_options: Mapping[str, Any] | None = None,
     **options: Any,
 ) -> ComparisonResult:
     """Compare saved models (``models``) and prediction columns of ``data`` (``pred_columns``).
 
     ``out`` receives the JSON and ``svg`` the plot, each written whole (temp file + rename).
+    ``model_options`` go to :func:`fairslm.load_model` for every model (``template`` and
+    ``label_words`` for causal LMs).
     """
     if not models and not pred_columns:
         raise InvalidDataError("nothing to compare: pass --model PATH or --pred-column COLUMN")
@@ -66,7 +72,7 @@ def compare_files(
         name = Path(m).name or str(m)
         if name in entries:
             name = str(m)
-        entries[name] = load_for_comparison(m)
+        entries[name] = load_for_comparison(m, **(model_options or {}))
     for c in pred_columns:
         entries[c] = df[c].to_numpy()
     result = compare(
