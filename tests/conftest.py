@@ -49,3 +49,22 @@ def spark():
     )
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def tiny_bert(tmp_path_factory) -> Path:
+    """A randomly initialised 2-layer BERT sequence classifier with a small word vocabulary,
+    built offline in well under a second (:func:`fairslm.models._testing.make_tiny_bert_classifier`)."""
+    pytest.importorskip("transformers")
+    from fairslm.models._testing import make_tiny_bert_classifier
+
+    return make_tiny_bert_classifier(tmp_path_factory.mktemp("tiny-bert"))
+
+
+@pytest.fixture(scope="session")
+def tiny_encoder(tmp_path_factory) -> Path:
+    """The same tiny BERT without a classification head: a bare encoder."""
+    pytest.importorskip("transformers")
+    from fairslm.models._testing import make_tiny_bert_classifier
+
+    return make_tiny_bert_classifier(tmp_path_factory.mktemp("tiny-encoder"), with_head=False)

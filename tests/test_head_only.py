@@ -14,31 +14,12 @@ from fairslm.mitigation.head_only import (
     embed_texts,
 )
 
-
-@pytest.fixture(scope="module")
-def tiny_encoder(tmp_path_factory):
-    """A randomly initialised 2-layer BERT with a word-level vocabulary, built offline."""
-    import torch
-    from transformers import BertConfig, BertModel, BertTokenizerFast
-
-    root = tmp_path_factory.mktemp("tiny-bert")
-    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "she", "he", "is", "a", "surgeon",
-             "nurse", "the", "her", "his", "works", "at", "hospital"]
-    (root / "vocab.txt").write_text("\n".join(words) + "\n")
-    BertTokenizerFast(vocab_file=str(root / "vocab.txt")).save_pretrained(root)
-    torch.manual_seed(0)
-    cfg = BertConfig(vocab_size=len(words), hidden_size=16, num_hidden_layers=2,
-                     num_attention_heads=2, intermediate_size=32, max_position_embeddings=64)
-    BertModel(cfg).save_pretrained(root)
-    return root
-
-
 TEXTS = ["she is a nurse", "he is a surgeon at the hospital", "his hospital", "a"]
 
 
 def test_embeddings_normalised_cached_and_padding_free(tiny_encoder, tmp_path):
     e = embed_texts(TEXTS, model_path=tiny_encoder, cache_dir=tmp_path, batch_size=3, max_length=32)
-    assert e.shape == (4, 16) and e.dtype == np.float32
+    assert e.shape == (4, 32) and e.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(e, axis=1), 1.0, rtol=1e-5)
     # Mean pooling ignores padding: a text alone embeds as it does inside a padded batch.
     alone = embed_texts([TEXTS[3]], model_path=tiny_encoder, max_length=32)

