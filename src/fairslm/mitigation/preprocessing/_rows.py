@@ -27,7 +27,7 @@ __all__ = [
     "is_dataset",
 ]
 
-# Column names written by the methods; documented in the README.
+# Column names written by the methods; documented in docs/debiasing.md.
 WEIGHT_COLUMN = "sample_weight"
 AUGMENTED_COLUMN = "fairslm_augmented"
 SOURCE_COLUMN = "augmented_from"
