@@ -6,13 +6,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from fairslm.audit._predictions_audit import audit_count_table
+from fairslm.audit._predictions_audit import audit_table_of_columns
 from fairslm.audit._result import AuditResult
 from fairslm.engines import DEFAULT_MEMORY_LIMIT, count_table_from_file
 from fairslm.exceptions import ConfigError
-from fairslm.metrics import CountTable
 
-__all__ = ["audit_file", "audit_table_of_columns"]
+__all__ = ["audit_file"]
 
 
 def audit_file(
@@ -71,31 +70,4 @@ def audit_file(
         table, {"engine": "duckdb", "source": source}, options, y_true=y_true, y_pred=y_pred,
         sensitive=sensitive, y_score=y_score, weight=weight, pos_label=pos_label,
         missing=missing, n_score_bins=n_score_bins,
-    )
-
-
-def audit_table_of_columns(
-    table: CountTable,
-    provenance: dict[str, Any],
-    options: dict[str, Any],
-    *,
-    y_true: str,
-    y_pred: str,
-    sensitive: Sequence[str],
-    y_score: str | None,
-    weight: str | None,
-    pos_label: object | None,
-    missing: str,
-    n_score_bins: int,
-) -> AuditResult:
-    """Audit a table aggregated from named columns, recording the engine and the columns."""
-    provenance = {**provenance, **dict(options.pop("provenance", None) or {})}
-    columns = {"y_true": y_true, "y_pred": y_pred, "sensitive": list(sensitive),
-               "y_score": y_score, "weight": weight}
-    return audit_count_table(
-        table,
-        pos_label=pos_label,
-        provenance=provenance,
-        options={"missing": missing, "n_score_bins": int(n_score_bins), "columns": columns},
-        **options,
     )

@@ -27,7 +27,13 @@ from fairslm.metrics import (
     rms_tpr_gap,
 )
 
-__all__ = ["audit_count_table", "audit_predictions", "count_table_sha256", "resolve_pos_label"]
+__all__ = [
+    "audit_count_table",
+    "audit_predictions",
+    "audit_table_of_columns",
+    "count_table_sha256",
+    "resolve_pos_label",
+]
 
 
 
@@ -403,4 +409,31 @@ def audit_predictions(
         n_calibration_bins=n_calibration_bins,
         provenance={"engine": "numpy", **dict(provenance or {})},
         options={"missing": missing, "n_score_bins": int(n_score_bins)},
+    )
+
+
+def audit_table_of_columns(
+    table: CountTable,
+    provenance: dict[str, Any],
+    options: dict[str, Any],
+    *,
+    y_true: str,
+    y_pred: str,
+    sensitive: Sequence[str],
+    y_score: str | None,
+    weight: str | None,
+    pos_label: object | None,
+    missing: str,
+    n_score_bins: int,
+) -> AuditResult:
+    """Audit a table aggregated from named columns, recording the engine and the columns."""
+    provenance = {**provenance, **dict(options.pop("provenance", None) or {})}
+    columns = {"y_true": y_true, "y_pred": y_pred, "sensitive": list(sensitive),
+               "y_score": y_score, "weight": weight}
+    return audit_count_table(
+        table,
+        pos_label=pos_label,
+        provenance=provenance,
+        options={"missing": missing, "n_score_bins": int(n_score_bins), "columns": columns},
+        **options,
     )

@@ -16,8 +16,11 @@ from fairslm.audit._data_audit import (
 )
 from fairslm.audit._data_audit_result import DATA_AUDIT_SCHEMA_VERSION, DataAuditResult
 from fairslm.audit._data_counts import SPLIT_FEATURE, count_sections
-from fairslm.audit._files import audit_table_of_columns
-from fairslm.audit._predictions_audit import count_table_sha256, resolve_pos_label
+from fairslm.audit._predictions_audit import (
+    audit_table_of_columns,
+    count_table_sha256,
+    resolve_pos_label,
+)
 from fairslm.audit._result import AuditResult
 from fairslm.engines import (
     check_columns,

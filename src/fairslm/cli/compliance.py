@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from fairslm.cli._app import EXIT_OK, fail, user_errors
+from fairslm.metrics import FOUR_FIFTHS
 
 REGIMES = ("nyc-ll144", "eeoc", "eu-ai-act")
 
@@ -67,7 +68,7 @@ def compliance_command(
     groups: str = typer.Option(
         "guidelines", "--groups", help="eeoc groups: guidelines (29 CFR 1607.4(B)) or eeo1."
     ),
-    threshold: float = typer.Option(0.8, "--threshold", help="eeoc: the four-fifths rule."),
+    threshold: float = typer.Option(FOUR_FIFTHS, "--threshold", help="eeoc: the four-fifths rule."),
     data_type: str | None = typer.Option(
         None, "--data-type", help="nyc-ll144: historical or test (6 RCNY §5-302)."
     ),
@@ -125,6 +126,7 @@ def compliance_command(
     Findings cite the rule they follow; none is a verdict of compliance. Exit 0 when written.
     """
     from fairslm.pipeline import run_compliance
+    from fairslm.reporting.terminal import print_compliance
 
     if regime not in REGIMES:
         fail(f"--regime must be one of {', '.join(REGIMES)}; got {regime!r}")
@@ -147,33 +149,8 @@ def compliance_command(
         system={"name": system, "intended_purpose": intended_purpose, "annex_iii": annex_iii},
         signer=signer,
     )
-    _render(run.result)
+    print_compliance(run.result)
     typer.echo(f"wrote {', '.join(str(p) for p in run.paths.values())}")
     if run.recorded is not None:
         typer.echo(f"recorded bias audit #{run.recorded} of {model} in {history}")
     raise typer.Exit(EXIT_OK)
-
-
-def _render(result: object) -> None:
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-
-    console = Console()
-    findings = getattr(result, "findings", None)
-    if findings is not None:
-        table = Table(title=f"{getattr(result, 'regime', '')} findings")
-        for col in ("kind", "finding", "rule"):
-            table.add_column(col)
-        for f in findings:
-            where = f"({f.subject}) " if f.subject else ""
-            table.add_row(escape(f.kind), escape(where + f.text), escape(f.rule))
-        console.print(table)
-        return
-    table = Table(title="EU AI Act evidence bundle")
-    for col in ("provision", "status", "provider must supply"):
-        table.add_column(col)
-    for item in result.items:  # type: ignore[attr-defined]
-        table.add_row(escape(item.provision), escape(item.status),
-                      escape("; ".join(item.provider_must_supply)))
-    console.print(table)

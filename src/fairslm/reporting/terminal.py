@@ -11,6 +11,7 @@ __all__ = [
     "print_audit_list",
     "print_audit_summary",
     "print_comparison",
+    "print_compliance",
     "print_counterfactual",
     "print_data_audit",
     "print_debias_summary",
@@ -343,3 +344,28 @@ def print_policy(policy: Any, path: Any, console: Any = None) -> None:
         f"undecided criteria {'block' if policy.on_undecided == 'fail' else 'pass'} the gate",
         markup=False,
     )
+
+
+def print_compliance(result: Any, console: Any = None) -> None:
+    """Print a regime's findings (NYC LL144, EEOC), or the EU AI Act evidence bundle's items."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    console = _console(console)
+    findings = getattr(result, "findings", None)
+    if findings is not None:
+        table = Table(title=f"{getattr(result, 'regime', '')} findings")
+        for col in ("kind", "finding", "rule"):
+            table.add_column(col)
+        for f in findings:
+            where = f"({f.subject}) " if f.subject else ""
+            table.add_row(escape(f.kind), escape(where + f.text), escape(f.rule))
+        console.print(table)
+        return
+    table = Table(title="EU AI Act evidence bundle")
+    for col in ("provision", "status", "provider must supply"):
+        table.add_column(col)
+    for item in result.items:
+        table.add_row(escape(item.provision), escape(item.status),
+                      escape("; ".join(item.provider_must_supply)))
+    console.print(table)
