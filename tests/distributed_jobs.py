@@ -2,8 +2,9 @@
 
     python -m torch.distributed.run --standalone --nproc_per_node 2 tests/distributed_jobs.py JOB DIR
 
-``equivalence`` trains every config of :data:`CONFIGS` with :func:`fairslm.train` and writes the
-statistics of :func:`group_on_one_rank`; ``stop-at STEP`` trains ``all`` until rank 0 has logged
+``equivalence`` trains every config of :data:`CONFIGS` with :func:`fairslm.train`, runs
+:func:`trainer_run` (a Trainer script with ``FairnessTrainer``) and writes the statistics of
+:func:`group_on_one_rank`; ``stop-at STEP`` trains ``all`` until rank 0 has logged
 step STEP, then waits to be killed (each rank writes its pid to ``DIR/pids/RANK``).
 """
 
@@ -101,6 +102,9 @@ def main(job: str, root: Path, *args: str) -> None:
             (root / "group_on_one_rank.json").write_text(json.dumps(gathered))
         for name in CONFIGS:  # train() uses the process group opened above
             train(config(name, model, root / f"ddp-{name}"))
+        ran = trainer_run(root, root / "trainer-ddp", per_device_batch=TRAINER_BATCH // world)
+        if rank == 0:
+            (root / "trainer-ddp.json").write_text(json.dumps(ran))
         dist.destroy_process_group()
     elif job == "stop-at":
         import os
@@ -123,6 +127,81 @@ def main(job: str, root: Path, *args: str) -> None:
         train(config("all", model, root / "cut"))
     else:
         raise SystemExit(f"unknown job {job!r}")
+
+
+
+TRAINER_FAIRNESS = {
+    "penalty": {"criterion": "equalized_odds", "weight": 1.0},
+    "constraints": {"targets": ["equal_opportunity ratio >= 0.9"], "update_every": 2},
+    "adversary": {"criterion": "equalized_odds", "alpha": 0.5, "source": "prediction"},
+}
+
+
+TRAINER_BATCH = 16  # the global batch: 16 rows in one process, 8 on each of 2 ranks
+
+
+def write_toy_files(root: Path) -> Path:
+    """A dropout-free tiny BERT (each rank would draw its own dropout masks) and the toy rows,
+    as files under ``root``."""
+    tt = load_test_train()
+    model = tt.build_tiny_bert(root / "model")
+    cfg = json.loads((model / "config.json").read_text())
+    cfg.update(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+    (model / "config.json").write_text(json.dumps(cfg))
+    for name, rows in (("train", tt.toy_rows(96, 0)), ("validation", tt.toy_rows(48, 1))):
+        with (root / f"{name}.jsonl").open("w") as fh:
+            for t, lab, g in zip(rows["text"], rows["label"], rows["gender"], strict=True):
+                fh.write(json.dumps({"text": t, "label": lab, "gender": g}) + "\n")
+    return root
+
+
+def trainer_inputs(root: Path) -> tuple[Any, Any, Any, Any]:
+    """What a Trainer script loads: model, tokenizer, tokenized train and validation datasets."""
+    import datasets
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from fairslm.training._model import quiet_transformers
+
+    with quiet_transformers():
+        tokenizer = AutoTokenizer.from_pretrained(root / "model")
+        model = AutoModelForSequenceClassification.from_pretrained(
+            root / "model", num_labels=2, id2label={0: "nurse", 1: "surgeon"},
+            label2id={"nurse": 0, "surgeon": 1})
+
+    def load(name: str) -> Any:
+        ds = datasets.Dataset.from_json(str(root / f"{name}.jsonl"), keep_in_memory=True)
+        ds = ds.map(lambda b: tokenizer(b["text"], truncation=True, max_length=32), batched=True,
+                    keep_in_memory=True)
+        return ds.map(lambda b: {"label": [int(x == "surgeon") for x in b["label"]]}, batched=True,
+                      keep_in_memory=True)
+
+    return model, tokenizer, load("train"), load("validation")
+
+
+def trainer_run(root: Path, out: Path, *, per_device_batch: int, steps: int = 30) -> dict[str, Any]:
+    """A Hugging Face Trainer script with fairness added: FairnessTrainer on datasets.Dataset."""
+    from transformers import TrainingArguments
+
+    from fairslm.training import FairnessTrainer
+
+    model, tokenizer, train, validation = trainer_inputs(root)
+    # drop_last also cuts evaluation: 48 validation rows fill 6 batches of 8 here, 3 rounds of 2 x 8 there
+    args = TrainingArguments(
+        output_dir=str(out), per_device_train_batch_size=per_device_batch, max_steps=steps,
+        learning_rate=3e-3, warmup_steps=0, seed=0, logging_steps=1, report_to=[], use_cpu=True,
+        save_strategy="no",
+        dataloader_drop_last=True, disable_tqdm=True, per_device_eval_batch_size=8)
+    trainer = FairnessTrainer(model=model, args=args, train_dataset=train,
+                              eval_dataset=validation, processing_class=tokenizer,
+                              group_column="gender", pos_label="surgeon", fairness=TRAINER_FAIRNESS,
+                              audit_min_group_size=5)
+    trainer.train()
+    metrics = trainer.evaluate()
+    if trainer.is_world_process_zero():
+        trainer.save_model(str(out / "final"))
+    lag = trainer.fairness_objective.lagrangian
+    return {"metrics": metrics, "multipliers": lag.multipliers,
+            "log": [r for r in trainer.state.log_history if "loss" in r]}
 
 
 if __name__ == "__main__":

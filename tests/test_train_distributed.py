@@ -40,23 +40,10 @@ def torchrun(*args: str, **kw) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=600, **kw)
 
 
-def _write_jsonl(path: Path, rows: dict[str, list[str]]) -> None:
-    with path.open("w") as fh:
-        for t, lab, g in zip(rows["text"], rows["label"], rows["gender"], strict=True):
-            fh.write(json.dumps({"text": t, "label": lab, "gender": g}) + "\n")
-
-
 @pytest.fixture(scope="module")
 def root(tmp_path_factory) -> Path:
     """A dropout-free tiny BERT and the toy data, as files every rank reads."""
-    root = tmp_path_factory.mktemp("ddp")
-    model = tt.build_tiny_bert(root / "model")
-    cfg = json.loads((model / "config.json").read_text())
-    cfg.update(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
-    (model / "config.json").write_text(json.dumps(cfg))
-    _write_jsonl(root / "train.jsonl", tt.toy_rows(96, 0))
-    _write_jsonl(root / "validation.jsonl", tt.toy_rows(48, 1))
-    return root
+    return jobs.write_toy_files(tmp_path_factory.mktemp("ddp"))
 
 
 @pytest.fixture(scope="module")
@@ -212,3 +199,49 @@ def test_cli_nproc_refuses_bad_runs_before_starting_processes(root, tmp_path, ca
     assert main(["train", "--config", str(toml), "--nproc", "2"]) == 2
     assert "under torchrun, leave --nproc out" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def _same_weights_but_key_biases(a: dict, b: dict, atol: float) -> None:
+    for k in a:
+        if not k.endswith("attention.self.key.bias"):  # see above: their true gradient is 0
+            np.testing.assert_allclose(b[k], a[k], rtol=0, atol=atol, err_msg=k)
+
+
+@pytest.mark.slow
+def test_fairness_trainer_on_two_ranks_matches_one_process(ddp_runs, tmp_path):
+    """The same Trainer script in a plain process (batch 16) and under torchrun (2 x 8)."""
+    one = jobs.trainer_run(ddp_runs, tmp_path / "one", per_device_batch=jobs.TRAINER_BATCH)
+    two = json.loads((ddp_runs / "trainer-ddp.json").read_text())
+    _same_weights_but_key_biases(_weights(tmp_path / "one" / "final"),
+                                 _weights(ddp_runs / "trainer-ddp" / "final"), atol=1e-5)
+    assert two["multipliers"] == pytest.approx(one["multipliers"], abs=1e-6)
+    assert max(one["multipliers"].values()) > 0  # the constraint did bind
+    for a, b in zip(one["log"], two["log"], strict=True):
+        for key in ("loss", "task_loss", "penalty", "constraint_penalty", "adversary_loss"):
+            assert b[key] == pytest.approx(a[key], abs=1e-5), (a["step"], key)
+    for key in ("eval_accuracy", "eval_statistical_parity", "eval_equal_opportunity"):
+        assert two["metrics"][key] == pytest.approx(one["metrics"][key], abs=1e-9)
+    assert one["metrics"]["eval_accuracy"] > 0.75  # the job words give the label away
+
+
+@pytest.mark.slow
+@pytest.mark.spark
+# pyspark's TorchDistributor reads its torchrun's stdout pipe and leaves closing it to the
+# garbage collector
+@pytest.mark.filterwarnings("ignore:unclosed file:ResourceWarning")
+def test_spark_torch_distributor_runs_fairslm_train(spark, root, tmp_path, monkeypatch):
+    """The cluster route of the docs, locally: TorchDistributor starts 2 gloo ranks on the driver
+    and each runs fairslm.train."""
+    pytest.importorskip("pyspark")
+    from pyspark.ml.torch.distributor import TorchDistributor
+
+    import fairslm
+
+    for key, value in ENV.items():
+        if key in ("PYTHONPATH", "OMP_NUM_THREADS", "MASTER_ADDR", "GLOO_SOCKET_IFNAME"):
+            monkeypatch.setenv(key, value)
+    cfg = {**jobs.config("penalty", root / "model", tmp_path / "spark"), "max_steps": 4}
+    result = TorchDistributor(num_processes=2, local_mode=True, use_gpu=False).run(fairslm.train, cfg)
+    assert result.world_size == 2 and result.steps == 4
+    meta = json.loads((tmp_path / "spark" / "fairslm.json").read_text())
+    assert meta["training"]["world_size"] == 2 and meta["training"]["backend"] == "gloo"

@@ -1,15 +1,21 @@
 """Fine-tuning under fairness penalties, constraints or an adversary; checkpoints; sweeps."""
 
+from typing import Any
+
+from fairslm.training._checks import check_train
 from fairslm.training._config import (
     AdversaryConfig,
     ConstraintsConfig,
     DataConfig,
+    FairnessConfig,
     LoraConfig,
     PenaltyConfig,
     TrainConfig,
+    load_fairness_config,
     load_train_config,
 )
-from fairslm.training._loop import check_train, train
+from fairslm.training._loop import train
+from fairslm.training._objective import FairnessObjective, StepLoss
 from fairslm.training._result import TrainResult
 from fairslm.training._selection import pareto_front
 from fairslm.training._sweep import PLAIN_FINE_TUNING, parse_seeds, sweep
@@ -19,18 +25,33 @@ __all__ = [
     "AdversaryConfig",
     "ConstraintsConfig",
     "DataConfig",
+    "FairnessConfig",
+    "FairnessObjective",
+    "FairnessTrainer",
     "LoraConfig",
     "PLAIN_FINE_TUNING",
     "PenaltyConfig",
+    "StepLoss",
     "SweepConfig",
     "SweepResult",
     "SweepRun",
     "TrainConfig",
     "TrainResult",
     "check_train",
+    "load_fairness_config",
     "load_train_config",
     "pareto_front",
     "parse_seeds",
     "sweep",
     "train",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # FairnessTrainer subclasses transformers.Trainer, so it is built when first asked for;
+    # ``import fairslm`` stays free of transformers.
+    if name == "FairnessTrainer":
+        from fairslm.training._trainer import fairness_trainer_class
+
+        return fairness_trainer_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

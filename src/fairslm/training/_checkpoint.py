@@ -27,7 +27,7 @@ from typing import Any
 
 from fairslm.exceptions import ConfigError
 
-__all__ = ["latest_checkpoint", "load_checkpoint", "save_checkpoint"]
+__all__ = ["latest_checkpoint", "load_checkpoint", "load_modules", "save_checkpoint", "save_modules"]
 
 _NAME = re.compile(r"^step-(\d{8})$")
 
@@ -133,3 +133,52 @@ def load_checkpoint(path: Path, rank: int = 0) -> dict[str, Any]:
     except (OSError, ValueError, KeyError) as exc:
         raise ConfigError(f"checkpoint {path} is unreadable ({exc}); delete it to resume from an earlier one") from exc
     return out
+
+
+def save_modules(directory: Path, state: dict[str, Any], module: Any, optimizer: Any, *, name: str) -> None:
+    """Write ``state`` (JSON) as ``name``, and a module with its optimizer, into ``directory``.
+
+    Each file is written whole (temporary file, then rename); ``name`` is written last, so its
+    presence says the rest is complete.
+    """
+    from safetensors.torch import save_file
+
+    directory.mkdir(parents=True, exist_ok=True)
+    stem = Path(name).stem
+
+    def whole(path: Path, write: Any) -> None:
+        tmp = path.with_name(f".{path.name}.tmp")
+        write(tmp)
+        os.replace(tmp, path)
+
+    if module is not None:
+        weights = {k: v.detach().cpu().clone().contiguous() for k, v in module.state_dict().items()}
+        whole(directory / f"{stem}.module.safetensors", lambda p: save_file(weights, str(p)))
+    if optimizer is not None:
+        tensors, layout = _flatten_optimizer(optimizer.state_dict())
+        whole(directory / f"{stem}.optimizer.safetensors", lambda p: save_file(tensors, str(p)))
+        whole(directory / f"{stem}.optimizer.json", lambda p: p.write_text(json.dumps(layout)))
+    whole(directory / name, lambda p: p.write_text(json.dumps(state, indent=1)))
+
+
+def load_modules(directory: Path, module: Any, optimizer: Any, *, name: str) -> dict[str, Any]:
+    """Read what :func:`save_modules` wrote into ``module`` and ``optimizer``; return the state."""
+    from safetensors.torch import load_file
+
+    stem = Path(name).stem
+    if not (directory / name).exists():
+        raise ConfigError(
+            f"checkpoint {directory} has no {name}: it was not written by FairnessTrainer, or "
+            "training stopped while it was being saved; resume from an earlier checkpoint"
+        )
+    try:
+        state = json.loads((directory / name).read_text())
+        if module is not None:
+            module.load_state_dict(load_file(str(directory / f"{stem}.module.safetensors")))
+        if optimizer is not None:
+            optimizer.load_state_dict(_unflatten_optimizer(
+                load_file(str(directory / f"{stem}.optimizer.safetensors")),
+                json.loads((directory / f"{stem}.optimizer.json").read_text())))
+    except (OSError, ValueError, KeyError) as exc:
+        raise ConfigError(f"checkpoint {directory} is unreadable ({exc}); resume from an earlier one") from exc
+    return state

@@ -18,9 +18,11 @@ __all__ = [
     "AdversaryConfig",
     "ConstraintsConfig",
     "DataConfig",
+    "FairnessConfig",
     "LoraConfig",
     "PenaltyConfig",
     "TrainConfig",
+    "load_fairness_config",
     "load_train_config",
 ]
 
@@ -87,6 +89,41 @@ class LoraConfig(FrozenModel):
     template: str = "{text}\nAnswer:"
     # class label -> the word whose next-token probability scores that class
     label_words: dict[str, str]
+
+
+class FairnessConfig(FrozenModel):
+    """The fairness of a run on its own, for :class:`~fairslm.training.FairnessTrainer`: the
+    ``penalty``, ``constraints`` and ``adversary`` sections of :class:`TrainConfig`.
+
+    Examples
+    --------
+    >>> FairnessConfig(penalty={"criterion": "statistical_parity"}).penalty.weight
+    1.0
+    """
+
+    penalty: PenaltyConfig | None = None
+    constraints: ConstraintsConfig | None = None
+    adversary: AdversaryConfig | None = None
+
+
+def load_fairness_config(fairness: FairnessConfig | Mapping[str, Any] | None) -> FairnessConfig:
+    """A :class:`FairnessConfig` from itself or a mapping; unknown keys are named.
+
+    Examples
+    --------
+    >>> load_fairness_config({"penalty": {"wieght": 2}})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    fairslm.exceptions.ConfigError: invalid fairness config: unknown key 'penalty.wieght'; ...
+    """
+    if isinstance(fairness, FairnessConfig):
+        return fairness
+    if fairness is not None and not isinstance(fairness, Mapping):
+        raise ConfigError(f"fairness must be a FairnessConfig or a mapping of sections; got {type(fairness).__name__}")
+    try:
+        return FairnessConfig.model_validate(dict(fairness or {}))
+    except ValidationError as exc:
+        raise config_error(exc, FairnessConfig, what="fairness config") from None
 
 
 class TrainConfig(FrozenModel):

@@ -17,7 +17,16 @@ import pandas as pd
 
 from fairslm.exceptions import ConfigError, InvalidDataError
 
-__all__ = ["Rows", "balanced_draw", "epoch_batches", "read_rows", "strata", "stratified_split"]
+__all__ = [
+    "Rows",
+    "balanced_draw",
+    "cells_of",
+    "epoch_batches",
+    "read_rows",
+    "strata",
+    "stratified_indices",
+    "stratified_split",
+]
 
 
 @dataclass(frozen=True)
@@ -166,7 +175,18 @@ def strata(rows: Rows, stratify: bool) -> list[np.ndarray]:
     """Row indices of each (group, label) cell, or one stratum of all rows."""
     if not stratify:
         return [np.arange(len(rows))]
-    key = rows.group * len(rows.classes) + rows.y
+    return cells_of(rows.group, rows.y)
+
+
+def cells_of(group: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
+    """Row indices of each (group, label) cell present, ordered by (group, label).
+
+    Examples
+    --------
+    >>> [c.tolist() for c in cells_of(np.array([1, 0, 1, 0]), np.array([0, 1, 0, 0]))]
+    [[3], [1], [0, 2]]
+    """
+    key = np.asarray(group, dtype=np.int64) * (int(np.max(y, initial=0)) + 1) + np.asarray(y, dtype=np.int64)
     return [np.flatnonzero(key == k) for k in np.unique(key)]
 
 
@@ -207,9 +227,14 @@ def balanced_draw(cells: Sequence[np.ndarray], draw: int, batch_size: int, seed:
 
 def stratified_split(rows: Rows, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """(kept, held-out) indices, taking ``fraction`` of each (group, label) cell, at least one."""
+    return stratified_indices(rows.group, rows.y, fraction, seed)
+
+
+def stratified_indices(group: np.ndarray, y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`stratified_split` of rows given by their group codes and class indices."""
     rng = np.random.default_rng([seed, 7919])
     keep, held = [], []
-    for s in strata(rows, True):
+    for s in cells_of(group, y):
         s = rng.permutation(s)
         k = min(len(s) - 1, max(1, int(round(fraction * len(s))))) if len(s) > 1 else 0
         held.append(s[:k])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -9,7 +10,7 @@ import numpy as np
 from fairslm.training._data import Rows
 from fairslm.training._model import TrainableModel
 
-__all__ = ["criterion_ratios", "predict_proba", "validation_audit"]
+__all__ = ["audit_proba", "criterion_ratios", "predict_proba", "validation_audit"]
 
 # Forward-only batches can be larger than training ones; 64 keeps padding waste low once sorted.
 EVAL_BATCH = 64
@@ -38,14 +39,26 @@ def predict_proba(tm: TrainableModel, ids: list[list[int]]) -> np.ndarray:
 def validation_audit(rows: Rows, proba: np.ndarray, *, threshold: float, min_group_size: int,
                      provenance: dict[str, Any]) -> Any:
     """The fairslm audit of the model's validation decisions (an ``AuditResult``)."""
+    return audit_proba(rows.y, proba, rows.sensitive, classes=rows.classes, pos_index=rows.pos_index,
+                       threshold=threshold, min_group_size=min_group_size, provenance=provenance)
+
+
+def audit_proba(y: np.ndarray, proba: np.ndarray, sensitive: Any, *, classes: Sequence[str],
+                pos_index: int, threshold: float | None = None, min_group_size: int | None = None,
+                provenance: dict[str, Any] | None = None) -> Any:
+    """The audit of decisions ``proba.argmax(1)`` against class indices ``y`` (an ``AuditResult``);
+    the audit's defaults for ``threshold`` and ``min_group_size`` when not given."""
     from fairslm.audit import audit_predictions
 
-    pred = proba.argmax(1)
-    classes = np.asarray(rows.classes, dtype=object)
+    names = np.asarray(classes, dtype=object)
+    options: dict[str, Any] = {}
+    if threshold is not None:
+        options["threshold"] = threshold
+    if min_group_size is not None:
+        options["min_group_size"] = min_group_size
     return audit_predictions(
-        classes[rows.y], classes[pred], sensitive_features=rows.sensitive,
-        y_score=proba[:, rows.pos_index], sample_weight=None, pos_label=rows.classes[rows.pos_index],
-        threshold=threshold, min_group_size=min_group_size, provenance=provenance,
+        names[y], names[proba.argmax(1)], sensitive_features=sensitive, y_score=proba[:, pos_index],
+        sample_weight=None, pos_label=names[pos_index], provenance=provenance, **options,
     )
 
 

@@ -15,7 +15,7 @@ from fairslm._optional import import_optional
 from fairslm.exceptions import ConfigError, ModelLoadError
 from fairslm.models import default_model_path, quiet_transformers
 
-__all__ = ["TrainableModel", "default_model_path", "load_trainable", "model_fingerprint"]
+__all__ = ["TrainableModel", "class_logits", "default_model_path", "load_trainable", "model_fingerprint"]
 
 
 def model_fingerprint(path: str | Path) -> str:
@@ -101,27 +101,13 @@ class TrainableModel:
     # -- forward -------------------------------------------------------------------------
     def forward(self, input_ids: Any, attention_mask: Any, *, need_representation: bool = False) -> tuple[Any, Any]:
         """Class logits ``(n, n_classes)`` and, if asked, a pooled representation ``(n, d)``."""
-        import torch
 
         device = self.device
         input_ids, attention_mask = input_ids.to(device), attention_mask.to(device)
         out = self.model(input_ids=input_ids, attention_mask=attention_mask,
                          output_hidden_states=need_representation)
-        if self.kind == "sequence":
-            rep = None
-            if need_representation:
-                h = out.hidden_states[-1]
-                m = attention_mask.unsqueeze(-1).to(h.dtype)
-                rep = (h * m).sum(1) / m.sum(1).clamp_min(1.0)
-            return out.logits, rep
-        last = attention_mask.sum(1) - 1
-        rows = torch.arange(input_ids.shape[0], device=device)
-        # Class scores are next-token log-probabilities of the label words; the softmax over
-        # them (in the loss) renormalises to the label words alone.
-        logp = torch.log_softmax(out.logits[rows, last].float(), dim=-1)
-        logits = logp[:, self.label_token_ids]
-        rep = out.hidden_states[-1][rows, last] if need_representation else None
-        return logits, rep
+        ids = self.label_token_ids if self.kind == "label_words" else None
+        return class_logits(out, attention_mask, label_token_ids=ids, need_representation=need_representation)
 
     # -- state ---------------------------------------------------------------------------
     def trainable_state(self) -> dict[str, Any]:
@@ -149,6 +135,37 @@ class TrainableModel:
         with quiet_transformers():
             model.save_pretrained(directory)
             self.tokenizer.save_pretrained(directory)
+
+
+def class_logits(out: Any, attention_mask: Any, *, label_token_ids: Sequence[int] | None = None,
+                 need_representation: bool = False) -> tuple[Any, Any]:
+    """Class logits ``(n, n_classes)`` and, if asked, a pooled representation from a model's output.
+
+    A sequence classifier's logits are its own, its representation the mean of the last hidden
+    states over real tokens. A causal LM's class scores are the next-token log-probabilities of
+    the label words (``label_token_ids``) at the last real token, wherever the padding is; the
+    softmax over them (in the loss) renormalises to the label words alone.
+    """
+    import torch
+
+    if label_token_ids is None:
+        rep = None
+        if need_representation:
+            h = out.hidden_states[-1]
+            m = (attention_mask if attention_mask is not None
+                 else torch.ones(h.shape[:2], device=h.device)).unsqueeze(-1).to(h.dtype)
+            rep = (h * m).sum(1) / m.sum(1).clamp_min(1.0)
+        return out.logits, rep
+    logits = out.logits
+    n, width = logits.shape[0], logits.shape[1]
+    if attention_mask is None:
+        last = torch.full((n,), width - 1, device=logits.device)
+    else:
+        last = width - 1 - attention_mask.flip(1).argmax(1)
+    rows = torch.arange(n, device=logits.device)
+    logp = torch.log_softmax(logits[rows, last].float(), dim=-1)
+    rep = out.hidden_states[-1][rows, last] if need_representation else None
+    return logp[:, list(label_token_ids)], rep
 
 
 def load_trainable(model_path: str | None, classes: Sequence[str], *, max_length: int,
