@@ -185,6 +185,13 @@ def test_bad_world_sizes_are_refused_before_training(root, tmp_path):
                        rf"'surgeon', has only {smallest} training rows"):
         check_train({**cfg, "batch_size": 64}, nproc=smallest + 1)
     assert check_train(cfg, nproc=2).batch_size == 8
+    import torch
+
+    if not torch.cuda.is_available():
+        with pytest.raises(ConfigError, match="backend 'nccl' needs GPUs and none is visible"):
+            check_train(cfg, nproc=2, backend="nccl")
+    with pytest.raises(ConfigError, match="unknown backend 'mpi'"):
+        check_train(cfg, nproc=2, backend="mpi")
     assert not (tmp_path / "x").exists()
 
 
@@ -195,6 +202,8 @@ def test_cli_nproc_refuses_bad_runs_before_starting_processes(root, tmp_path, ca
     assert main(["train", "--config", str(toml), "--nproc", "9"]) == 2
     assert "shared by 9 processes" in capsys.readouterr().err
     assert main(["train", "--config", str(toml), "--nproc", "0"]) == 2
+    assert main(["train", "--config", str(toml), "--nproc", "2", "--backend", "mpi"]) == 2
+    assert "unknown backend 'mpi'" in capsys.readouterr().err
     monkeypatch.setenv("WORLD_SIZE", "2")
     assert main(["train", "--config", str(toml), "--nproc", "2"]) == 2
     assert "under torchrun, leave --nproc out" in capsys.readouterr().err

@@ -29,6 +29,9 @@ def train_command(
     nproc: int = typer.Option(1, "--nproc", min=1,
                               help="Train with N processes on this machine (torchrun DDP: one per GPU, "
                                    "or gloo on CPUs); batch_size stays the global batch."),
+    backend: str | None = typer.Option(None, "--backend",
+                                       help="Process group backend with --nproc or under torchrun: nccl "
+                                            "(GPUs; the default when there are any) or gloo (CPUs)."),
     output_dir: Path | None = typer.Option(None, "--output-dir", hidden=True),
 ) -> None:
     """Fine-tune; exit 0 when done (and constraints met on validation), 1 when no checkpoint met them.
@@ -46,8 +49,8 @@ def train_command(
         overrides["output_dir"] = out
     if nproc > 1:
         _launch(config, nproc, resume=resume, overwrite=overwrite, set_=set_, overrides=overrides,
-                check=check_train)
-    result = train(config, resume=resume, overwrite=overwrite, **overrides)
+                backend=backend, check=check_train)
+    result = train(config, resume=resume, overwrite=overwrite, backend=backend, **overrides)
     under_torchrun = result.world_size > 1
     if int(os.environ.get("RANK", "0")) != 0:
         raise typer.Exit(EXIT_OK)
@@ -66,16 +69,17 @@ def train_command(
 
 
 def _launch(config: Path, nproc: int, *, resume: bool, overwrite: bool, set_: list[str],
-            overrides: dict[str, Any], check: Any) -> NoReturn:
+            overrides: dict[str, Any], backend: str | None, check: Any) -> NoReturn:
     """Check the run here, then train it under ``torchrun --standalone`` with ``nproc`` ranks."""
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:
         fail("--nproc starts torchrun itself; under torchrun, leave --nproc out")
-    cfg = check(config, resume=resume, overwrite=overwrite, nproc=nproc, **overrides)
+    cfg = check(config, resume=resume, overwrite=overwrite, nproc=nproc, backend=backend, **overrides)
     # One node: the rendezvous store listens on loopback only.
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node",
            str(nproc), "--local-addr", "127.0.0.1", "-m", "fairslm", "train", "--config", str(config),
            "--out", str(cfg.output_dir), *[f"--set={s}" for s in set_],
-           *(["--resume"] if resume else []), *(["--overwrite"] if overwrite else [])]
+           *(["--resume"] if resume else []), *(["--overwrite"] if overwrite else []),
+           *(["--backend", backend] if backend else [])]
     code = subprocess.call(cmd)
     if code != 0:
         fail(f"training stopped: torchrun exited with code {code} (see the messages above)", code=code)

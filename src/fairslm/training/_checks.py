@@ -12,7 +12,7 @@ from fairslm.exceptions import ConfigError
 from fairslm.training._checkpoint import latest_checkpoint
 from fairslm.training._config import TrainConfig, load_train_config
 from fairslm.training._data import Rows, read_rows, strata, stratified_split
-from fairslm.training._ddp import check_world_size
+from fairslm.training._ddp import check_backend, check_world_size
 
 __all__ = ["Splits", "check_output", "check_train", "checked", "prepare_output"]
 
@@ -27,19 +27,23 @@ def check_train(
     resume: bool = False,
     overwrite: bool = False,
     nproc: int = 1,
+    backend: str | None = None,
     **overrides: Any,
 ) -> TrainConfig:
     """Check what :func:`~fairslm.train` would check before it trains, and train nothing.
 
     The configuration, the data, the fairness settings against the data, the output directory
     and the number of processes ``nproc`` (the global batch and the smallest (group, label) cell
-    must have a row for each). ``fairslm train --nproc N`` calls it before it starts any process.
+    must have a row for each) with the ``backend`` they would use (NCCL needs a GPU per process).
+    ``fairslm train --nproc N`` calls it before it starts any process.
 
     Returns
     -------
     TrainConfig
         The configuration :func:`~fairslm.train` would run.
     """
+    if nproc > 1:
+        check_backend(backend, nproc)
     cfg, _ = checked(config, train_data, validation_data, resume=resume, overwrite=overwrite,
                      world_size=nproc, overrides=overrides)
     return cfg

@@ -21,7 +21,7 @@ import numpy as np
 
 from fairslm.exceptions import ConfigError
 
-__all__ = ["Ranks", "check_world_size", "joined", "world_size_from_env"]
+__all__ = ["Ranks", "check_backend", "check_world_size", "joined", "world_size_from_env"]
 
 _BACKENDS = ("gloo", "nccl")
 
@@ -56,6 +56,29 @@ def check_world_size(world_size: int, *, batch_size: int, smallest_cell: int, ce
         )
 
 
+def check_backend(backend: str | None, processes_per_node: int) -> str:
+    """The backend to train with: ``backend``, or NCCL when GPUs are visible and gloo otherwise.
+
+    Refuses an unknown backend, NCCL without GPUs, and NCCL with more processes on a node than
+    it has GPUs (NCCL runs one process per GPU).
+    """
+    import torch
+
+    gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    chosen = backend or ("nccl" if gpus else "gloo")
+    if chosen not in _BACKENDS:
+        raise ConfigError(f"unknown backend {chosen!r}; use 'nccl' on GPUs or 'gloo' on CPUs")
+    if chosen == "nccl" and gpus == 0:
+        raise ConfigError("backend 'nccl' needs GPUs and none is visible; use --backend gloo to "
+                          "train on CPUs")
+    if chosen == "nccl" and processes_per_node > gpus:
+        raise ConfigError(
+            f"{processes_per_node} processes on this machine but {gpus} GPU(s): NCCL runs one "
+            f"process per GPU. Start {gpus}, or use --backend gloo to train on CPUs"
+        )
+    return chosen
+
+
 @dataclass(frozen=True)
 class Ranks:
     """This process's place in the job: its rank, how many there are, the backend."""
@@ -75,7 +98,8 @@ class Ranks:
         return self.rank == 0
 
     def device(self) -> Any:
-        """The device this rank trains on: its GPU under NCCL, else the CPU."""
+        """The device this rank trains on: its GPU under NCCL, else the CPU (one process: the
+        GPU when there is one)."""
         import torch
 
         if self.backend == "nccl" or (not self.active and torch.cuda.is_available()):
@@ -157,12 +181,9 @@ def joined(backend: str | None = None) -> Iterator[Ranks]:
     if world == 1:
         yield Ranks()
         return
-    backend = backend or ("nccl" if torch.cuda.is_available() else "gloo")
-    if backend not in _BACKENDS:
-        raise ConfigError(f"unknown backend {backend!r}; use one of {', '.join(_BACKENDS)}")
-    if backend == "nccl" and not torch.cuda.is_available():
-        raise ConfigError("backend 'nccl' needs GPUs and none is visible; use 'gloo' on CPUs")
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    per_node = int(os.environ.get("LOCAL_WORLD_SIZE", world))
+    backend = check_backend(backend, per_node)
     if backend == "nccl":
         torch.cuda.set_device(local_rank)
     dist.init_process_group(backend)

@@ -46,6 +46,7 @@ def train(
     validation_data: Any = None,
     resume: bool = False,
     overwrite: bool = False,
+    backend: str | None = None,
     **overrides: Any,
 ) -> TrainResult:
     """Fine-tune a Hugging Face classifier, optionally under fairness penalties or constraints.
@@ -62,6 +63,10 @@ def train(
         Continue from the newest checkpoint in ``output_dir`` (same config required).
     overwrite : bool
         Replace an existing ``output_dir`` written by an earlier run.
+    backend : {"nccl", "gloo"}, optional
+        Under torchrun: the process group's backend; NCCL when GPUs are visible, else gloo.
+        Every rank trains on its shard of each global batch (``batch_size``), every group
+        statistic is summed over the ranks, and rank 0 writes (see "Fine-tune at scale").
     **overrides
         Config keys to change, dotted for sections: ``**{"penalty.weight": 2.0}``.
 
@@ -76,7 +81,7 @@ def train(
     cfg, data = checked(config, train_data, validation_data, resume=resume, overwrite=overwrite,
                         world_size=world_size_from_env(), overrides=overrides)
     out = Path(cfg.output_dir)
-    with joined() as ranks, contextlib.ExitStack() as stack:
+    with joined(backend) as ranks, contextlib.ExitStack() as stack:
         # Every rank has checked the directory above; only then does rank 0 change it.
         ranks.barrier()
         if ranks.main:
