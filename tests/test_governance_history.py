@@ -238,3 +238,55 @@ def test_result_json_is_kept_whole(tmp_path) -> None:
     assert data["kind"] == "fairslm.audit"
     with pytest.raises(InvalidDataError, match=r"no audit with id 7"):
         store.result(7)
+
+
+def _bytes(path) -> dict[str, bytes]:
+    """Every file of the database (main file and any -wal/-shm beside it) and its bytes."""
+    return {p.name: p.read_bytes() for p in sorted(path.parent.glob(path.name + "*"))}
+
+
+def test_read_only_opening_never_changes_a_file(tmp_path) -> None:
+    crm = tmp_path / "crm.db"
+    con = sqlite3.connect(crm)
+    con.execute("CREATE TABLE customers (id INTEGER)")
+    con.commit()
+    con.close()
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    for path, message in ((crm, "not a fairslm history"), (empty, "empty file")):
+        before = _bytes(path)
+        with pytest.raises(InvalidDataError, match=message):
+            HistoryStore(path, read_only=True)
+        assert _bytes(path) == before  # no WAL switch, no schema written
+    # A writer refuses the unrelated database before switching it to WAL, too.
+    before = _bytes(crm)
+    with pytest.raises(InvalidDataError, match="not a fairslm history"):
+        HistoryStore(crm)
+    assert _bytes(crm) == before
+
+
+def test_read_only_reads_a_history_and_an_older_one_without_touching_them(tmp_path) -> None:
+    path = tmp_path / "h.db"
+    HistoryStore(path).record(_audit(), model="scr", when="2025-01-31")
+    before = _bytes(path)
+    store = HistoryStore(path, read_only=True)
+    assert [r.model for r in store.audits()] == ["scr"]
+    assert store.series("scr", "statistical_parity")["ratio"].tolist() == pytest.approx([0.5])
+    with pytest.raises(InvalidDataError, match="opened read-only"):
+        store.record(_audit(), model="scr")
+    assert _bytes(path) == before
+
+    old = tmp_path / "v1.db"
+    con = sqlite3.connect(old)
+    con.executescript(V1_SCHEMA)
+    con.execute(
+        "INSERT INTO audits (recorded_at, model, dataset_hash, result_json) VALUES (?, ?, ?, ?)",
+        ("2025-01-31T12:00:00.000000+00:00", "scr", "d1", _audit().to_json()),
+    )
+    con.commit()
+    con.close()
+    before = _bytes(old)
+    store = HistoryStore(old, read_only=True)  # migrated in memory for reading
+    assert store.latest("scr").passed is False
+    assert list(store.series("scr", "statistical_parity")["ratio"]) == pytest.approx([0.5])
+    assert _bytes(old) == before

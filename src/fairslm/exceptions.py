@@ -13,6 +13,7 @@ __all__ = [
     "InvalidDataError",
     "MissingDependencyError",
     "ModelLoadError",
+    "OutputPathError",
     "UnsafeModelError",
 ]
 
@@ -39,3 +40,7 @@ class UnsafeModelError(ModelLoadError):
 
 class MissingDependencyError(FairslmError, ImportError):
     """An optional dependency needed for this feature is not installed."""
+
+
+class OutputPathError(FairslmError, OSError):
+    """An output cannot be written where asked: the path is a folder, or it is not writable."""

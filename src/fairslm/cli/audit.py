@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from fairslm.cli._app import EXIT_FAIL, EXIT_OK, user_errors
+from fairslm.cli._app import EXIT_FAIL, EXIT_OK, files
 from fairslm.cli._model_options import LABEL_WORD_OPTION, TEMPLATE_OPTION, load_cli_model
 from fairslm.metrics import FOUR_FIFTHS, MIN_GROUP_SIZE
 
@@ -15,7 +15,7 @@ def register(app: typer.Typer) -> None:
     app.command("audit")(audit_command)
 
 
-@user_errors
+@files(inputs=["model", "data"], outputs={"out": "file", "report": "folder"})
 def audit_command(
     model: Path = typer.Option(..., "--model", "-m", help="Model directory (or .skops file)."),
     data: Path = typer.Option(..., "--data", "-d", help="Data file or folder of split files."),

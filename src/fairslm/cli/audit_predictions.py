@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from fairslm.cli._app import EXIT_FAIL, EXIT_OK, user_errors
+from fairslm.cli._app import EXIT_FAIL, EXIT_OK, files
 from fairslm.cli._engine import engine_option, spark_for, spark_master_option
 from fairslm.cli._renamed import renamed_option
 from fairslm.metrics import FOUR_FIFTHS, MIN_GROUP_SIZE
@@ -16,7 +16,7 @@ def register(app: typer.Typer) -> None:
     app.command("audit-predictions")(audit_predictions_command)
 
 
-@user_errors
+@files(inputs=["path"], outputs={"out": "file", "history": "history"})
 def audit_predictions_command(
     path: Path = typer.Argument(
         ..., help="Predictions file: Parquet, CSV or JSON Lines (with --engine spark also a "

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from fairslm.cli._app import EXIT_FAIL, EXIT_OK, user_errors
+from fairslm.cli._app import EXIT_FAIL, EXIT_OK, files
 from fairslm.cli._model_options import LABEL_WORD_OPTION, TEMPLATE_OPTION, causal_lm_options
 from fairslm.cli._renamed import renamed_option
 from fairslm.metrics import FOUR_FIFTHS, MIN_GROUP_SIZE
@@ -16,7 +16,7 @@ def register(app: typer.Typer) -> None:
     app.command("compare")(compare_command)
 
 
-@user_errors
+@files(inputs=["data", "model"], outputs={"out": "file", "svg": "file"})
 def compare_command(
     data: Path = typer.Option(..., "--data", help="Test data: JSON Lines, CSV or Parquet."),
     model: list[Path] = typer.Option([], "--model", help="A saved model directory (repeatable)."),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from fairslm.cli._app import EXIT_FAIL, EXIT_OK, user_errors
+from fairslm.cli._app import EXIT_FAIL, EXIT_OK, files
 from fairslm.cli._model_options import LABEL_WORD_OPTION, TEMPLATE_OPTION, load_cli_model
 
 
@@ -14,7 +14,7 @@ def register(app: typer.Typer) -> None:
     app.command("counterfactual")(counterfactual_command)
 
 
-@user_errors
+@files(inputs=["model", "data", "terms"], outputs={"out": "file"})
 def counterfactual_command(
     model: str = typer.Option(..., "--model", help="Model path (as fairslm.load_model reads)."),
     data: Path = typer.Option(..., "--data", help="Data file or folder of split files."),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from fairslm.cli._app import EXIT_FAIL, EXIT_OK, fail, user_errors
+from fairslm.cli._app import EXIT_FAIL, EXIT_OK, fail, files
 from fairslm.cli._engine import engine_option, spark_for, spark_master_option
 from fairslm.metrics import MIN_GROUP_SIZE
 
@@ -19,7 +19,7 @@ def _split(value: str | None) -> list[str] | None:
     return None if value is None else [s.strip() for s in value.split(",") if s.strip()]
 
 
-@user_errors
+@files(inputs=["path", "embeddings", "reference"], outputs={"out": "file"})
 def data_audit_command(
     path: Path = typer.Argument(..., help="Data: CSV, Parquet, JSON Lines, a folder of split "
                                           "files, or a saved Hugging Face dataset."),

@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from fairslm.cli._app import EXIT_OK, fail, user_errors
+from fairslm.cli._app import EXIT_OK, fail, files
 from fairslm.cli._engine import engine_option, spark_for, spark_master_option
 
 
@@ -15,7 +15,7 @@ def register(app: typer.Typer) -> None:
     app.command("debias")(debias_command)
 
 
-@user_errors
+@files(inputs=["path", "config", "terms"], outputs={"out": "file", "report": "file"})
 def debias_command(
     path: Path = typer.Argument(..., help="Training data: CSV, Parquet or JSON Lines."),
     method: list[str] = typer.Option(

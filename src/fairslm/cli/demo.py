@@ -7,14 +7,14 @@ from pathlib import Path
 
 import typer
 
-from fairslm.cli._app import EXIT_FAIL, EXIT_OK, user_errors
+from fairslm.cli._app import EXIT_FAIL, EXIT_OK, files
 
 
 def register(app: typer.Typer) -> None:
     app.command("demo")(demo_command)
 
 
-@user_errors
+@files(outputs={"out": "workdir"}, staged=False)
 def demo_command(
     out: Path = typer.Option(Path("fairslm-demo"), "--out", "-o", help="Output folder."),
     force: bool = typer.Option(False, "--force", help="Recompute every step, ignoring the cache."),

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import typer
 
-from fairslm.cli._app import EXIT_FAIL, EXIT_OK, user_errors
+from fairslm.cli._app import EXIT_FAIL, EXIT_OK, files
 
 
 def register(app: typer.Typer) -> None:
     app.command("due")(due_command)
 
 
-@user_errors
+@files(inputs=["policy", "db", "data"])
 def due_command(
     policy: Path = typer.Option(Path("fairslm-policy.toml"), "--policy", help="Policy file."),
     db: Path = typer.Option(Path("fairslm-history.db"), "--db", help="History file."),

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import typer
 
-from fairslm.cli._app import EXIT_FAIL, EXIT_OK, user_errors
+from fairslm.cli._app import EXIT_FAIL, EXIT_OK, files
 
 
 def register(app: typer.Typer) -> None:
     app.command("gate")(gate_command)
 
 
-@user_errors
+@files(inputs=["policy", "db"])
 def gate_command(
     model: str = typer.Option(..., "--model", "-m", help="The model to check."),
     policy: Path = typer.Option(Path("fairslm-policy.toml"), "--policy", help="Policy file."),

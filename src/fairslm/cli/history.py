@@ -6,14 +6,14 @@ from pathlib import Path
 
 import typer
 
-from fairslm.cli._app import fail, user_errors
+from fairslm.cli._app import fail, files
 
 
 def register(app: typer.Typer) -> None:
     app.command("history")(history_command)
 
 
-@user_errors
+@files(inputs=["db"], outputs={"plot": "file"})
 def history_command(
     db: Path = typer.Option(Path("fairslm-history.db"), "--db", help="History file."),
     model: str | None = typer.Option(None, "--model", "-m", help="Only this model's audits."),

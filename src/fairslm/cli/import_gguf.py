@@ -6,14 +6,14 @@ from pathlib import Path
 
 import typer
 
-from fairslm.cli._app import user_errors
+from fairslm.cli._app import files
 
 
 def register(app: typer.Typer) -> None:
     app.command("import-gguf")(import_gguf_command)
 
 
-@user_errors
+@files(inputs=["path"], outputs={"out": "folder"})
 def import_gguf_command(
     path: Path = typer.Argument(..., help="The .gguf file (llama.cpp's format)."),
     out: Path = typer.Option(..., "--out", "-o", help="Directory to write the model to."),

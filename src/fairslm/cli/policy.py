@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from fairslm.cli._app import user_errors
+from fairslm.cli._app import files
 
 policy_app = typer.Typer(
     help="Write or check an audit policy (criteria, thresholds, schedules).",
@@ -20,7 +20,7 @@ def register(app: typer.Typer) -> None:
 
 
 @policy_app.command("init")
-@user_errors
+@files(outputs={"path": "file"})
 def policy_init_command(
     path: Path = typer.Argument(Path("fairslm-policy.toml"), help="Where to write the policy."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
@@ -33,7 +33,7 @@ def policy_init_command(
 
 
 @policy_app.command("check")
-@user_errors
+@files(inputs=["path"])
 def policy_check_command(
     path: Path = typer.Argument(..., help="The policy file to validate."),
 ) -> None:

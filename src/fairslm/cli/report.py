@@ -6,14 +6,14 @@ from pathlib import Path
 
 import typer
 
-from fairslm.cli._app import user_errors
+from fairslm.cli._app import files
 
 
 def register(app: typer.Typer) -> None:
     app.command("report")(report_command)
 
 
-@user_errors
+@files(inputs=["inputs"], outputs={"out": "folder"})
 def report_command(
     inputs: list[str] = typer.Argument(
         ..., help="Result files: audit.json (as NAME=PATH to name the model), data audit, "

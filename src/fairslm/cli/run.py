@@ -7,14 +7,14 @@ from pathlib import Path
 
 import typer
 
-from fairslm.cli._app import EXIT_FAIL, EXIT_OK, user_errors
+from fairslm.cli._app import EXIT_FAIL, EXIT_OK, files
 
 
 def register(app: typer.Typer) -> None:
     app.command("run")(run_command)
 
 
-@user_errors
+@files(inputs=["pipeline"], outputs={"out": "workdir"}, staged=False)
 def run_command(
     pipeline: Path = typer.Argument(..., help="The pipeline file (TOML)."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (overrides `output`)."),

@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from fairslm.cli._app import EXIT_OK, fail, user_errors
+from fairslm.cli._app import EXIT_OK, fail, files
 from fairslm.cli._renamed import renamed_option
 
 
@@ -23,7 +23,7 @@ def _fmt(iv: Any, digits: int = 4) -> str:
     return f"{iv.mean:.{digits}f} [{iv.low:.{digits}f}, {iv.high:.{digits}f}]"
 
 
-@user_errors
+@files(inputs=["config"], outputs={"output_dir": "workdir"}, staged=False)
 def sweep_command(
     config: Path = typer.Option(..., "--config", "-c", help="TOML file with the shared run configuration."),
     grid: list[str] = typer.Option(..., "--grid", "-g",

@@ -11,7 +11,7 @@ from typing import Any, NoReturn
 
 import typer
 
-from fairslm.cli._app import EXIT_FAIL, EXIT_OK, fail, user_errors
+from fairslm.cli._app import EXIT_FAIL, EXIT_OK, fail, files
 from fairslm.cli._renamed import renamed_option
 
 
@@ -19,7 +19,7 @@ def register(app: typer.Typer) -> None:
     app.command("train")(train_command)
 
 
-@user_errors
+@files(inputs=["config"], outputs={"output_dir": "workdir"}, staged=False)
 def train_command(
     config: Path = typer.Option(..., "--config", "-c", help="TOML file with the run configuration."),
     resume: bool = typer.Option(False, "--resume", help="Continue from the newest checkpoint."),

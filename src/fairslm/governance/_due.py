@@ -38,10 +38,12 @@ def resolve_policy(policy: AuditPolicy | str | os.PathLike[str] | None) -> Audit
 
 
 def open_history(history: HistoryStore | str | os.PathLike[str] | None) -> HistoryStore:
-    """An existing history store (a missing file is an error, never silently created)."""
+    """An existing history store, opened read-only: the file is never created or changed."""
     if isinstance(history, HistoryStore):
         return history
-    return HistoryStore(history if history is not None else DEFAULT_HISTORY_PATH, create=False)
+    return HistoryStore(
+        history if history is not None else DEFAULT_HISTORY_PATH, create=False, read_only=True
+    )
 
 
 @dataclass(frozen=True)

@@ -180,7 +180,11 @@ class HistoryStore:
     path : path-like
         The database file; created (with its folder) when missing unless ``create=False``.
     create : bool, default True
-        Whether a missing file may be created. Read-only commands pass False.
+        Whether a missing file may be created.
+    read_only : bool, default False
+        Open for reading only: the file is never changed (no schema, no migration, no switch
+        to WAL). A history written by an older fairslm is migrated in a private in-memory copy.
+        Read-only commands (``history``, ``due``, ``gate``) pass True.
     timeout : float, default 30
         Seconds to wait for another process's write before giving up.
 
@@ -204,12 +208,15 @@ class HistoryStore:
         path: str | os.PathLike[str] = DEFAULT_HISTORY_PATH,
         *,
         create: bool = True,
+        read_only: bool = False,
         timeout: float = _DEFAULT_TIMEOUT_S,
     ) -> None:
         self.path = Path(path)
         self.timeout = float(timeout)
+        self.read_only = bool(read_only)
+        self._memory: sqlite3.Connection | None = None
         if not self.path.exists():
-            if not create:
+            if not create or read_only:
                 raise InvalidDataError(
                     f"no audit history at {self.path}; record audits into it with "
                     f"`fairslm audit-predictions ... --history {self.path} --model NAME`"
@@ -217,12 +224,23 @@ class HistoryStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         elif self.path.is_dir():
             raise InvalidDataError(f"history path {self.path} is a folder; pass a file path")
-        self._prepare()
+        if read_only:
+            self._open_read_only()
+        else:
+            self._prepare()
 
     # -- connections --------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
         # isolation_level=None: transactions are opened and closed explicitly below.
-        con = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+        if self.read_only:
+            # mode=ro: SQLite itself refuses every write, so reading cannot change the file.
+            # With no -wal file beside it no writer is at work, and immutable=1 keeps SQLite
+            # from creating the -wal/-shm files a read-only reader could not remove again.
+            idle = not Path(f"{self.path}-wal").exists()
+            uri = f"{self.path.resolve().as_uri()}?mode=ro{'&immutable=1' if idle else ''}"
+            con = sqlite3.connect(uri, uri=True, timeout=self.timeout, isolation_level=None)
+        else:
+            con = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
         con.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
         return con
 
@@ -242,6 +260,9 @@ class HistoryStore:
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
+        if self._memory is not None:
+            yield self._memory
+            return
         try:
             with closing(self._connect()) as con:
                 yield con
@@ -251,6 +272,10 @@ class HistoryStore:
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One transaction, taken with the write lock up front so writers queue, not deadlock."""
+        if self.read_only:
+            raise InvalidDataError(
+                f"history {self.path} was opened read-only; open it with read_only=False to record"
+            )
         try:
             with closing(self._connect()) as con:
                 con.execute("BEGIN IMMEDIATE")
@@ -289,15 +314,61 @@ class HistoryStore:
                     raise
                 time.sleep(0.05)
 
-    def _prepare(self) -> None:
-        with self._read() as con:
-            self._enable_wal(con)
-            version = self._version(con)
+    def _check_newer(self, version: int) -> None:
         if version > HISTORY_SCHEMA_VERSION:
             raise InvalidDataError(
                 f"history {self.path} has schema version {version}, newer than this fairslm "
                 f"reads ({HISTORY_SCHEMA_VERSION}); upgrade fairslm to use it"
             )
+
+    def _open_read_only(self) -> None:
+        if self.path.stat().st_size == 0:
+            raise InvalidDataError(
+                f"{self.path} is an empty file, not a fairslm history; pass the history file "
+                f"fairslm wrote (`fairslm audit-predictions ... --history FILE --model NAME` "
+                "records into one)"
+            )
+        with self._read() as con:
+            version = self._version(con)
+        self._check_newer(version)
+        if version == 0:
+            raise InvalidDataError(
+                f"{self.path} is an SQLite database with no tables, not a fairslm history; pass "
+                "the history file fairslm wrote"
+            )
+        if version == HISTORY_SCHEMA_VERSION:
+            return
+        # Written by an older fairslm: bring a private in-memory copy up to date and read that.
+        memory = sqlite3.connect(":memory:", isolation_level=None)
+        try:
+            with self._read() as con:
+                con.backup(memory)
+            memory.execute("BEGIN")
+            for step in range(version + 1, HISTORY_SCHEMA_VERSION + 1):
+                self._migrate(memory, step)
+            memory.execute("COMMIT")
+        except BaseException:
+            memory.close()
+            raise
+        self._memory = memory
+
+    def _migrate(self, con: sqlite3.Connection, step: int) -> None:
+        try:
+            _MIGRATIONS[step](con)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidDataError(
+                f"cannot migrate history {self.path} from schema version {step - 1} to "
+                f"{step}: a stored audit is unreadable ({exc!r}); the file is unchanged"
+            ) from exc
+
+    def _prepare(self) -> None:
+        # Check what the file is before changing anything: an unrelated SQLite file must be
+        # refused as it was, not switched to WAL first.
+        with self._read() as con:
+            version = self._version(con)
+        self._check_newer(version)
+        with self._read() as con:
+            self._enable_wal(con)
         if version == HISTORY_SCHEMA_VERSION:
             return
         with self._write() as con:
@@ -310,13 +381,7 @@ class HistoryStore:
             version = self._version(con)
             now = as_utc(None).isoformat()
             for step in range(version + 1, HISTORY_SCHEMA_VERSION + 1):
-                try:
-                    _MIGRATIONS[step](con)
-                except (KeyError, TypeError, ValueError) as exc:
-                    raise InvalidDataError(
-                        f"cannot migrate history {self.path} from schema version {step - 1} to "
-                        f"{step}: a stored audit is unreadable ({exc!r}); the file is unchanged"
-                    ) from exc
+                self._migrate(con, step)
                 con.execute(f"INSERT INTO {_SCHEMA_TABLE} VALUES (?, ?)", (step, now))
 
     # -- writing ------------------------------------------------------------------------------
