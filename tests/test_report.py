@@ -126,11 +126,17 @@ def test_other_schema_version_is_a_clear_error(tmp_path):
     rep = build_report(_audit())
     other = copy.deepcopy(rep)
     other["schema_version"] = "2.0"
-    with pytest.raises(InvalidDataError, match=r"schema version '2.0'.*renders report schema 1.0"):
+    # Written by a newer fairslm: the fix is to upgrade, not to re-run anything.
+    with pytest.raises(InvalidDataError, match=r"schema version '2.0', newer than this fairslm "
+                                               r"reads \(1.0\); upgrade fairslm"):
         render_html(other)
-    path = tmp_path / "old.json"
+    path = tmp_path / "new.json"
     path.write_text(json.dumps(other))
-    with pytest.raises(InvalidDataError, match="Rebuild the report"):
+    with pytest.raises(InvalidDataError, match="upgrade fairslm"):
+        load_report(path)
+    other["schema_version"] = "0.9"
+    path.write_text(json.dumps(other))
+    with pytest.raises(InvalidDataError, match=r"Write it again with this version \(`fairslm report"):
         load_report(path)
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Self
 
 from fairslm._atomic import write_text_atomic
+from fairslm._userfiles import read_user_text
 from fairslm.exceptions import InvalidDataError
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "float_or_nan",
     "json_safe",
     "read_json_source",
+    "schema_version_message",
     "write_json_atomic",
 ]
 
@@ -68,7 +70,7 @@ def read_json_source(source: str | os.PathLike[str], what: str) -> dict[str, Any
     text = str(source)
     if not text.lstrip().startswith("{"):
         try:
-            text = Path(source).read_text(encoding="utf-8")
+            text = read_user_text(source, what=f"{what} JSON")
         except OSError as exc:
             raise InvalidDataError(f"cannot read {what} JSON {source}: {exc}") from exc
     try:
@@ -91,11 +93,37 @@ def check_kind_version(
         )
     found = str(data.get("schema_version", ""))
     if found.split(".")[0] != version.split(".")[0]:
-        raise InvalidDataError(
-            f"{what} has schema version {found!r}; this fairslm reads {version}. "
-            f"Re-run {written_by} with this version"
-        )
+        raise InvalidDataError(schema_version_message(what, found, version, written_by))
     return found
+
+
+def _major(version: str) -> int | None:
+    head = version.split(".")[0]
+    return int(head) if head.isdigit() else None
+
+
+def schema_version_message(what: str, found: str, reads: str, written_by: str) -> str:
+    """Why a file of schema version ``found`` cannot be read by a fairslm that reads ``reads``.
+
+    A newer file needs a newer fairslm; an older one is written again with this one.
+
+    Examples
+    --------
+    >>> schema_version_message("audit result", "2.0", "1.1", "fairslm audit")
+    "audit result has schema version '2.0', newer than this fairslm reads (1.1); upgrade fairslm (pip install -U fairslm) to read it"
+    """
+    from fairslm._version import __version__
+
+    new, cur = _major(found), _major(reads)
+    if new is not None and cur is not None and new > cur:
+        return (
+            f"{what} has schema version {found!r}, newer than this fairslm reads ({reads}); "
+            "upgrade fairslm (pip install -U fairslm) to read it"
+        )
+    return (
+        f"{what} has schema version {found!r}; this fairslm ({__version__}) reads {reads}. "
+        f"Write it again with this version ({written_by})"
+    )
 
 
 class JsonArtifact:

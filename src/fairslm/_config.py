@@ -17,6 +17,7 @@ from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from fairslm._userfiles import read_user_text
 from fairslm.exceptions import ConfigError
 
 __all__ = [
@@ -45,7 +46,7 @@ def read_toml(path: str | os.PathLike[str], *, what: str, hint: str = "") -> dic
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_user_text(path, what=what)
     except FileNotFoundError:
         raise ConfigError(f"{what} {path} does not exist" + (f"; {hint}" if hint else "")) from None
     except OSError as exc:

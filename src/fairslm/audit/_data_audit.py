@@ -280,7 +280,9 @@ def read_reference(ref: Any) -> Mapping[str, Any] | None:
         import yaml
 
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            from fairslm._userfiles import read_user_text
+
+            data = yaml.safe_load(read_user_text(path, what="reference distribution"))
         except (OSError, yaml.YAMLError) as exc:
             raise ConfigError(f"cannot read the reference distribution {path}: {exc}") from exc
         if not isinstance(data, Mapping):

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from fairslm._missing import missing_mask
 from fairslm.data._readers import read_source
 from fairslm.data._spec import DatasetSpec
 from fairslm.exceptions import InvalidDataError
@@ -129,10 +130,11 @@ class Dataset:
         self._pos_label: object | None = None
         if spec.label is not None:
             lab = frame[spec.label]
-            if lab.isna().any():
-                bad = np.flatnonzero(lab.isna().to_numpy())
+            blank = missing_mask(lab)
+            if blank.any():
+                bad = np.flatnonzero(blank)
                 raise InvalidDataError(
-                    f"label column {spec.label!r} has {len(bad)} missing value(s) (row(s) "
+                    f"label column {spec.label!r} has {len(bad)} missing (empty or null) value(s) (row(s) "
                     f"{_rows(bad)}); drop or label those rows"
                 )
             self._labels = lab.to_numpy()
@@ -147,10 +149,12 @@ class Dataset:
             self._pos_label = self._resolve_pos(spec.pos_label)
         for col in spec.sensitive:
             s = frame[col]
-            if s.isna().any():
-                bad = np.flatnonzero(s.isna().to_numpy())
+            blank = missing_mask(s)
+            if blank.any():
+                bad = np.flatnonzero(blank)
                 raise InvalidDataError(
-                    f"sensitive column {col!r} has {len(bad)} missing value(s) (row(s) {_rows(bad)}); "
+                    f"sensitive column {col!r} has {len(bad)} missing (empty or null) value(s) "
+                    f"(row(s) {_rows(bad)}); "
                     "fill them with an explicit value such as 'unknown' or drop the rows"
                 )
             values = s.unique()
@@ -169,7 +173,12 @@ class Dataset:
             if not np.all(np.isfinite(w)) or np.any(w < 0):
                 raise InvalidDataError(
                     f"weight column {spec.weight!r} must hold finite non-negative numbers; "
-                    f"found {w[~(np.isfinite(w) & (w >= 0))][0]!r}"
+                    f"found {float(w[~(np.isfinite(w) & (w >= 0))][0]):g}"
+                )
+            if len(w) and not (w > 0).any():
+                raise InvalidDataError(
+                    f"weight column {spec.weight!r} is zero for every row, so no row would count "
+                    "and every rate would be 0/0. Check the column, or leave the weights out"
                 )
             w.setflags(write=False)
             self._weights = w

@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from fairslm._userfiles import read_user_text
 from fairslm.exceptions import ConfigError, InvalidDataError
 
 __all__ = ["Lexicon", "builtin_lexicon", "load_terms"]
@@ -82,8 +83,8 @@ def _is_blank(row: list[str]) -> bool:
 
 def _load_csv(path: Path, attribute: str) -> Lexicon:
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_user_text(path, what="term list")
+    except OSError as exc:
         raise InvalidDataError(f"cannot read term list {path}: {exc}") from exc
     reader = csv.reader(text.splitlines())
     header: list[str] | None = None
@@ -128,9 +129,9 @@ def _yaml_value(node: Any) -> Any:
 
 def _load_yaml(path: Path, attribute: str) -> Lexicon:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_user_text(path, what="term list")
         root = yaml.compose(text)
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise InvalidDataError(f"cannot read term list {path}: {exc}") from exc
     except yaml.YAMLError as exc:
         raise InvalidDataError(f"term list {path} is not valid YAML: {exc}") from exc

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from fairslm._optional import import_optional
+from fairslm._userfiles import check_input_file, table_read_error, utf8_problem
 from fairslm.exceptions import InvalidDataError
 
 __all__ = ["DATA_SUFFIXES", "read_columns", "read_source", "read_table"]
@@ -60,6 +61,11 @@ def _read_parquet(path: Path, columns: Sequence[str] | None) -> pd.DataFrame:
 
 
 def _read_csv(path: Path, columns: Sequence[str] | None, sep: str) -> pd.DataFrame:
+    # pandas decodes only the columns it keeps: a file that is not UTF-8 elsewhere would be
+    # read without a word. One streamed decoding pass (C speed) finds it first.
+    problem = utf8_problem(path)
+    if problem is not None:
+        raise InvalidDataError(problem)
     header = pd.read_csv(path, nrows=0, sep=sep)
     columns = list(header.columns) if columns is None else columns
     _missing_columns(path, list(header.columns), columns)
@@ -138,12 +144,8 @@ def _read_file(path: Path, columns: Sequence[str] | None) -> pd.DataFrame:
         return _read_jsonl(path, columns)
     except InvalidDataError:
         raise
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        raise InvalidDataError(
-            f"cannot read {path} as {kind}: {exc}. Check the file is a valid {kind} file"
-        ) from exc
-    except Exception as exc:  # pyarrow raises its own error classes for corrupt files
-        raise InvalidDataError(f"cannot read {path} as {kind}: {exc}") from exc
+    except Exception as exc:  # pandas and pyarrow raise their own classes for corrupt files
+        raise table_read_error(path, kind, exc) from exc
 
 
 def _read_hf(path: Path, columns: Sequence[str], split_col: str) -> pd.DataFrame:
@@ -209,6 +211,7 @@ def read_source(
         if path.is_dir():
             files = _split_files(path)
         else:
+            check_input_file(path)
             return _read_file(path, columns), split_col, str(path)
     col = split_col or "split"
     if splits is not None:
@@ -264,13 +267,11 @@ def read_table(
         if isinstance(source, pd.DataFrame):
             _missing_columns("the DataFrame", list(source.columns), columns or [])
             return source
-        path = Path(source)
-        if not path.is_file():
-            raise InvalidDataError(
-                f"data file {path} does not exist{' (it is a folder)' if path.is_dir() else ''}; "
-                "pass a .csv, .tsv, .parquet or .jsonl file"
-            )
-        return _read_file(path, columns)
+        path = check_input_file(source)
+        frame = _read_file(path, columns)
+        if len(frame) == 0:
+            raise InvalidDataError(f"data file {path} has no rows (only a header); nothing to read")
+        return frame
     except _MissingColumns as exc:
         if not options:
             raise

@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from fairslm.engines._inputs import encode_features, encode_labels
+from fairslm._missing import missing_mask
+from fairslm.engines._inputs import ALL_ZERO_WEIGHTS, encode_features, encode_labels
 from fairslm.exceptions import InvalidDataError
 from fairslm.metrics import CountTable
 
@@ -167,13 +168,19 @@ def table_from_aggregate(
             )
         if not np.isfinite(conf["wsum"].to_numpy(dtype=np.float64)).all():
             raise InvalidDataError(f"the weight column of {name} has infinite values")
+        if not (conf["wsum"].to_numpy(dtype=np.float64) > 0).any():
+            raise InvalidDataError(ALL_ZERO_WEIGHTS.format(what=f"the weight column of {name}"))
     for i, s in enumerate(sensitive):
+        # An empty string is missing, as the same empty CSV field is (read as NULL).
+        for frame in (conf, agg):
+            frame.loc[missing_mask(frame[f"s{i}"]), f"s{i}"] = None
         n_missing = int(n[conf[f"s{i}"].isna().to_numpy()].sum())
         if n_missing and missing == "error":
             raise InvalidDataError(
                 f"sensitive feature {s!r} has {n_missing} missing value(s) out of {total} rows "
                 f"in {name}. Fill them, drop those rows, or pass --missing group "
-                "(missing='group') to audit them as their own group"
+                "(missing='group') to audit them as their own group (empty strings count as "
+                "missing)"
             )
     score = agg[is_score].reset_index(drop=True) if scored else None
     if score is not None:

@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from fairslm._userfiles import check_input_file, table_read_error, utf8_problem
 from fairslm.engines._aggregate import (
     aggregate_sql,
     check_columns,
@@ -127,11 +128,7 @@ def count_table_from_file(
     """
     import duckdb
 
-    p = Path(path)
-    if not p.exists():
-        raise InvalidDataError(f"predictions file {p} does not exist")
-    if p.is_file() and p.stat().st_size == 0:
-        raise InvalidDataError(f"predictions file {p.name} is empty (0 bytes)")
+    p = check_input_file(path, what="predictions file")
     reader, fmt = file_reader(p)
     sensitive = [str(s) for s in sensitive]
     if not sensitive:
@@ -141,10 +138,7 @@ def count_table_from_file(
         try:
             described = con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()
         except duckdb.Error as exc:
-            raise InvalidDataError(
-                f"cannot read {p.name} as {fmt}: {str(exc).splitlines()[0]}. Is the file "
-                f"complete and really {fmt}?"
-            ) from exc
+            raise table_read_error(p, fmt, exc, name=p.name) from exc
         columns = [str(r[0]) for r in described]
         if fmt in ("CSV", "TSV") and len(columns) == 1 and any(d in columns[0] for d in ",;\t|"):
             # The sniffer gave up on splitting: rows disagree on their fields or quoting.
@@ -163,7 +157,14 @@ def count_table_from_file(
         sql = aggregate_sql(reader, y_true=y_true, y_pred=y_pred, sensitive=sensitive,
                             weight=weight, y_score=y_score, n_score_bins=n_score_bins,
                             quote=quote_double)
-        agg = _run(con, sql, p.name, weight, y_score)
+        try:
+            agg = _run(con, sql, p.name, weight, y_score)
+        except InvalidDataError:
+            # The sniffer reads a sample; a line that is not UTF-8 may lie past it.
+            problem = utf8_problem(p) if fmt in ("CSV", "TSV", "JSON Lines", "JSON") else None
+            if problem is not None:
+                raise InvalidDataError(problem) from None
+            raise
     finally:
         con.close()
     return table_from_aggregate(

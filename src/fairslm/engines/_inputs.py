@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from fairslm._missing import blank_string
 from fairslm.exceptions import InvalidDataError
 
 __all__ = [
@@ -130,6 +131,16 @@ def _sort_codes(
     return lut[raw], uniques[keep]
 
 
+def _blank_levels_missing(raw: NDArray[np.int64], uniques: Any) -> tuple[NDArray[np.int64], Any]:
+    """Recode levels that are empty or whitespace-only strings as missing (code -1)."""
+    blank = np.fromiter((blank_string(u) for u in uniques), dtype=bool, count=len(uniques))
+    if not blank.any():
+        return raw, uniques
+    keep = ~blank
+    lut = np.append(np.where(keep, np.cumsum(keep) - 1, -1), -1)  # last slot: -1 stays -1
+    return lut[np.asarray(raw, dtype=np.int64)], uniques[keep]
+
+
 def encode_features(
     sensitive_features: Any, n_rows: int, *, missing: str = "error", sort: bool = True
 ) -> tuple[tuple[str, ...], tuple[tuple[object, ...], ...], list[NDArray[np.integer]]]:
@@ -170,6 +181,7 @@ def encode_features(
                         f"sensitive feature {name!r} has {len(arr)} values but y_true has {n_rows}"
                     )
                 raw, uniques = _factorize(arr)
+        raw, uniques = _blank_levels_missing(raw, uniques)
         if sort:
             raw, uniques = _sort_codes(raw, uniques)
         n_missing = int((raw < 0).sum()) if raw.size and raw.min() < 0 else 0
@@ -177,7 +189,7 @@ def encode_features(
         if n_missing:
             if missing == "error":
                 raise InvalidDataError(
-                    f"sensitive feature {name!r} has {n_missing} missing value(s) out of {n_rows} "
+                    f"sensitive feature {name!r} has {n_missing} missing (empty or null) value(s) out of {n_rows} "
                     "rows. Fill them, drop those rows, or pass missing='group' "
                     "(CLI: --missing group) to audit them as their own group"
                 )
@@ -250,6 +262,13 @@ def encode_labels(
     return classes, codes[:n], codes[n:]
 
 
+# Every row weighted 0 leaves nothing to measure: every rate would be 0/0.
+ALL_ZERO_WEIGHTS = (
+    "{what} is zero for every row, so no row would count and every rate would be 0/0. Check the "
+    "weights (a column of zeros is usually a mistake), or audit without weights"
+)
+
+
 def validate_weights(sample_weight: Any, n_rows: int) -> NDArray[np.float64]:
     """Return weights as float64, refusing wrong length, NaN and negative values."""
     w = to_1d(sample_weight, "sample_weight")
@@ -269,8 +288,10 @@ def validate_weights(sample_weight: Any, n_rows: int) -> NDArray[np.float64]:
     if neg.any():
         raise InvalidDataError(
             f"sample_weight has {int(neg.sum())} negative value(s); first at row "
-            f"{int(np.flatnonzero(neg)[0])} ({w[neg][0]}). Weights must be non-negative"
+            f"{int(np.flatnonzero(neg)[0])} ({float(w[neg][0]):g}). Weights must be non-negative"
         )
+    if n_rows and not (w > 0).any():
+        raise InvalidDataError(ALL_ZERO_WEIGHTS.format(what="sample_weight"))
     return w
 
 

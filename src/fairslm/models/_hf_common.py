@@ -53,6 +53,7 @@ def load_pretrained(
             f"no model found in {model_dir}: expected config.json and model.safetensors as "
             f"written by save_pretrained; found: {found}"
         )
+    _check_tokenizer_files(model_dir)
     config = read_config(model_dir)
     check_remote_code(model_dir, config, trust_remote_code)
     weights = check_weights(model_dir, allow_pickle=allow_pickle)
@@ -80,6 +81,24 @@ def load_pretrained(
     if device is not None:
         model.to(device)
     return model, tokenizer, config, info
+
+
+# The vocabulary files tokenizers save (fast tokenizers, WordPiece, BPE, SentencePiece).
+# Without one, transformers falls back to a tiny default vocabulary that reads every word as
+# [UNK], so every text gets the same score: refuse instead of auditing nonsense.
+VOCABULARY_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "spiece.model",
+                    "tokenizer.model", "sentencepiece.bpe.model", "source.spm")
+
+
+def _check_tokenizer_files(model_dir: Path) -> None:
+    if any((model_dir / name).is_file() for name in VOCABULARY_FILES):
+        return
+    found = ", ".join(sorted(p.name for p in model_dir.iterdir())) or "nothing"
+    raise ModelLoadError(
+        f"no tokenizer in {model_dir}: expected one of {', '.join(VOCABULARY_FILES)} (written by "
+        f"tokenizer.save_pretrained); found: {found}. Save the tokenizer next to the model: "
+        f"tokenizer.save_pretrained({str(model_dir)!r})"
+    )
 
 
 def classes_from_config(config: Any) -> list[Any]:

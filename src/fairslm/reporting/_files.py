@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from fairslm._userfiles import read_user_text
 from fairslm.exceptions import InvalidDataError
 from fairslm.reporting._report import build_report
 from fairslm.reporting._schema import load_report
@@ -17,6 +18,30 @@ __all__ = ["report_from_files"]
 _COMPLIANCE_KINDS = ("fairslm.compliance", "fairslm.score_audit", "fairslm.eu_ai_act_evidence")
 _KINDS = ("fairslm.audit", "fairslm.data_audit", "fairslm.counterfactual", "fairslm.generation",
           "fairslm.comparison", "fairslm.report", "fairslm.debias", *_COMPLIANCE_KINDS)
+
+
+def _check_schema(data: dict[str, Any], path: Path, kind: str) -> None:
+    """Refuse a result file whose fields do not have the types its JSON Schema gives."""
+    from fairslm.audit import (
+        audit_json_schema,
+        counterfactual_json_schema,
+        data_audit_json_schema,
+    )
+
+    schemas = {"fairslm.audit": audit_json_schema, "fairslm.data_audit": data_audit_json_schema,
+               "fairslm.counterfactual": counterfactual_json_schema}
+    if kind not in schemas:
+        return
+    import jsonschema
+
+    try:
+        jsonschema.validate(data, schemas[kind]())
+    except jsonschema.ValidationError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path) or "(top level)"
+        raise InvalidDataError(
+            f"{path} is not a valid {kind.removeprefix('fairslm.').replace('_', ' ')} result: "
+            f"at {where}, {exc.message}. Was it edited by hand? Write it again with fairslm"
+        ) from None
 
 
 def report_from_files(
@@ -40,13 +65,15 @@ def report_from_files(
         name, _, path_text = text.rpartition("=") if "=" in text else ("", "", text)
         path = Path(path_text)
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(read_user_text(path, what="result file"))
         except FileNotFoundError:
             raise InvalidDataError(f"result file {path} does not exist") from None
         except json.JSONDecodeError as exc:
             raise InvalidDataError(f"result file {path} is not valid JSON: {exc}") from None
         kind = data.get("kind") if isinstance(data, dict) else None
         label = name or path.stem
+        if isinstance(kind, str):
+            _check_schema(data, path, kind)
         if kind == "fairslm.report":
             if len(inputs) > 1:
                 raise InvalidDataError(

@@ -9,7 +9,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from fairslm._version import __version__
+from fairslm._artifact import schema_version_message
+from fairslm._userfiles import read_user_text
 from fairslm.exceptions import InvalidDataError
 
 __all__ = ["REPORT_KIND", "REPORT_SCHEMA_VERSION", "load_report", "report_schema", "validate_report"]
@@ -40,11 +41,8 @@ def validate_report(report: Any) -> dict[str, Any]:
         )
     version = str(report.get("schema_version", ""))
     if version.split(".")[0] != REPORT_SCHEMA_VERSION.split(".")[0]:
-        raise InvalidDataError(
-            f"report has schema version {version!r}, but this fairslm ({__version__}) renders "
-            f"report schema {REPORT_SCHEMA_VERSION}. Rebuild the report with this version "
-            "(`fairslm report` from the audit files) or render it with the fairslm that wrote it"
-        )
+        raise InvalidDataError(schema_version_message(
+            "report", version, REPORT_SCHEMA_VERSION, "`fairslm report` from the audit files"))
     import jsonschema
 
     try:
@@ -61,7 +59,7 @@ def load_report(source: str | os.PathLike[str] | Mapping[str, Any]) -> dict[str,
         return validate_report(source)
     path = Path(source)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_user_text(path, what="report file"))
     except FileNotFoundError as exc:
         raise InvalidDataError(f"report file {path} does not exist") from exc
     except json.JSONDecodeError as exc:

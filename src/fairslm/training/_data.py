@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fairslm._missing import missing_mask
 from fairslm.exceptions import ConfigError, InvalidDataError
 
 __all__ = [
@@ -124,8 +125,19 @@ def read_rows(
             f"{source}: {len(texts)} texts, {len(labels)} labels and {len(sens)} sensitive rows; "
             "they must have the same length"
         )
-    if sens.isna().any().any():
-        raise InvalidDataError(f"{source} has missing sensitive values; fill or drop those rows")
+    for col in sens.columns:
+        n_missing = int(missing_mask(sens[col]).sum())
+        if n_missing:
+            raise InvalidDataError(
+                f"sensitive column {col!r} of {source} has {n_missing} missing value(s); fill "
+                "or drop those rows (empty strings count as missing)"
+            )
+    n_missing = int(missing_mask(pd.Series(labels, dtype=object)).sum())
+    if n_missing:
+        raise InvalidDataError(
+            f"label column {label!r} of {source} has {n_missing} missing value(s); drop or "
+            "label those rows (empty strings count as missing)"
+        )
     label_str = [str(v) for v in labels]
     if classes is None:
         classes = sorted(set(label_str))
@@ -161,6 +173,11 @@ def read_rows(
         w = np.ones(len(texts))
     if len(w) != len(texts) or not np.all(np.isfinite(w)) or np.any(w < 0):
         raise InvalidDataError(f"{source}: sample weights must be finite, >= 0 and one per row")
+    if not np.any(w > 0):
+        raise InvalidDataError(
+            f"{source}: the sample weights are zero for every row; nothing would be learned. "
+            "Check the weight column"
+        )
     cidx = {c: i for i, c in enumerate(classes)}
     gidx = {g: i for i, g in enumerate(group_labels)}
     return Rows(

@@ -89,6 +89,15 @@ def _encode_groups(rows: Rows) -> None:
     rows.features = names
     if rows.n == 0:
         raise InvalidDataError("the data has no rows; expected at least one row to debias")
+    for name, lv, c in zip(names, levels, codes, strict=True):
+        if np.unique(c).size < 2:
+            # Consistent with the audits: with one group there is nothing to balance, and
+            # writing an unchanged copy would look like a debiased data set.
+            raise InvalidDataError(
+                f"sensitive column {name!r} has a single group ({lv[int(c[0])]!r}) in all "
+                f"{rows.n} rows; debiasing balances groups, so one group leaves nothing to "
+                "change. Check the column, or drop it from the sensitive columns"
+            )
     stacked = np.stack(codes, axis=1)
     uniq, inverse = np.unique(stacked, axis=0, return_inverse=True)
     rows.group_codes = inverse.reshape(-1).astype(np.int64)

@@ -13,6 +13,7 @@ import numpy as np
 from fairslm._artifact import JsonArtifact, float_or_nan, json_safe
 from fairslm._version import __version__
 from fairslm.audit import AuditResult, audit_predictions
+from fairslm._missing import missing_mask
 from fairslm.exceptions import ConfigError, InvalidDataError
 from fairslm.metrics import CRITERIA, FOUR_FIFTHS, MIN_GROUP_SIZE
 from fairslm.mitigation.selection._paired import PairedDifference, paired_differences
@@ -288,6 +289,12 @@ def compare(
             raise InvalidDataError(
                 f"column(s) {missing} not found in the test data; columns are: "
                 f"{', '.join(map(str, cols))}"
+            )
+        n_missing = int(missing_mask(data[label]).sum())
+        if n_missing:
+            raise InvalidDataError(
+                f"label column {label!r} of the test data has {n_missing} missing value(s); "
+                "drop or label those rows (empty strings count as missing)"
             )
         y_true = np.asarray(data[label])
         sensitive_features = {c: np.asarray(data[c]) for c in sens}
