@@ -15,9 +15,10 @@ Adding a command: append one :class:`Command` row to ``COMMANDS``. Write its val
 with placeholders: ``{data}`` a CSV table (columns text, label, pred, score, weight, gender,
 split), ``{model}`` a tiny classifier folder, ``{audit}`` an audit.json, ``{policy}`` a policy
 TOML, ``{db}`` a history with one audit of model ``m``, ``{out}`` / ``{outdir}`` the output,
-``{sensitive}`` / ``{label}`` column names, ``{weight}`` the weight column. Name in ``inputs``
-which placeholders are inputs and of what kind (``table``, ``json``, ``toml``, ``db``,
-``model``): every class of that kind then runs against it. A config file that names other
+``{gguf}`` a tiny GGUF model file, ``{sensitive}`` / ``{label}`` column names, ``{weight}``
+the weight column. Name in ``inputs`` which placeholders are inputs and of what kind
+(``table``, ``json``, ``toml``, ``db``, ``model``, ``gguf``): every class of that kind then
+runs against it. A config file that names other
 inputs goes into ``files`` (a template rendered with the same placeholders). Nothing else
 changes: the classes below apply by kind.
 
@@ -80,6 +81,9 @@ class Command:
     expect : dict
         Class name -> (exit codes, message patterns) where this command rightly differs from
         the class's default expectation (say why in a comment).
+    folder_whole : bool
+        The output folder is written as a whole (a temp folder beside it, then renamed), not
+        file by file inside it.
     """
 
     name: str
@@ -93,6 +97,7 @@ class Command:
     also_writes: tuple[str, ...] = ()
     runs: bool = True
     expect: dict[str, tuple[frozenset[int], tuple[str, ...]]] = field(default_factory=dict)
+    folder_whole: bool = False
 
 
 _PIPELINE = """\
@@ -166,6 +171,8 @@ COMMANDS: list[Command] = [
             ("compare", "--data", "{data}", "--pred-column", "pred", "--label-column", "{label}",
              "--sensitive", "{sensitive}", "-o", "comparison.json", "--svg", "{out}"),
             out_name="plot.svg", also_writes=("comparison.json",)),
+    Command("import-gguf", ("import-gguf", "{gguf}", "-o", "{outdir}"),
+            inputs={"gguf": "gguf"}, output="outdir", output_kind="folder", folder_whole=True),
     Command("report", ("report", "{audit}", "-o", "{outdir}"),
             inputs={"audit": "json"}, output="outdir", output_kind="folder"),
     Command("policy-init", ("policy", "init", "{out}"), out_name="policy.toml"),
@@ -199,7 +206,7 @@ WORDS = ("he she surgeon nurse doctor hospital patient care clinic ward team wor
          "experience medical school").split()
 BASE = {"data": "data.csv", "model": "model", "audit": "audit.json", "policy": "policy.toml",
         "db": "history.db", "out": "result.json", "outdir": "outdir",
-        "pipeline": "pipeline.toml", "train": "train.toml",
+        "pipeline": "pipeline.toml", "train": "train.toml", "gguf": "tiny.gguf",
         "sensitive": "gender", "label": "label", "weight": "weight"}
 
 
@@ -220,13 +227,19 @@ def _frame(n: int = 200, seed: int = 0) -> pd.DataFrame:
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from fairslm import audit_predictions
     from fairslm.governance import HistoryStore, write_default_policy
-    from fairslm.models._testing import make_tiny_bert_classifier
+    from fairslm.models._testing import (
+        make_tiny_bert_classifier,
+        make_tiny_causal_lm,
+        write_tiny_gguf,
+    )
 
     ws = tmp_path_factory.mktemp("workspace")
     df = _frame()
     df.to_csv(ws / "data.csv", index=False)
     df.to_parquet(ws / "data.parquet", index=False)
     make_tiny_bert_classifier(ws / "model")
+    causal = make_tiny_causal_lm(tmp_path_factory.mktemp("causal"), arch="llama")
+    write_tiny_gguf(causal, ws / "tiny.gguf")
     res = audit_predictions(df["label"], df["pred"], sensitive_features={"gender": df["gender"]})
     res.to_json(ws / "audit.json")
     write_default_policy(ws / "policy.toml")
@@ -318,7 +331,7 @@ def _corrupt(cmd: Command, slot: str, kind: str) -> Case:
             return {}
         return Case(prepare, BAD, ("model", r"corrupt|cannot (load|read)|not a valid|invalid"))
     name = {"table": "corrupt.parquet", "json": "corrupt.json", "toml": "corrupt.toml",
-            "db": "corrupt.db"}[kind]
+            "db": "corrupt.db", "gguf": "corrupt.gguf"}[kind]
     if kind == "toml":
         junk = b"[[[ this is not toml = \n"
     return Case(lambda ws, subs: {slot: _write(ws, name, junk)}, BAD,
@@ -327,7 +340,8 @@ def _corrupt(cmd: Command, slot: str, kind: str) -> Case:
 
 
 def _truncated(cmd: Command, slot: str, kind: str) -> Case | None:
-    source = {"table": "data.parquet", "json": "audit.json", "db": "history.db"}.get(kind)
+    source = {"table": "data.parquet", "json": "audit.json", "db": "history.db",
+              "gguf": "tiny.gguf"}.get(kind)
     if source is None:
         return None
     name = "truncated" + Path(source).suffix
@@ -512,9 +526,9 @@ def _stale_temp(cmd: Command, slot: str, kind: str) -> Case | None:
     stale = ".result.json.fairslm-999999999-dead.tmp"
 
     def prepare(ws: Path, subs: dict[str, str]) -> dict[str, str]:
-        folder = ws / "outdir" if cmd.output_kind == "folder" else ws
+        folder = ws / "outdir" if cmd.output_kind == "folder" and not cmd.folder_whole else ws
         folder.mkdir(exist_ok=True)
-        if cmd.output_kind == "folder":
+        if cmd.output_kind == "folder" and not cmd.folder_whole:
             (folder / stale.replace("result.json", "report.json")).write_text("partial")
         else:
             (folder / stale.replace("result.json", cmd.out_name)).write_text("partial")
@@ -533,12 +547,12 @@ CaseMaker = Callable[[Command, str, str], "Case | None"]
 # class name -> (kinds it applies to, maker)
 CLASSES: dict[str, tuple[tuple[str, ...], CaseMaker]] = {
     "valid": (("none",), _valid),
-    "missing": (("table", "json", "toml", "db", "model"), _missing),
-    "directory": (("table", "json", "toml", "db"), _directory),
-    "empty": (("table", "json", "toml", "db"), _empty),
+    "missing": (("table", "json", "toml", "db", "model", "gguf"), _missing),
+    "directory": (("table", "json", "toml", "db", "gguf"), _directory),
+    "empty": (("table", "json", "toml", "db", "gguf"), _empty),
     "header-only": (("table",), _header_only),
-    "corrupt": (("table", "json", "toml", "db", "model"), _corrupt),
-    "truncated": (("table", "json", "db"), _truncated),
+    "corrupt": (("table", "json", "toml", "db", "model", "gguf"), _corrupt),
+    "truncated": (("table", "json", "db", "gguf"), _truncated),
     "non-utf8": (("table", "json", "toml"), _latin1),
     "bom": (("table", "json", "toml"), _bom),
     "quoted-newlines": (("table",), _quoted_newlines),
@@ -597,15 +611,15 @@ def _snapshot(root: Path) -> dict[str, str]:
 
 
 class _Armed:
-    """Sends SIGTERM to this process when it opens a fairslm temp file, while armed."""
+    """Sends SIGTERM to this process when it creates a fairslm temp file or folder, while armed."""
 
     armed = False
     installed = False
 
     @classmethod
     def hook(cls, event: str, args: tuple[object, ...]) -> None:
-        if cls.armed and event == "open" and isinstance(args[0], (str, os.PathLike)):
-            if re.search(r"\.fairslm-\d+-[0-9a-f]+\.tmp$", os.fspath(args[0])):
+        if cls.armed and event in ("open", "os.mkdir") and isinstance(args[0], (str, os.PathLike)):
+            if re.search(r"\.fairslm-\d+-[0-9a-f]+\.tmp(/|$)", os.fspath(args[0])):
                 cls.armed = False
                 os.kill(os.getpid(), signal.SIGTERM)
 
