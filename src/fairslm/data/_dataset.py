@@ -134,8 +134,8 @@ class Dataset:
             if blank.any():
                 bad = np.flatnonzero(blank)
                 raise InvalidDataError(
-                    f"label column {spec.label!r} has {len(bad)} missing (empty or null) value(s) (row(s) "
-                    f"{_rows(bad)}); drop or label those rows"
+                    f"label column {spec.label!r} has {len(bad)} missing value(s) (row(s) "
+                    f"{_rows(bad)}); drop or label those rows (empty strings count as missing)"
                 )
             self._labels = lab.to_numpy()
             try:
@@ -153,9 +153,9 @@ class Dataset:
             if blank.any():
                 bad = np.flatnonzero(blank)
                 raise InvalidDataError(
-                    f"sensitive column {col!r} has {len(bad)} missing (empty or null) value(s) "
-                    f"(row(s) {_rows(bad)}); "
-                    "fill them with an explicit value such as 'unknown' or drop the rows"
+                    f"sensitive column {col!r} has {len(bad)} missing value(s) (row(s) {_rows(bad)}); "
+                    "fill them with an explicit value such as 'unknown' or drop the rows (empty "
+                    "strings count as missing)"
                 )
             values = s.unique()
             if len(values) < 2:

@@ -189,9 +189,10 @@ def encode_features(
         if n_missing:
             if missing == "error":
                 raise InvalidDataError(
-                    f"sensitive feature {name!r} has {n_missing} missing (empty or null) value(s) out of {n_rows} "
+                    f"sensitive feature {name!r} has {n_missing} missing value(s) out of {n_rows} "
                     "rows. Fill them, drop those rows, or pass missing='group' "
-                    "(CLI: --missing group) to audit them as their own group"
+                    "(CLI: --missing group) to audit them as their own group (empty strings "
+                    "count as missing)"
                 )
             raw = np.where(raw < 0, len(level_values), raw)
             level_values.append(MISSING_LABEL)
