@@ -208,16 +208,27 @@ class StagedOutputs:
 
 @contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
-    held = {signal.SIGTERM, signal.SIGINT}
+    """Record SIGTERM/SIGINT during the block and deliver them once it is over.
+
+    Python runs signal handlers in the main thread, whichever thread the signal reached, so
+    swapping the handlers holds signals back even when other threads run (a signal mask would
+    only hold them for the thread that set it).
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    pending: list[int] = []
+    previous = {
+        s: signal.signal(s, lambda signum, frame: pending.append(signum))
+        for s in (signal.SIGTERM, signal.SIGINT)
+    }
     try:
         yield
     finally:
-        # A signal that arrived meanwhile is delivered here, once the renames are done.
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        if pending:
+            os.kill(os.getpid(), pending[0])  # now handled as it would have been
 
 
 _STAGE: contextvars.ContextVar[StagedOutputs | None] = contextvars.ContextVar(

@@ -95,26 +95,32 @@ def check_input_file(path: str | os.PathLike[str], *, what: str = "data file") -
     return p
 
 
-def table_read_error(path: str | os.PathLike[str], fmt: str, exc: BaseException) -> InvalidDataError:
+def table_read_error(
+    path: str | os.PathLike[str], fmt: str, exc: BaseException, *, name: str | None = None
+) -> InvalidDataError:
     """A message for a reader's failure on ``path``, saying what is wrong with the file.
 
     The file is checked for the usual causes (not UTF-8, empty, a Parquet file cut short)
-    before falling back to the reader's own words.
+    before falling back to the reader's own words. ``name`` is how the message names the file
+    (default: the path).
     """
     p = Path(path)
+    name = str(p) if name is None else name
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if p.is_file() and fmt.lower() in ("csv", "tsv", "jsonl", "json lines", "json"):
         problem = utf8_problem(p)
         if problem is not None:
             return InvalidDataError(problem)
     if p.is_file() and p.stat().st_size == 0:
-        return InvalidDataError(f"{p} is empty (0 bytes)")
-    if fmt.lower() == "parquet" or "Parquet magic bytes" in text:
+        return InvalidDataError(f"{name} is empty (0 bytes)")
+    if fmt.lower() == "parquet":
         return InvalidDataError(
-            f"{p} is not a readable Parquet file; it may be truncated or corrupt ({text}). "
-            "Write it again"
+            f"cannot read {name} as {fmt}: not a readable Parquet file, perhaps truncated or "
+            f"corrupt ({text}). Is the file complete and really {fmt}? Write it again"
         )
-    return InvalidDataError(f"cannot read {p} as {fmt}: {text}. Is the file complete and really {fmt}?")
+    return InvalidDataError(
+        f"cannot read {name} as {fmt}: {text}. Is the file complete and really {fmt}?"
+    )
 
 
 def read_user_text(

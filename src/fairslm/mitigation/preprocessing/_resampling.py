@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 
 from fairslm.exceptions import ConfigError, InvalidDataError
 from fairslm.mitigation.preprocessing._cells import Cells
-from fairslm.mitigation.preprocessing._rows import Rows, as_rows, rebuild_frame
+from fairslm.mitigation.preprocessing._rows import Rows, as_rows, rebuild_frame, require_groups
 
 __all__ = ["ResampleReport", "Resampler", "TARGETS", "MODES"]
 
@@ -187,6 +187,7 @@ class Resampler:
     def _fit_rows(self, rows: Rows) -> Cells:
         if self.mode not in MODES:
             raise ConfigError(f"unknown resampling mode {self.mode!r}; use one of {', '.join(MODES)}")
+        require_groups(rows, "resampling")
         cells = Cells(rows)
         shares = self._shares(cells)
         counts = cells.counts

@@ -11,7 +11,13 @@ from numpy.typing import NDArray
 from fairslm.engines import is_spark_dataframe
 from fairslm.exceptions import ConfigError, InvalidDataError
 from fairslm.mitigation.preprocessing._cells import Cells, label_codes
-from fairslm.mitigation.preprocessing._rows import WEIGHT_COLUMN, Rows, as_rows, rebuild_frame
+from fairslm.mitigation.preprocessing._rows import (
+    WEIGHT_COLUMN,
+    Rows,
+    as_rows,
+    rebuild_frame,
+    require_groups,
+)
 
 __all__ = ["Reweighing"]
 
@@ -91,6 +97,7 @@ class Reweighing:
             rows = as_rows(X, y, sensitive_features=sensitive_features,
                            sample_weight=sample_weight)
             cells = Cells(rows)
+        require_groups(cells, "reweighing")
         sums = cells.weight_sums + float(smoothing)
         if smoothing == 0:
             empty = np.argwhere(sums <= 0)

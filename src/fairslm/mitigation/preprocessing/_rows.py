@@ -25,6 +25,7 @@ __all__ = [
     "Rows",
     "as_rows",
     "is_dataset",
+    "require_groups",
 ]
 
 # Column names written by the methods; documented in docs/debiasing.md.
@@ -89,21 +90,29 @@ def _encode_groups(rows: Rows) -> None:
     rows.features = names
     if rows.n == 0:
         raise InvalidDataError("the data has no rows; expected at least one row to debias")
-    for name, lv, c in zip(names, levels, codes, strict=True):
-        if np.unique(c).size < 2:
-            # Consistent with the audits: with one group there is nothing to balance, and
-            # writing an unchanged copy would look like a debiased data set.
-            raise InvalidDataError(
-                f"sensitive column {name!r} has a single group ({lv[int(c[0])]!r}) in all "
-                f"{rows.n} rows; debiasing balances groups, so one group leaves nothing to "
-                "change. Check the column, or drop it from the sensitive columns"
-            )
     stacked = np.stack(codes, axis=1)
     uniq, inverse = np.unique(stacked, axis=0, return_inverse=True)
     rows.group_codes = inverse.reshape(-1).astype(np.int64)
     rows.group_keys = tuple(
         tuple(levels[j][int(c)] for j, c in enumerate(row)) for row in uniq
     )
+
+
+def require_groups(groups: Any, method: str) -> None:
+    """Refuse a sensitive feature with a single group for a method that balances groups.
+
+    ``groups`` is :class:`Rows` or the cells built from them (anything with ``features`` and
+    ``group_keys``). Consistent with the audits: with one group there is nothing to balance,
+    and writing an unchanged copy would look like a debiased data set.
+    """
+    for j, name in enumerate(groups.features):
+        present = {key[j] for key in groups.group_keys}
+        if len(present) < 2:
+            raise InvalidDataError(
+                f"sensitive column {name!r} has a single group ({next(iter(present))!r}) in all "
+                f"rows; {method} balances groups, so one group leaves nothing to change. Check "
+                "the column, or drop it from the sensitive columns"
+            )
 
 
 def _dataset_columns(dataset: Any) -> dict[str, Any]:
