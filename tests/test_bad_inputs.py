@@ -49,6 +49,9 @@ from fairslm.cli import main  # noqa: E402
 
 # -- the commands ----------------------------------------------------------------------------
 
+BAD = frozenset({2})  # bad input: a message and exit code 2
+OK = frozenset({0, 1})  # unusual but valid input: the command runs to its verdict
+
 
 @dataclass(frozen=True)
 class Command:
@@ -144,7 +147,7 @@ COMMANDS: list[Command] = [
             inputs={"data": "table"}, out_name="debiased.parquet",
             weight_args=("--weight", "{weight}"),
             # Reweighing needs every (group, label) cell; groups of two rows leave some empty.
-            expect={"many-groups": (frozenset({2}), ("cell",))}),
+            expect={"many-groups": (BAD, ("cell",))}),
     Command("debias-report",
             ("debias", "{data}", "--label", "{label}", "--sensitive", "{sensitive}",
              "--method", "reweigh", "-o", "debiased.parquet", "--report", "{out}"),
@@ -171,6 +174,16 @@ COMMANDS: list[Command] = [
             ("compare", "--data", "{data}", "--pred-column", "pred", "--label-column", "{label}",
              "--sensitive", "{sensitive}", "-o", "comparison.json", "--svg", "{out}"),
             out_name="plot.svg", also_writes=("comparison.json",)),
+    Command("compliance",
+            ("compliance", "{data}", "--regime", "eeoc", "--sex", "{sensitive}", "--selected",
+             "pred", "--mapping", "mapping.csv", "-o", "{outdir}"),
+            inputs={"data": "table"}, output="outdir", output_kind="folder",
+            # The regimes' own rules: a missing sex is reported as "unknown" (NYC LL144
+            # tables), the label column is not read, every value needs a category mapping.
+            # With one category the report has no impact ratio to show; that is the regime
+            # command's call (its findings say what was measured).
+            expect={"nan-sensitive": (OK, ()), "nan-label": (OK, ()), "one-group": (OK, ()),
+                    "many-groups": (BAD, ("not EEO-1 sex categories",))}),
     Command("import-gguf", ("import-gguf", "{gguf}", "-o", "{outdir}"),
             inputs={"gguf": "gguf"}, output="outdir", output_kind="folder", folder_whole=True),
     Command("report", ("report", "{audit}", "-o", "{outdir}"),
@@ -243,6 +256,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     res = audit_predictions(df["label"], df["pred"], sensitive_features={"gender": df["gender"]})
     res.to_json(ws / "audit.json")
     write_default_policy(ws / "policy.toml")
+    (ws / "mapping.csv").write_text("dimension,value,category\nsex,F,Female\nsex,M,Male\n")
     HistoryStore(ws / "history.db").record(res, model="m", when="2026-01-01")
     return ws
 
@@ -268,8 +282,6 @@ class Case:
     check: Callable[[Path], None] | None = None
 
 
-BAD = frozenset({2})
-OK = frozenset({0, 1})
 
 
 def _write(ws: Path, name: str, data: bytes | str) -> str:

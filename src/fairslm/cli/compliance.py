@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from fairslm.cli._app import EXIT_OK, fail, user_errors
+from fairslm.cli._app import EXIT_OK, fail, files
 from fairslm.metrics import FOUR_FIFTHS
 
 REGIMES = ("nyc-ll144", "eeoc", "eu-ai-act")
@@ -38,7 +38,11 @@ def _steps(values: list[str]) -> list[tuple[str, str]] | None:
     return out
 
 
-@user_errors
+@files(
+    inputs=["data", "mapping", "audit", "data_audit", "comparison", "mitigation",
+            "counterfactual", "evidence", "policy"],
+    outputs={"out": "folder", "history": "history"},
+)
 def compliance_command(
     data: Path | None = typer.Argument(
         None, help="Rows of the people assessed (CSV, TSV, Parquet, JSON Lines); not for eu-ai-act."
