@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from fairslm.cli._app import EXIT_FAIL, EXIT_OK, user_errors
+from fairslm.cli._app import EXIT_FAIL, EXIT_OK, files
 from fairslm.exceptions import ConfigError
 
 
@@ -45,7 +45,7 @@ def _count_terms(items: list[str]) -> dict[str, list[str]] | None:
     return out or None
 
 
-@user_errors
+@files(inputs=["model", "data", "terms"], outputs={"out": "file", "html": "file"})
 def generation_audit_command(
     model: str = typer.Option(..., "--model", help="Causal LM directory (import-gguf writes one)."),
     data: Path = typer.Option(..., "--data", help="Data file or folder of split files."),
