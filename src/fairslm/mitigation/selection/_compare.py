@@ -11,9 +11,9 @@ from typing import Any, ClassVar
 import numpy as np
 
 from fairslm._artifact import JsonArtifact, float_or_nan, json_safe
+from fairslm._missing import missing_mask
 from fairslm._version import __version__
 from fairslm.audit import AuditResult, audit_predictions
-from fairslm._missing import missing_mask
 from fairslm.exceptions import ConfigError, InvalidDataError
 from fairslm.metrics import CRITERIA, FOUR_FIFTHS, MIN_GROUP_SIZE
 from fairslm.mitigation.selection._paired import PairedDifference, paired_differences
