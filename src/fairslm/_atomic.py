@@ -106,8 +106,9 @@ def check_output_path(
         is written, by :func:`atomic_target` inside :func:`staged_outputs`.)
     option : str
         How the user named the output (for example ``"--out"``), for the message.
-    kind : {"file", "folder"}
-        What is written there: an existing folder is refused for a file, and the reverse.
+    kind : {"file", "folder", "any"}
+        What is written there: an existing folder is refused for a file, and the reverse;
+        ``"any"`` when the command decides later (a file, or a folder of Parquet parts).
 
     Examples
     --------
@@ -143,6 +144,8 @@ def check_output_path(
             "(it is created when missing)"
         )
     parent = p if kind == "folder" else p.parent
+    if kind == "any" and p.is_dir():
+        parent = p
     for anc in [parent, *parent.parents]:
         if anc.exists():
             if not anc.is_dir():

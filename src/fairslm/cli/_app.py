@@ -84,10 +84,11 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# "file" / "folder": staged, appear only when the command succeeds; "history": an SQLite file
+# "file" / "folder": staged, appear only when the command succeeds; "file-or-folder": a file,
+# or a folder that an engine writes itself (Spark's Parquet parts); "history": an SQLite file
 # appended to in one transaction; "workdir": a folder a long-running command fills step by step
 # (checkpoints, caches), removed on failure only when this run created it and it is still empty.
-OutputKind = Literal["file", "folder", "history", "workdir"]
+OutputKind = Literal["file", "folder", "file-or-folder", "history", "workdir"]
 
 
 def user_errors(func: F) -> F:
@@ -137,7 +138,7 @@ def files(
     inputs : sequence of str
         Parameter names holding input paths (a path, a list of paths, or a model name that may
         be a path).
-    outputs : mapping of str to {"file", "folder", "history", "workdir"}
+    outputs : mapping of str to {"file", "folder", "file-or-folder", "history", "workdir"}
         Parameter names holding output paths, and what is written there.
     staged : bool, default True
         Hold every file write back until the command succeeds. Commands that read their own
@@ -164,7 +165,8 @@ def files(
                 for p in _paths(bound.get(name)):
                     check_output_path(
                         p, inputs=in_paths, option=_option_name(func, name),
-                        kind="folder" if kind in ("folder", "workdir") else "file",
+                        kind={"folder": "folder", "workdir": "folder",
+                              "file-or-folder": "any"}.get(kind, "file"),
                     )
                     if kind == "workdir" and not p.exists():
                         created.append(p)

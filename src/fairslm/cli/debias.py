@@ -15,7 +15,8 @@ def register(app: typer.Typer) -> None:
     app.command("debias")(debias_command)
 
 
-@files(inputs=["path", "config", "terms"], outputs={"out": "file", "report": "file"})
+# --out is a file, or with --engine spark a Parquet folder Spark writes itself.
+@files(inputs=["path", "config", "terms"], outputs={"out": "file-or-folder", "report": "file"})
 def debias_command(
     path: Path = typer.Argument(..., help="Training data: CSV, Parquet or JSON Lines."),
     method: list[str] = typer.Option(

@@ -61,6 +61,10 @@ def debias_file(
             f"refusing to overwrite the input file {path}; choose another --out, e.g. "
             f"{path.with_name(path.stem + '_debiased.parquet')}"
         )
+    if out.is_dir():
+        raise InvalidDataError(
+            f"--out {out} is a folder; pass a file path such as {out / 'debiased.parquet'}"
+        )
     if out.suffix.lower() not in _WRITERS:
         raise InvalidDataError(
             f"unsupported output type {out.suffix!r} for {out.name}; use .parquet, .csv or .jsonl"
