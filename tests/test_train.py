@@ -392,20 +392,37 @@ def test_dataset_input_and_sample_weights(tiny_bert, data, tmp_path):
     assert not all(np.allclose(plain[k], skewed[k], atol=1e-6) for k in plain)
 
 
-def test_a_file_gives_training_the_labels_and_groups_the_audit_reads(tmp_path):
+def test_a_file_gives_audit_debias_and_training_the_same_labels_and_groups(tmp_path):
     import pandas as pd
 
+    from fairslm.audit import audit_file, audit_predictions
     from fairslm.data import load_dataset
+    from fairslm.mitigation.preprocessing import debias_file
     from fairslm.training._data import read_rows
 
     path = tmp_path / "rows.csv"
-    pd.DataFrame({"text": ["a b", "c d", "e f", "g h"], "label": [0, 1, 1, 0],
-                  "age": [30, 40, 30, 40]}).to_csv(path, index=False)
+    # ages 9 and 10 sort one way as numbers and the other as strings; 0/1 labels read as numbers
+    pd.DataFrame({"text": [f"applicant {i} has nursing and surgery experience" for i in range(8)],
+                  "label": [0, 1, 1, 0, 1, 0, 1, 1],
+                  "age": [9, 10, 9, 10, 9, 10, 9, 10]}).to_csv(path, index=False)
+    ds = load_dataset(path, sensitive="age")  # what `fairslm audit` scores and audits
+    audited = audit_predictions(ds.labels, ds.labels, sensitive_features=ds.sensitive,
+                                pos_label=ds.pos_label, min_group_size=1).view("age").groups
+    from_file = audit_file(path, y_true="label", y_pred="label", sensitive=["age"],
+                           min_group_size=1).view("age").groups
+    summary = debias_file(path, out=tmp_path / "out.csv", steps=[{"method": "reweigh"}],
+                          label="label", sensitive=["age"]).before
     rows = read_rows(path, sensitive=["age"])
-    ds = load_dataset(path, sensitive="age")
-    assert rows.group_labels == sorted({str(v) for v in ds.sensitive["age"]}) == ["30", "40"]
+
+    base_rates = {g.label: g.metrics["base_rate"] for g in audited}
+    assert base_rates == {"9": 0.75, "10": 0.5}
+    assert {g.label: g.metrics["base_rate"] for g in from_file} == base_rates
+    assert {g.group: g.label_rates["1"] for g in summary.groups} == base_rates
+    assert {name: rows.y_pos[rows.group == k].mean() for k, name in enumerate(rows.group_labels)} == base_rates
+    # the same group order where rows are coded (the audit's count table, debiasing, training)
+    assert [g.label for g in audited] == [g.group for g in summary.groups] == rows.group_labels
     assert [rows.classes[i] for i in rows.y] == [str(v) for v in ds.labels]
-    assert rows.classes[rows.pos_index] == str(ds.pos_label) == "1"
+    assert rows.pos_label == summary.pos_label == str(ds.pos_label) == "1"
     # an empty group cell is a missing value in every command, not a group named ""
     path.write_text("text,label,age\na b,0,30\nc d,1,\ne f,1,40\n")
     with pytest.raises(InvalidDataError, match="sensitive column 'age' has 1 missing value"):

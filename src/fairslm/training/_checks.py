@@ -96,9 +96,7 @@ def _rows(cfg: TrainConfig, data: Any, which: str, like: Rows | None = None) -> 
         return None
     return read_rows(
         src, text=d.text, label=d.label, sensitive=d.sensitive, weight=d.weight,
-        pos_label=d.pos_label if like is None else like.classes[like.pos_index],
-        classes=None if like is None else like.classes,
-        group_labels=None if like is None else like.group_labels,
+        pos_label=d.pos_label if like is None else like.pos_label, like=like,
     )
 
 

@@ -1,14 +1,12 @@
 """Training rows in one shape, and the batches the loop draws from them.
 
-Accepts a fairslm ``Dataset`` (``.texts``, ``.labels``, ``.sensitive``, ``.weights``,
-``.pos_label``), a pandas DataFrame or mapping of columns, or a file named in the config.
+Accepts a fairslm ``Dataset``, a pandas DataFrame or mapping of columns, or a file named in the
+config, and holds them in :class:`fairslm.data.Rows`, the row container debiasing uses too.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from fairslm._missing import missing_mask
+from fairslm.data import Rows, as_rows, is_dataset, load_dataset
 from fairslm.exceptions import ConfigError, InvalidDataError
 
 __all__ = [
@@ -30,66 +29,19 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class Rows:
-    """Texts with integer labels, group codes and weights; labels/groups decoded by position."""
+def _read(data: Any, text: str, label: str, sensitive: Sequence[str], weight: str | None) -> Rows:
+    """Rows (with texts) from a file, a fairslm ``Dataset``, a DataFrame or a mapping of columns.
 
-    texts: list[str]
-    y: np.ndarray  # class index into ``classes``
-    group: np.ndarray  # group code into ``group_labels``
-    weight: np.ndarray
-    classes: list[str]
-    pos_index: int
-    group_labels: list[str]
-    sensitive: pd.DataFrame
-    source: str
-
-    def __len__(self) -> int:
-        return len(self.texts)
-
-    @property
-    def y_pos(self) -> np.ndarray:
-        """1 where the label is the positive class."""
-        return (self.y == self.pos_index).astype(np.int64)
-
-    def subset(self, idx: np.ndarray) -> Rows:
-        return Rows(
-            texts=[self.texts[i] for i in idx], y=self.y[idx], group=self.group[idx],
-            weight=self.weight[idx], classes=self.classes, pos_index=self.pos_index,
-            group_labels=self.group_labels,
-            sensitive=self.sensitive.iloc[idx].reset_index(drop=True), source=self.source,
-        )
-
-    def content_hash(self) -> str:
-        h = hashlib.sha256()
-        for t, y, g, w in zip(self.texts, self.y.tolist(), self.group.tolist(), self.weight.tolist(), strict=True):
-            h.update(f"{t}\x1f{self.classes[y]}\x1f{self.group_labels[g]}\x1f{w!r}\x1e".encode())
-        return h.hexdigest()
-
-
-def _columns(
-    data: Any, text: str, label: str, sensitive: Sequence[str], weight: str | None
-) -> tuple[list[str], list[Any], pd.DataFrame, np.ndarray | None, Any, str]:
-    """(texts, labels, sensitive frame, weights, pos_label hint, source name) from any input.
-
-    A file is read by :func:`fairslm.data.load_dataset`, as the audit and debiasing read it, so
-    one file gives the same labels and groups in every command.
+    A file is read by :func:`fairslm.data.load_dataset` and every input by
+    :func:`fairslm.data.as_rows`, as debiasing reads them, so one file gives the same labels and
+    groups in every command.
     """
-    source = None
     if isinstance(data, (str, Path)):
         if not sensitive:
             raise ConfigError("name the sensitive feature column(s): data.sensitive = [\"gender\"]")
-        from fairslm.data import load_dataset
-
-        source = str(data)
         data = load_dataset(data, text=text, label=label, sensitive=list(sensitive), weight=weight)
-    if hasattr(data, "texts") and hasattr(data, "labels") and hasattr(data, "sensitive"):
-        sens = data.sensitive
-        sens = sens if isinstance(sens, pd.DataFrame) else pd.DataFrame(sens)
-        w = getattr(data, "weights", None)
-        return (list(data.texts), list(data.labels), sens.reset_index(drop=True),
-                None if w is None else np.asarray(w, dtype=float), getattr(data, "pos_label", None),
-                source or f"dataset {getattr(data, 'content_hash', '')}".strip())
+    if is_dataset(data):
+        return as_rows(data, need_text=True)
     source = "in-memory data"
     frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(dict(data))
     if not sensitive:
@@ -100,9 +52,23 @@ def _columns(
             f"column(s) {missing} not found in {source}; columns are: {', '.join(map(str, frame.columns))}. "
             "Set data.text / data.label / data.sensitive to the right names"
         )
-    w = None if weight is None else frame[weight].to_numpy(dtype=float)
-    return (frame[text].astype(str).tolist(), frame[label].tolist(),
-            frame[list(sensitive)].reset_index(drop=True), w, None, source)
+    if len(frame) == 0:
+        raise InvalidDataError(f"{source} has no rows")
+    for col in sensitive:
+        n_missing = int(missing_mask(frame[col]).sum())
+        if n_missing:
+            raise InvalidDataError(
+                f"sensitive column {col!r} of {source} has {n_missing} missing value(s); fill "
+                "or drop those rows (empty strings count as missing)"
+            )
+    n_missing = int(missing_mask(frame[label]).sum())
+    if n_missing:
+        raise InvalidDataError(
+            f"label column {label!r} of {source} has {n_missing} missing value(s); drop or "
+            "label those rows (empty strings count as missing)"
+        )
+    return as_rows(frame, y=label, sensitive_features=list(sensitive), sample_weight=weight,
+                   text=frame[text].astype(str), need_text=True, source=source)
 
 
 def read_rows(
@@ -113,41 +79,26 @@ def read_rows(
     sensitive: Sequence[str] = (),
     weight: str | None = None,
     pos_label: Any = None,
-    classes: Sequence[str] | None = None,
-    group_labels: Sequence[str] | None = None,
+    like: Rows | None = None,
 ) -> Rows:
-    """Normalise one split. Pass ``classes``/``group_labels`` of the train split for others."""
-    texts, labels, sens, w, pos_hint, source = _columns(data, text, label, sensitive, weight)
-    if len(texts) == 0:
-        raise InvalidDataError(f"{source} has no rows")
-    if not (len(texts) == len(labels) == len(sens)):
-        raise InvalidDataError(
-            f"{source}: {len(texts)} texts, {len(labels)} labels and {len(sens)} sensitive rows; "
-            "they must have the same length"
-        )
-    for col in sens.columns:
-        n_missing = int(missing_mask(sens[col]).sum())
-        if n_missing:
-            raise InvalidDataError(
-                f"sensitive column {col!r} of {source} has {n_missing} missing value(s); fill "
-                "or drop those rows (empty strings count as missing)"
-            )
-    n_missing = int(missing_mask(pd.Series(labels, dtype=object)).sum())
-    if n_missing:
-        raise InvalidDataError(
-            f"label column {label!r} of {source} has {n_missing} missing value(s); drop or "
-            "label those rows (empty strings count as missing)"
-        )
-    label_str = [str(v) for v in labels]
-    if classes is None:
+    """One split's rows, classes named by their strings (the model's label names).
+
+    Pass the training split's rows as ``like`` for the others: their labels and groups are then
+    coded against the training split's.
+    """
+    rows = _read(data, text, label, sensitive, weight)
+    source = rows.source
+    label_str = [str(v) for v in rows.labels]
+    if like is None:
         classes = sorted(set(label_str))
         if len(classes) < 2:
             raise InvalidDataError(f"{source} has a single label {classes}; training needs two or more")
-    classes = list(classes)
+    else:
+        classes = [str(c) for c in like.classes]
     unknown = sorted(set(label_str) - set(classes))
     if unknown:
         raise InvalidDataError(f"{source} has labels {unknown} not seen in training ({classes})")
-    pos = pos_label if pos_label is not None else pos_hint
+    pos = pos_label if pos_label is not None else (like.pos_label if like is not None else rows.pos_label)
     if pos is None:
         if set(classes) == {"0", "1"}:
             pos = "1"
@@ -158,34 +109,14 @@ def read_rows(
             )
     if str(pos) not in classes:
         raise ConfigError(f"pos_label {pos!r} is not among the labels {classes}")
-    glab = [", ".join(str(v) for v in row) for row in sens.itertuples(index=False, name=None)]
-    if group_labels is None:
-        group_labels = sorted(set(glab))
-        if len(group_labels) < 2:
+    if like is None:
+        if len(rows.group_keys) < 2:
             raise InvalidDataError(
-                f"{source} has a single sensitive group {group_labels}; fairness needs at least two"
+                f"{source} has a single sensitive group {rows.group_labels}; fairness needs at least two"
             )
-    group_labels = list(group_labels)
-    unseen = sorted(set(glab) - set(group_labels))
-    if unseen:
-        raise InvalidDataError(f"{source} has groups {unseen} not seen in training ({group_labels})")
-    if w is None:
-        w = np.ones(len(texts))
-    if len(w) != len(texts) or not np.all(np.isfinite(w)) or np.any(w < 0):
-        raise InvalidDataError(f"{source}: sample weights must be finite, >= 0 and one per row")
-    if not np.any(w > 0):
-        raise InvalidDataError(
-            f"{source}: the sample weights are zero for every row; nothing would be learned. "
-            "Check the weight column"
-        )
-    cidx = {c: i for i, c in enumerate(classes)}
-    gidx = {g: i for i, g in enumerate(group_labels)}
-    return Rows(
-        texts=list(texts), y=np.array([cidx[v] for v in label_str], dtype=np.int64),
-        group=np.array([gidx[v] for v in glab], dtype=np.int64), weight=np.array(w, dtype=float),
-        classes=classes, pos_index=classes.index(str(pos)), group_labels=group_labels,
-        sensitive=sens, source=source,
-    )
+    else:
+        rows = rows.with_groups(like.group_keys)
+    return rows.with_classes(tuple(classes), str(pos))
 
 
 def strata(rows: Rows, stratify: bool) -> list[np.ndarray]:

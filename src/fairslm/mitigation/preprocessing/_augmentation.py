@@ -10,14 +10,9 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from fairslm.data import Rows, as_rows
 from fairslm.exceptions import ConfigError, InvalidDataError
-from fairslm.mitigation.preprocessing._rows import (
-    AUGMENTED_COLUMN,
-    SOURCE_COLUMN,
-    Rows,
-    as_rows,
-    rebuild_frame,
-)
+from fairslm.mitigation.preprocessing._outputs import AUGMENTED_COLUMN, SOURCE_COLUMN, rebuild_frame
 
 __all__ = ["AUGMENT_MODES", "CounterfactualAugmenter"]
 
@@ -192,7 +187,7 @@ class CounterfactualAugmenter:
             sens[col] = _swap(sens[col], augmented, mapping)
         self.sensitive_features_ = sens
         if rows.kind == "arrays":
-            return list(out_texts), rows.y[source]
+            return list(out_texts), rows.labels[source]
         frame = rows.frame
         assert frame is not None
         out = frame.iloc[source].reset_index(drop=True)

@@ -6,51 +6,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
 
+from fairslm.data import Rows, label_codes
 from fairslm.exceptions import InvalidDataError
 from fairslm.metrics import CountTable
-from fairslm.mitigation.preprocessing._rows import Rows
 
-__all__ = ["Cells", "cells_of", "label_codes"]
-
-
-def _py(v: Any) -> object:
-    return v.item() if isinstance(v, np.generic) else v
-
-
-def label_codes(y: NDArray[Any], classes: tuple[object, ...] | None = None) -> tuple[
-    tuple[object, ...], NDArray[np.int64]
-]:
-    """Codes of ``y`` against ``classes`` (sorted unique labels when ``classes`` is None)."""
-    if classes is None:
-        try:
-            codes, uniques = pd.factorize(y, sort=True)
-        except TypeError as exc:
-            raise InvalidDataError(
-                "the labels mix types that cannot be sorted (e.g. strings and numbers); "
-                "use one type"
-            ) from exc
-        return tuple(_py(u) for u in uniques), codes.astype(np.int64)
-    index = {c: i for i, c in enumerate(classes)}
-    index_str = {str(c): i for i, c in enumerate(classes)}
-    out = np.empty(len(y), dtype=np.int64)
-    unknown: list[object] = []
-    for i, v in enumerate(y):
-        v = _py(v)
-        code = index.get(v)
-        if code is None:
-            code = index_str.get(str(v))
-        if code is None:
-            unknown.append(v)
-            code = -1
-        out[i] = code
-    if unknown:
-        raise InvalidDataError(
-            f"labels {sorted(set(map(str, unknown)))} were not seen in fit (labels seen: "
-            f"{list(classes)}); fit on data that has every label"
-        )
-    return classes, out
+__all__ = ["Cells", "cells_of", "require_groups"]
 
 
 class Cells:
@@ -59,12 +20,15 @@ class Cells:
     def __init__(self, rows: Rows, classes: tuple[object, ...] | None = None) -> None:
         self.rows: Rows | None = rows
         self.features = rows.features
-        self.classes, self.y_codes = label_codes(rows.y, classes)
+        if classes is None:
+            self.classes, self.y_codes = rows.classes, rows.y
+        else:
+            self.classes, self.y_codes = label_codes(rows.labels, classes)
         self.group_keys = rows.group_keys
-        self.group_labels = rows.labels_of_groups()
+        self.group_labels = rows.group_labels
         self.n_groups = len(self.group_keys)
         self.n_classes = len(self.classes)
-        flat = rows.group_codes * self.n_classes + self.y_codes
+        flat = rows.group * self.n_classes + self.y_codes
         size = self.n_groups * self.n_classes
         self.cell = flat
         self.counts = np.bincount(flat, minlength=size).reshape(self.n_groups, self.n_classes)
@@ -113,3 +77,20 @@ class Cells:
 
 def cells_of(rows: Rows, classes: tuple[object, ...] | None = None) -> Cells:
     return Cells(rows, classes)
+
+
+def require_groups(groups: Any, method: str) -> None:
+    """Refuse a sensitive feature with a single group for a method that balances groups.
+
+    ``groups`` is :class:`Rows` or the cells built from them (anything with ``features`` and
+    ``group_keys``). Consistent with the audits: with one group there is nothing to balance,
+    and writing an unchanged copy would look like a debiased data set.
+    """
+    for j, name in enumerate(groups.features):
+        present = {key[j] for key in groups.group_keys}
+        if len(present) < 2:
+            raise InvalidDataError(
+                f"sensitive column {name!r} has a single group ({next(iter(present))!r}) in all "
+                f"rows; {method} balances groups, so one group leaves nothing to change. Check "
+                "the column, or drop it from the sensitive columns"
+            )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from fairslm.data import Rows, as_rows, is_dataset
 from fairslm.exceptions import InvalidDataError
 from fairslm.mitigation.preprocessing._augmentation import CounterfactualAugmenter
 from fairslm.mitigation.preprocessing._config import (
@@ -17,9 +19,9 @@ from fairslm.mitigation.preprocessing._config import (
     ReweighStep,
     parse_config,
 )
+from fairslm.mitigation.preprocessing._outputs import WEIGHT_COLUMN
 from fairslm.mitigation.preprocessing._resampling import Resampler
 from fairslm.mitigation.preprocessing._reweighing import Reweighing
-from fairslm.mitigation.preprocessing._rows import WEIGHT_COLUMN, Rows, as_rows, is_dataset
 from fairslm.mitigation.preprocessing._summary import DataSummary, summarize_rows
 
 __all__ = ["DebiasResult", "debias"]
@@ -129,7 +131,7 @@ def debias(
     cols = _Columns(y, sensitive_features, text, sample_weight)
     first = _rows(data, cols)
     if pos_label is not None:
-        first.pos_label = pos_label
+        first = dataclasses.replace(first, pos_label=pos_label)
     pos = first.pos_label
     before = summarize_rows(first)
     report: list[dict[str, Any]] = []
@@ -175,8 +177,7 @@ def debias(
         rows_after = _rows(current, cols)
         entry.update(rows_before=n_before, rows_after=rows_after.n)
         report.append(entry)
-    last = _rows(current, cols)
-    last.pos_label = pos
+    last = dataclasses.replace(_rows(current, cols), pos_label=pos)
     after = summarize_rows(last)
     from fairslm._version import __version__
 

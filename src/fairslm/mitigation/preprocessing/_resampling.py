@@ -9,9 +9,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from fairslm.data import Rows, as_rows
 from fairslm.exceptions import ConfigError, InvalidDataError
-from fairslm.mitigation.preprocessing._cells import Cells
-from fairslm.mitigation.preprocessing._rows import Rows, as_rows, rebuild_frame, require_groups
+from fairslm.mitigation.preprocessing._cells import Cells, require_groups
+from fairslm.mitigation.preprocessing._outputs import rebuild_frame
 
 __all__ = ["ResampleReport", "Resampler", "TARGETS", "MODES"]
 
@@ -273,7 +274,7 @@ class Resampler:
         )
         if rows.kind == "arrays":
             x_res = None if X is None else _take(X, idx)
-            return x_res, rows.y[idx]
+            return x_res, rows.labels[idx]
         frame = rows.frame
         assert frame is not None
         return rebuild_frame(frame.iloc[idx].reset_index(drop=True), rows)

@@ -8,16 +8,11 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from fairslm.data import Rows, as_rows, group_label, label_codes
 from fairslm.engines import is_spark_dataframe
 from fairslm.exceptions import ConfigError, InvalidDataError
-from fairslm.mitigation.preprocessing._cells import Cells, label_codes
-from fairslm.mitigation.preprocessing._rows import (
-    WEIGHT_COLUMN,
-    Rows,
-    as_rows,
-    rebuild_frame,
-    require_groups,
-)
+from fairslm.mitigation.preprocessing._cells import Cells, require_groups
+from fairslm.mitigation.preprocessing._outputs import WEIGHT_COLUMN, rebuild_frame
 
 __all__ = ["Reweighing"]
 
@@ -157,17 +152,17 @@ class Reweighing:
                 f"sensitive features {list(rows.features)} differ from those seen in fit "
                 f"{list(self.feature_names_)}"
             )
-        _, y_codes = label_codes(rows.y, self.classes_)
+        _, y_codes = label_codes(rows.labels, self.classes_)
         index = {key: i for i, key in enumerate(self.group_keys_)}
         g_map = np.empty(len(rows.group_keys), dtype=np.int64)
         for j, key in enumerate(rows.group_keys):
             if key not in index:
                 raise InvalidDataError(
-                    f"group {rows.group_label(key)!r} was not seen in fit (groups seen: "
+                    f"group {group_label(key)!r} was not seen in fit (groups seen: "
                     f"{', '.join(self.groups_)}); fit on data that has every group"
                 )
             g_map[j] = index[key]
-        return self.weight_table_[g_map[rows.group_codes], y_codes]
+        return self.weight_table_[g_map[rows.group], y_codes]
 
     def transform(
         self,

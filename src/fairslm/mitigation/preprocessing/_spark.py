@@ -28,8 +28,8 @@ from fairslm.exceptions import ConfigError, InvalidDataError
 from fairslm.mitigation.preprocessing._cells import Cells
 from fairslm.mitigation.preprocessing._config import ReweighStep, parse_config
 from fairslm.mitigation.preprocessing._debias import DebiasResult
+from fairslm.mitigation.preprocessing._outputs import WEIGHT_COLUMN
 from fairslm.mitigation.preprocessing._reweighing import Reweighing
-from fairslm.mitigation.preprocessing._rows import WEIGHT_COLUMN
 from fairslm.mitigation.preprocessing._spark_cells import (
     cell_table_spark,
     join_factors,

@@ -8,8 +8,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from fairslm.data import Rows
 from fairslm.mitigation.preprocessing._cells import Cells
-from fairslm.mitigation.preprocessing._rows import AUGMENTED_COLUMN, Rows
+from fairslm.mitigation.preprocessing._outputs import AUGMENTED_COLUMN
 
 __all__ = ["DataSummary", "GroupSummary", "summarize_cells", "summarize_rows"]
 
@@ -67,8 +68,8 @@ def summarize_rows(rows: Rows) -> DataSummary:
     """Summarise :class:`Rows` (rows without weights count as weight 1)."""
     cells = Cells(rows)
     w = rows.weights if rows.weights is not None else np.ones(rows.n)
-    lo = np.array([w[rows.group_codes == g].min() for g in range(cells.n_groups)])
-    hi = np.array([w[rows.group_codes == g].max() for g in range(cells.n_groups)])
+    lo = np.array([w[rows.group == g].min() for g in range(cells.n_groups)])
+    hi = np.array([w[rows.group == g].max() for g in range(cells.n_groups)])
     frame = rows.frame
     n_aug = 0
     if frame is not None and AUGMENTED_COLUMN in frame.columns:
