@@ -112,7 +112,7 @@ def gap_rms(y: np.ndarray, g: np.ndarray, pred: np.ndarray) -> float:
 
 def choose(cands: list[tuple[str, Any, np.ndarray]], yv: np.ndarray, gv: np.ndarray, max_gap: float) -> tuple[str, Any, str]:
     """Most accurate candidate with validation gap RMS <= max_gap (else the smallest gap)."""
-    from fairslm.mitigation.selection import select_most_accurate
+    from fairslm.mitigation.comparison import select_most_accurate
 
     names = [c[0] for c in cands]
     acc = [float((c[2] == yv).mean()) for c in cands]

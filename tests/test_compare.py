@@ -12,13 +12,13 @@ from typer.testing import CliRunner
 import fairslm
 from fairslm.cli._app import app
 from fairslm.exceptions import ConfigError, InvalidDataError, ModelLoadError
-from fairslm.mitigation.postprocessing import ThresholdedModel
-from fairslm.mitigation.selection import (
+from fairslm.mitigation.comparison import (
     ComparisonResult,
     compare,
     pareto_front,
     select_most_accurate,
 )
+from fairslm.mitigation.postprocessing import ThresholdedModel
 
 # 8 rows; group F has positives at rows 4, 5; M at 0, 1.
 Y = [1, 1, 0, 0, 1, 1, 0, 0]
@@ -105,6 +105,17 @@ def test_pareto_front():
         pareto_front([0.9], [0.1, 0.2])
 
 
+def test_the_old_package_name_warns():
+    from fairslm.mitigation import comparison
+
+    with pytest.warns(DeprecationWarning, match="use fairslm.mitigation.comparison.ModelSelection"):
+        from fairslm.mitigation.selection import Selection
+    assert Selection is comparison.ModelSelection
+    with pytest.warns(DeprecationWarning):
+        from fairslm.mitigation.selection import compare as old_compare
+    assert old_compare is comparison.compare
+
+
 def test_select_most_accurate():
     s = select_most_accurate(["a", "b", "c"], [0.95, 0.93, 0.92], [0.7, 0.91, 0.95], target=0.9)
     assert (s.index, s.name, s.feasible) == (1, "b", ("b", "c"))
@@ -159,7 +170,7 @@ def test_cli_compare_errors(tmp_path):
 
 
 def test_load_missing_model_dir(tmp_path):
-    from fairslm.mitigation.selection import load_for_comparison
+    from fairslm.mitigation.comparison import load_for_comparison
 
     with pytest.raises(ModelLoadError, match="does not exist; pass a saved model directory"):
         load_for_comparison(tmp_path / "missing")

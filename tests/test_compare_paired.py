@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from fairslm.exceptions import ConfigError, InvalidDataError
-from fairslm.mitigation.selection import ComparisonResult, compare, paired_differences
+from fairslm.mitigation.comparison import ComparisonResult, compare, paired_differences
 
 N_GROUP = 1000
 G = np.repeat(["a", "b"], N_GROUP)

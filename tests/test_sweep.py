@@ -12,8 +12,9 @@ import pytest
 
 from fairslm.exceptions import ConfigError
 from fairslm.metrics import SeedInterval, seed_interval
+from fairslm.mitigation.comparison import pareto_front
 from fairslm.models._testing import make_tiny_bert_classifier
-from fairslm.training import SweepConfig, SweepResult, pareto_front, parse_seeds, sweep
+from fairslm.training import SweepConfig, SweepResult, parse_seeds, sweep
 
 
 def toy_rows(n: int, seed: int) -> dict[str, list[str]]:
@@ -136,7 +137,7 @@ def test_sweep_over_seeds_measures_each_configuration_against_same_seed_baseline
     assert res.configs[0].rms_cut.mean == 0.0 and res.configs[0].accuracy_change.mean == 0.0
     assert c.ratios["statistical_parity"].n == 2
     assert list(res.pareto_front) == pareto_front([x.accuracy.mean for x in res.configs],
-                                                  [x.ratios["statistical_parity"].mean for x in res.configs])
+                                                  [-x.ratios["statistical_parity"].mean for x in res.configs])
     on_disk = SweepResult.from_json(tmp_path / "sw" / "sweep.json")
     assert on_disk.configs == res.configs and on_disk.runs == res.runs
     with pytest.raises(ConfigError, match="unknown key 'penalty.wieght'"):

@@ -11,7 +11,7 @@ import pytest
 
 import fairslm
 from fairslm.exceptions import ConfigError, InvalidDataError
-from fairslm.training import load_train_config, pareto_front, train
+from fairslm.training import load_train_config, train
 
 WORDS = ("he she operates surgery doctor cares nurse ward hospital patients team years works "
          "in the with").split()
@@ -204,10 +204,17 @@ def test_constraints_log_multipliers_and_select_a_feasible_checkpoint(tiny_bert,
         assert "no checkpoint met the constraints" in meta["selection"]["note"]
 
 
-def test_pareto_front_by_hand():
-    assert pareto_front([0.9, 0.8, 0.95, 0.7], [0.5, 0.9, 0.4, 0.9]) == [2, 0, 1]
-    assert pareto_front([0.9, float("nan"), 0.8], [0.5, 1.0, None]) == [0]
-    assert pareto_front([], []) == []
+def test_the_old_pareto_front_warns_and_keeps_its_convention():
+    from fairslm import training
+    from fairslm.mitigation.comparison import pareto_front
+
+    # one convention: accuracy up, disparity down, by increasing disparity
+    assert pareto_front([0.9, 0.8, 0.95, 0.7], [-0.5, -0.9, -0.4, -0.9]) == [1, 0, 2]
+    assert pareto_front([0.9, float("nan"), 0.8], [-0.5, -1.0, None]) == [0]
+    with pytest.warns(DeprecationWarning, match="use fairslm.mitigation.comparison.pareto_front"):
+        assert training.pareto_front([0.9, 0.8, 0.95, 0.7], [0.5, 0.9, 0.4, 0.9]) == [2, 0, 1]
+    with pytest.warns(DeprecationWarning):
+        assert training.pareto_front([0.9, float("nan"), 0.8], [0.5, 1.0, None]) == [0]
 
 
 # ---- bad input ---------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from fairslm.exceptions import (
     ModelLoadError,
     UnsafeModelError,
 )
-from fairslm.mitigation.selection import ComparisonResult, compare
+from fairslm.mitigation.comparison import ComparisonResult, compare
 from fairslm.models import ModelAdapter, load_model
 from fairslm.training import TrainResult, train
 

@@ -50,7 +50,7 @@ def compare_command(
     once, both models' decisions on the same resample): the change in accuracy and in the
     criterion, with its interval, and whether it is beyond noise.
     """
-    from fairslm.mitigation.selection import compare_files
+    from fairslm.mitigation.comparison import compare_files
     from fairslm.reporting.terminal import print_comparison
 
     text = renamed_option(text, text_column, new="--text", old="--text-column", default="text")

@@ -290,7 +290,7 @@ def load_counterfactual(state: RunState, folder: Path, manifest: dict[str, Any])
 
 # -- compare -------------------------------------------------------------------------------
 def compare_step(state: RunState, folder: Path) -> dict[str, Any]:
-    from fairslm.mitigation.selection import compare
+    from fairslm.mitigation.comparison import compare
 
     cfg = state.config
     ev = state.eval

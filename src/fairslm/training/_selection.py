@@ -1,4 +1,4 @@
-"""Model selection among checkpoints, and the accuracy-fairness Pareto front."""
+"""Model selection among checkpoints: the most accurate one that meets the fairness targets."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Candidate", "Selector", "pareto_front"]
+__all__ = ["Candidate", "Selector", "violation"]
 
 
 @dataclass(frozen=True)
@@ -79,26 +79,3 @@ def violation(values: dict[str, float], targets: Sequence[Any]) -> float:
         else:
             total += max(0.0, v - c.target)
     return total
-
-
-def pareto_front(accuracy: Sequence[float | None], fairness: Sequence[float | None]) -> list[int]:
-    """Indices of the points no other point beats on both accuracy and fairness (higher is
-    better for both), sorted by accuracy descending. Points with a missing (None/NaN) value are
-    left out. The same front as :func:`fairslm.mitigation.selection.pareto_front` with
-    disparity = -fairness.
-
-    Examples
-    --------
-    >>> pareto_front([0.90, 0.88, 0.85, 0.91], [0.70, 0.92, 0.90, 0.60])
-    [3, 0, 1]
-    """
-    from fairslm.mitigation.selection import pareto_front as _front
-
-    if len(accuracy) != len(fairness):
-        raise ValueError("accuracy and fairness must have the same length")
-
-    def num(v: float | None) -> float:
-        return float("nan") if v is None else float(v)
-
-    disparity = [-num(f) for f in fairness]
-    return list(reversed(_front([num(a) for a in accuracy], disparity)))

@@ -11,10 +11,10 @@ from typing import Any
 
 from fairslm.exceptions import ConfigError
 from fairslm.metrics import CRITERIA
+from fairslm.mitigation.comparison import pareto_front
 from fairslm.training._config import load_train_config
 from fairslm.training._loop import train
 from fairslm.training._result import TrainResult
-from fairslm.training._selection import pareto_front
 from fairslm.training._sweep_result import SweepResult, SweepRun, summarise
 
 __all__ = ["PLAIN_FINE_TUNING", "parse_seeds", "sweep"]
@@ -169,7 +169,7 @@ def sweep(
         for i, over in enumerate(combos)
     )
     front = pareto_front([c.accuracy.mean for c in configs],
-                         [c.ratios[fairness].mean if fairness in c.ratios else math.nan for c in configs])
+                         [-c.ratios[fairness].mean if fairness in c.ratios else math.nan for c in configs])
     result = SweepResult(
         fairness=fairness, seeds=tuple(seed_list), confidence=float(confidence), configs=configs,
         runs=tuple(runs), baseline=tuple(baseline_runs.values()), pareto_front=tuple(front), root=root,

@@ -138,7 +138,8 @@ class SweepResult(JsonArtifact):
     ``configs`` summarise each configuration over seeds (mean and Student-t interval, see
     :func:`fairslm.metrics.seed_interval`); ``runs`` hold every fine-tune; ``baseline`` the
     plain fine-tunes the cuts are measured against. ``pareto_front`` lists the configurations
-    on the front of mean validation accuracy against the mean ``fairness`` ratio.
+    on the front of mean validation accuracy against the mean ``fairness`` ratio, from the
+    fairest (highest ratio) to the most accurate.
     ``to_dict()``/``to_json()`` are the contract (``kind = "fairslm.sweep"``); iterating over
     the result gives the runs' :class:`TrainResult` in grid order.
     """

@@ -16,8 +16,8 @@ from fairslm._version import __version__
 from fairslm.audit import AuditResult, audit_predictions
 from fairslm.exceptions import ConfigError, InvalidDataError
 from fairslm.metrics import CRITERIA, FOUR_FIFTHS, MIN_GROUP_SIZE
-from fairslm.mitigation.selection._paired import PairedDifference, paired_differences
-from fairslm.mitigation.selection._pareto import Selection, pareto_front, select_most_accurate
+from fairslm.mitigation.comparison._paired import PairedDifference, paired_differences
+from fairslm.mitigation.comparison._pareto import ModelSelection, pareto_front, select_most_accurate
 
 __all__ = ["COMPARISON_KIND", "COMPARISON_SCHEMA_VERSION", "ComparisonResult", "ComparisonRow", "compare"]
 
@@ -72,7 +72,7 @@ class ComparisonResult(JsonArtifact):
                 return r
         raise KeyError(f"no model named {name!r}; models are: {', '.join(r.name for r in self.rows)}")
 
-    def select(self, target: float | None = None, *, kind: str = "ratio") -> Selection:
+    def select(self, target: float | None = None, *, kind: str = "ratio") -> ModelSelection:
         """The most accurate model meeting the target (default: the audit threshold)."""
         t = self.threshold if target is None else target
         vals = [r.ratio if kind == "ratio" else r.difference for r in self.rows]

@@ -10,7 +10,7 @@ from typing import Any
 from fairslm._atomic import write_text_atomic
 from fairslm.data import read_table
 from fairslm.exceptions import InvalidDataError, ModelLoadError
-from fairslm.mitigation.selection._compare import ComparisonResult, compare
+from fairslm.mitigation.comparison._compare import ComparisonResult, compare
 
 __all__ = ["compare_files", "load_for_comparison"]
 

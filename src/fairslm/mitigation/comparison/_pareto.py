@@ -10,7 +10,7 @@ import numpy as np
 
 from fairslm.exceptions import ConfigError, InvalidDataError
 
-__all__ = ["Selection", "pareto_front", "select_most_accurate"]
+__all__ = ["ModelSelection", "pareto_front", "select_most_accurate"]
 
 
 def pareto_front(accuracy: Sequence[float], disparity: Sequence[float]) -> list[int]:
@@ -43,7 +43,7 @@ def pareto_front(accuracy: Sequence[float], disparity: Sequence[float]) -> list[
 
 
 @dataclass(frozen=True)
-class Selection:
+class ModelSelection:
     """Outcome of :func:`select_most_accurate`.
 
     ``index``/``name`` are None when no candidate meets the constraint; ``message`` says which
@@ -64,7 +64,7 @@ def select_most_accurate(
     target: float,
     kind: str = "ratio",
     criterion: str = "equal_opportunity",
-) -> Selection:
+) -> ModelSelection:
     """The most accurate candidate among those that meet the fairness target.
 
     Parameters
@@ -113,14 +113,14 @@ def select_most_accurate(
             closest = f"; the closest is {names[c]!r} ({kind} {fair[c]:.3f}, accuracy {acc[c]:.4f})"
         else:
             closest = "; every candidate's fairness value is undefined"
-        return Selection(
+        return ModelSelection(
             None, None, (),
             f"no candidate meets {label} on the validation data{closest}. Relax the target, "
             "strengthen the mitigation, or add group thresholds",
         )
     idx = np.flatnonzero(meets)
     best = int(idx[np.argmax(acc[idx])])
-    return Selection(
+    return ModelSelection(
         best, str(names[best]), feasible,
         f"{names[best]!r} is the most accurate of {len(feasible)} candidate(s) meeting {label} "
         f"(accuracy {acc[best]:.4f}, {kind} {fair[best]:.3f})",
