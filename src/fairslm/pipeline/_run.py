@@ -316,7 +316,7 @@ def run_pipeline(
 
     models: dict[str, dict[str, Any]] = {}
     for n, a in state.audits.items():
-        pv = policy_verdict(a.to_dict(), cfg.policy.model_dump())
+        pv = policy_verdict(a, cfg.policy.model_dump())
         worst = pv["worst"] or {}
         models[n] = {"verdict": pv["verdict"], "worst ratio": worst.get("ratio"),
                      "worst view": worst.get("view"), **state.scores.get(n, {}),

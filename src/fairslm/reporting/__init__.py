@@ -7,7 +7,8 @@ from fairslm.reporting._generation_html import generation_page
 from fairslm.reporting._generation_terminal import print_generation_summary
 from fairslm.reporting._guide import CRITERIA_GUIDE, ratio_meaning
 from fairslm.reporting._html import render_html
-from fairslm.reporting._report import build_report, policy_verdict, write_report
+from fairslm.reporting._policy import policy_verdict
+from fairslm.reporting._report import build_report, write_report
 from fairslm.reporting._run_terminal import RunProgress, print_run_summary
 from fairslm.reporting._schema import (
     REPORT_SCHEMA_VERSION,

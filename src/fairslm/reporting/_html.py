@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from fairslm.audit import AuditResult, CriterionResult, GroupView
 from fairslm.metrics import FOUR_FIFTHS
 from fairslm.reporting._generation_html import generation_section
 from fairslm.reporting._guide import criterion_guide, ratio_meaning
 from fairslm.reporting._markup import CRITERIA_ORDER, badge, e, fmt, interval, page, table
+from fairslm.reporting._policy import as_audit, number, worst_criterion
 from fairslm.reporting._schema import validate_report
 from fairslm.reporting._sections import (
     comparison_section,
@@ -36,26 +38,34 @@ _GROUP_COLUMNS = (
 
 
 
-def _criteria_cards(report: Mapping[str, Any], final: Mapping[str, Any] | None) -> str:
+def _iv(iv: Any) -> tuple[float, float] | None:
+    """An interval, or None where it is missing or has a NaN end (written ``[null, null]``)."""
+    if iv is None or any(number(x) is None for x in iv):
+        return None
+    return (iv[0], iv[1])
+
+
+def _criteria_cards(report: Mapping[str, Any], final: Mapping[str, Any] | None,
+                    audits: Mapping[str, AuditResult]) -> str:
     guide = report.get("guide") or {}
     views = report["summary"]["policy"]["views"]
-    best: dict[str, dict[str, Any]] = {}
+    best: dict[str, tuple[GroupView, CriterionResult]] = {}
     if final:
         for name in CRITERIA_ORDER:
-            worst = _worst(final["audit"], name, views)
+            worst = worst_criterion(audits[final["name"]], name, views)
             if worst is not None:
                 best[name] = worst
     cards = []
     for name in CRITERIA_ORDER:
         g = guide.get(name) or criterion_guide(name)
-        c = best.get(name)
         now = ""
-        if c:
+        if name in best:
+            v, c = best[name]
             now = (
                 f"<p><b>{e(final['name'] if final else '')}</b>: worst ratio "
-                f"{fmt(c.get('ratio'))}{interval(c.get('ratio_interval'))} on "
-                f"<i>{e(c['view'])}</i> {badge(c['verdict'])}<br>"
-                f"{e(ratio_meaning(name, c.get('ratio')))}</p>"
+                f"{fmt(number(c.ratio))}{interval(_iv(c.ratio_interval))} on "
+                f"<i>{e(v.name)}</i> {badge(c.verdict)}<br>"
+                f"{e(ratio_meaning(name, number(c.ratio)))}</p>"
             )
         cards.append(
             f"<div class='card'><h4>{e(g['title'])}</h4>{now}"
@@ -68,7 +78,7 @@ def _criteria_cards(report: Mapping[str, Any], final: Mapping[str, Any] | None) 
     return "<div class='cards'>" + "".join(cards) + "</div>"
 
 
-def _summary(report: Mapping[str, Any]) -> str:
+def _summary(report: Mapping[str, Any], audits: Mapping[str, AuditResult]) -> str:
     s = report["summary"]
     models = report["models"]
     final = next((m for m in models if m["name"] == s["final"]), models[-1])
@@ -94,8 +104,9 @@ def _summary(report: Mapping[str, Any]) -> str:
     for m in models:
         cells = [e(m["name"]), badge(m["policy"]["verdict"])]
         for name in CRITERIA_ORDER:
-            worst = _worst(m["audit"], name, pol["views"])
-            cells.append("n/a" if worst is None else f"{fmt(worst['ratio'])} {badge(worst['verdict'])}")
+            worst = worst_criterion(audits[m["name"]], name, pol["views"])
+            cells.append("n/a" if worst is None else
+                         f"{fmt(number(worst[1].ratio))} {badge(worst[1].verdict)}")
         cells += [f"<span class='num'>{fmt(m.get('scores', {}).get(k))}</span>" for k in score_keys]
         rows.append(cells)
     lines.append("<p class='small muted'>Worst ratio of each criterion across the policy's "
@@ -104,79 +115,64 @@ def _summary(report: Mapping[str, Any]) -> str:
     return "".join(lines)
 
 
-def _worst(audit: Mapping[str, Any], name: str, which: Any) -> dict[str, Any] | None:
-    views = audit["views"]
-    if which == "marginal":
-        views = [v for v in views if len(v["features"]) == 1] or views
-    elif which != "all":
-        views = [v for v in views if v["name"] in set(which)]
-    found = [{**c, "view": v["name"]} for v in views for c in v["criteria"] if c["name"] == name]
-    if not found:
-        return None
-    order = {"fail": 0, "pass": 1}
-    return min(found, key=lambda c: (order.get(c["verdict"], 2),
-                                     c["ratio"] if c["ratio"] is not None else 9.0))
-
-
-def _view_section(view: Mapping[str, Any], options: Mapping[str, Any]) -> str:
+def _view_section(view: GroupView, options: Mapping[str, Any]) -> str:
     min_n = options.get("min_group_size", "?")
     band = options.get("band") or [options.get("threshold", FOUR_FIFTHS), 1 / options.get("threshold", FOUR_FIFTHS)]
     out = []
     rows = []
-    for c in sorted(view["criteria"], key=lambda c: CRITERIA_ORDER.index(c["name"])
-                    if c["name"] in CRITERIA_ORDER else 99):
+    for c in sorted(view.criteria, key=lambda c: CRITERIA_ORDER.index(c.name)
+                    if c.name in CRITERIA_ORDER else 99):
         rows.append([
-            e(criterion_guide(c["name"])["title"]),
-            f"<span class='num'>{fmt(c.get('ratio'))}</span>{interval(c.get('ratio_interval'))}",
-            badge(c["verdict"]), e(c.get("worst_group")), e(c.get("reference")),
-            e(c.get("reading")),
+            e(criterion_guide(c.name)["title"]),
+            f"<span class='num'>{fmt(number(c.ratio))}</span>{interval(_iv(c.ratio_interval))}",
+            badge(c.verdict), e(c.worst_group), e(c.reference), e(c.reading),
         ])
     out.append(table(["criterion", "ratio [interval]", "verdict", "worst group", "reference",
                       "reading"], rows))
     # Per-group table with intervals; insufficient groups marked.
     rows = []
-    for g in view["groups"]:
-        cells = [e(g["label"]) + ("" if g["sufficient"] else
-                                  f" <span class='badge insufficient'>n &lt; {e(min_n)}</span>"),
-                 f"<span class='num'>{g['count']}</span>", fmt(g.get("share"))]
+    for g in view.groups:
+        cells = [e(g.label) + ("" if g.sufficient else
+                               f" <span class='badge insufficient'>n &lt; {e(min_n)}</span>"),
+                 f"<span class='num'>{g.count}</span>", fmt(number(g.share))]
         for key, _ in _GROUP_COLUMNS:
-            val = g["metrics"].get(key)
-            if val is None and key in g.get("undefined", {}):
-                cells.append(f"<span class='muted' title='{e(g['undefined'][key])}'>undefined: "
-                             f"{e(g['undefined'][key])}</span>")
+            val = number(g.metrics.get(key))
+            if val is None and key in g.undefined:
+                cells.append(f"<span class='muted' title='{e(g.undefined[key])}'>undefined: "
+                             f"{e(g.undefined[key])}</span>")
             else:
                 cells.append(f"<span class='num'>{fmt(val)}</span>"
-                             + interval(g.get("intervals", {}).get(key)))
+                             + interval(_iv(g.intervals.get(key))))
         rows.append(cells)
     out.append("<h4>Groups</h4>")
     out.append(table(["group", "n", "share", *[h for _, h in _GROUP_COLUMNS]], rows))
     # Disparity plots: one per metric behind the criteria.
-    disp = view.get("disparities", {})
     shown = []
-    for c in view["criteria"]:
-        for metric in c.get("metrics", []):
-            if metric in shown or metric not in disp:
+    for c in view.criteria:
+        for metric in c.metrics:
+            if metric in shown or metric not in view.disparities:
                 continue
             shown.append(metric)
-            d = disp[metric]
+            d = view.disparities[metric]
             plot_rows = []
-            for g in view["groups"]:
-                info = d.get("by_group", {}).get(g["label"], {})
-                iv = info.get("ratio_interval") or [None, None]
-                r = info.get("ratio")
-                if g["label"] == d.get("reference"):
+            for g in view.groups:
+                info = d.by_group.get(g.label, {})
+                lo, hi = info.get("ratio_interval") or [None, None]
+                r = number(info.get("ratio"))
+                if g.label == d.reference:
                     status = "reference"
-                elif not g["sufficient"]:
+                elif not g.sufficient:
                     status = "insufficient"
                 else:
                     folded = None if r is None or r <= 0 else min(r, 1 / r)
                     status = "fail" if folded is not None and folded < band[0] else "ok"
-                plot_rows.append((str(g["label"]), r, iv[0], iv[1], status))
+                plot_rows.append((str(g.label), r, number(lo), number(hi), status))
             out.append(ratio_plot(
                 plot_rows, band=(float(band[0]), float(band[1])),
-                title=f"{metric.replace('_', ' ')} ratio vs {d.get('reference')}",
+                title=f"{metric.replace('_', ' ')} ratio vs {d.reference}",
             ))
-    conf = [(str(g["label"]), g.get("confusion", {})) for g in view["groups"] if g.get("confusion")]
+    conf = [(str(g.label), {k: number(x) for k, x in g.confusion.items()})
+            for g in view.groups if g.confusion]
     if conf:
         out.append("<h4>Confusion breakdown</h4>")
         out.append(confusion_bars(conf, title="share of each group's rows by outcome"))
@@ -187,10 +183,9 @@ def _view_section(view: Mapping[str, Any], options: Mapping[str, Any]) -> str:
     return "".join(out)
 
 
-def _model_section(m: Mapping[str, Any], *, open_: bool) -> str:
-    audit = m["audit"]
-    task = audit.get("task", {})
-    opts = audit.get("options", {})
+def _model_section(m: Mapping[str, Any], audit: AuditResult, truth: AuditResult | None, *,
+                   open_: bool) -> str:
+    task, opts = audit.task, audit.options
     out = [f"<h2 id='model-{e(m['name'])}'>Model: {e(m['name'])} {badge(m['policy']['verdict'])}</h2>"]
     out.append(
         f"<p class='small'>{e(task.get('n_rows', '?'))} rows; favourable decision "
@@ -198,31 +193,28 @@ def _model_section(m: Mapping[str, Any], *, open_: bool) -> str:
         f"</code>; groups with fewer than {e(opts.get('min_group_size'))} rows are shown but "
         "never drive a verdict.</p>"
     )
-    overall = audit.get("overall", {})
+    overall = audit.overall
     if overall:
         keys = [k for k in ("accuracy", "selection_rate", "true_positive_rate", "precision")
                 if k in overall]
         sc = dict(m.get("scores") or {})
-        out.append(table([*keys, *sc], [[fmt(overall[k]) for k in keys]
+        out.append(table([*keys, *sc], [[fmt(number(overall[k])) for k in keys]
                                          + [fmt(v) for v in sc.values()]]))
-    views = audit["views"]
-    order = sorted(views, key=lambda v: (len(v["features"]) > 1, v["name"]))
-    for v in order:
-        kind = "intersectional groups" if len(v["features"]) > 1 else "groups"
-        label = f" (class {v['label']})" if v.get("label") else ""
-        verdicts = " ".join(badge(c["verdict"]) for c in v["criteria"])
+    for v in sorted(audit.views, key=lambda v: (len(v.features) > 1, v.name)):
+        kind = "intersectional groups" if len(v.features) > 1 else "groups"
+        label = f" (class {v.label})" if v.label else ""
+        verdicts = " ".join(badge(c.verdict) for c in v.criteria)
         out.append(
-            f"<details{' open' if open_ and len(v['features']) == 1 else ''}><summary>"
-            f"{e(kind)} by {e(v['name'])}{e(label)} {verdicts}</summary>"
+            f"<details{' open' if open_ and len(v.features) == 1 else ''}><summary>"
+            f"{e(kind)} by {e(v.name)}{e(label)} {verdicts}</summary>"
             f"{_view_section(v, opts)}</details>"
         )
-    if m.get("truth_audit"):
-        ta = m["truth_audit"]
+    if truth is not None:
         rows = []
-        for v in ta["views"]:
-            for c in v["criteria"]:
-                rows.append([e(v["name"]), e(criterion_guide(c["name"])["title"]),
-                             fmt(c.get("ratio")), badge(c["verdict"]), e(c.get("worst_group"))])
+        for v in truth.views:
+            for c in v.criteria:
+                rows.append([e(v.name), e(criterion_guide(c.name)["title"]),
+                             fmt(number(c.ratio)), badge(c.verdict), e(c.worst_group)])
         out.append("<h3>Against the true label</h3><p class='small'>The same decisions audited "
                    "against the unbiased ground truth (known for the synthetic corpus).</p>")
         out.append(table(["view", "criterion", "ratio", "verdict", "worst group"], rows))
@@ -249,9 +241,11 @@ def render_html(report: Mapping[str, Any]) -> str:
     report = validate_report(report)
     models = report["models"]
     final = next((m for m in models if m["name"] == report["summary"]["final"]), None)
+    # The audits are rendered from their typed results, read back from the document once.
+    audits = {m["name"]: as_audit(m["audit"]) for m in models}
     parts = [
-        ("summary", "Summary", _summary(report)),
-        ("criteria", "How to read the criteria", _criteria_cards(report, final)),
+        ("summary", "Summary", _summary(report, audits)),
+        ("criteria", "How to read the criteria", _criteria_cards(report, final, audits)),
     ]
     for sid, title, fn in (
         ("data", "Data audit", data_audit_section),
@@ -269,7 +263,10 @@ def render_html(report: Mapping[str, Any]) -> str:
         parts.append(("compliance", "Regulatory audits",
                       "".join(artefact_section(doc) for doc in report["compliance"])))
     model_html = "".join(
-        _model_section(m, open_=(m["name"] == report["summary"]["final"])) for m in models
+        _model_section(m, audits[m["name"]],
+                       as_audit(m["truth_audit"]) if m.get("truth_audit") else None,
+                       open_=(m["name"] == report["summary"]["final"]))
+        for m in models
     )
     tail = [("provenance", "Provenance", provenance_section(report))]
     card = model_card_section(report)

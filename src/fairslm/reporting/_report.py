@@ -18,9 +18,10 @@ from fairslm.exceptions import ConfigError, InvalidDataError
 from fairslm.metrics import FOUR_FIFTHS
 from fairslm.reporting._guide import CRITERIA_GUIDE
 from fairslm.reporting._html import render_html
+from fairslm.reporting._policy import policy_verdict
 from fairslm.reporting._schema import REPORT_KIND, REPORT_SCHEMA_VERSION, validate_report
 
-__all__ = ["build_report", "policy_verdict", "write_report"]
+__all__ = ["build_report", "write_report"]
 
 DEFAULT_POLICY: dict[str, Any] = {
     "criteria": ["statistical_parity"],
@@ -42,7 +43,8 @@ def _as_dict(obj: Any, what: str) -> dict[str, Any] | None:
     return dict(json_safe(dict(obj)))
 
 
-def _audit_dict(obj: Any, name: str) -> dict[str, Any]:
+def _audit_dict(obj: Any, name: str) -> tuple[dict[str, Any], AuditResult]:
+    """The audit's JSON form and its typed result (read back, which checks the schema)."""
     if isinstance(obj, (str, os.PathLike)):
         obj = AuditResult.from_json(obj)
     data = _as_dict(obj, f"the audit of model {name!r}") or {}
@@ -51,8 +53,7 @@ def _audit_dict(obj: Any, name: str) -> dict[str, Any]:
             f"the audit of model {name!r} is not a fairslm audit (kind={data.get('kind')!r}); "
             "pass an AuditResult or the audit.json fairslm wrote"
         )
-    AuditResult.from_dict(data)  # checks its schema version with a clear message
-    return data
+    return data, AuditResult.from_dict(data)  # checks its schema version with a clear message
 
 
 def _model_name(audit: Any) -> str:
@@ -60,42 +61,6 @@ def _model_name(audit: Any) -> str:
     prov = audit.provenance if isinstance(audit, AuditResult) else audit.get("provenance") or {}
     source = str(prov.get("model") or "")
     return Path(source).resolve().name or "model" if source else "model"
-
-
-def policy_verdict(audit: Mapping[str, Any], policy: Mapping[str, Any]) -> dict[str, Any]:
-    """Judge one audit dict against a policy: which criteria, which views.
-
-    ``policy`` holds ``criteria`` (names), ``views`` (``"all"``, ``"marginal"`` for the
-    single-feature views, or a list of view names). Returns ``{"verdict", "failing", "worst"}``;
-    a criterion that is insufficient or undefined does not fail the policy but is listed
-    under ``"not_judged"``.
-    """
-    criteria = list(policy.get("criteria") or [])
-    which = policy.get("views", "marginal")
-    views = list(audit.get("views", []))
-    if which == "marginal":
-        single = [v for v in views if len(v.get("features", [])) == 1]
-        views = single or views
-    elif which != "all":
-        names = set(which)
-        views = [v for v in views if v.get("name") in names]
-    failing, not_judged, judged = [], [], []
-    for v in views:
-        for c in v.get("criteria", []):
-            if criteria and c["name"] not in criteria:
-                continue
-            row = {"view": v["name"], "criterion": c["name"], "ratio": c.get("ratio"),
-                   "worst_group": c.get("worst_group"), "verdict": c["verdict"]}
-            if c["verdict"] == "fail":
-                failing.append(row)
-            elif c["verdict"] != "pass":
-                not_judged.append(row)
-            if c["verdict"] in ("pass", "fail") and c.get("ratio") is not None:
-                judged.append(row)
-    worst = min(judged, key=lambda r: min(r["ratio"], 1 / r["ratio"]) if r["ratio"] else 0.0,
-                default=None)
-    return {"verdict": "fail" if failing else "pass", "failing": failing,
-            "not_judged": not_judged, "worst": worst}
 
 
 def build_report(
@@ -182,15 +147,15 @@ def build_report(
         if n not in models:
             raise InvalidDataError(f"model {n!r} is not among the audits: {', '.join(names)}")
     for name in names:
-        audit = _audit_dict(models[name], name)
+        audit, typed = _audit_dict(models[name], name)
         entry: dict[str, Any] = {
             "name": str(name),
             "audit": audit,
             "scores": dict(json_safe(dict((scores or {}).get(name, {})))),
-            "policy": policy_verdict(audit, pol),
+            "policy": policy_verdict(typed, pol),
         }
         if truth_audits and name in truth_audits:
-            entry["truth_audit"] = _audit_dict(truth_audits[name], name)
+            entry["truth_audit"] = _audit_dict(truth_audits[name], name)[0]
         entries.append(entry)
     cf = _per_model(counterfactual, final, "counterfactual result")
     gen = _per_model(generation, final, "generation audit")
