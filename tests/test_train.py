@@ -428,6 +428,13 @@ def test_a_file_gives_audit_debias_and_training_the_same_labels_and_groups(tmp_p
     assert {name: rows.y_pos[rows.group == k].mean() for k, name in enumerate(rows.group_labels)} == base_rates
     # the same group order where rows are coded (the audit's count table, debiasing, training)
     assert [g.label for g in audited] == [g.group for g in summary.groups] == rows.group_labels
+    # FairnessTrainer reads a map-style dataset of the same rows the same way
+    from fairslm.training._trainer_data import TrainerRows
+
+    records = pd.read_csv(path).to_dict("records")
+    hf = TrainerRows(records, "training", columns=["age"], label="label", weight=None, group_labels=None)
+    assert hf.group_labels == rows.group_labels
+    assert np.array_equal(hf.group, rows.group) and np.array_equal(hf.y, rows.y_pos)
     assert [rows.classes[i] for i in rows.y] == [str(v) for v in ds.labels]
     assert rows.pos_label == summary.pos_label == str(ds.pos_label) == "1"
     # an empty group cell is a missing value in every command, not a group named ""

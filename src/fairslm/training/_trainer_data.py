@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
+from fairslm.data import as_rows
 from fairslm.exceptions import InvalidDataError
 
 __all__ = ["TrainerRows", "columns_of", "select", "with_columns"]
@@ -57,7 +59,12 @@ def select(dataset: Any, idx: np.ndarray) -> Any:
 
 
 class TrainerRows:
-    """The label, group code and weight of every row of one dataset."""
+    """The label, group code and weight of every row of one dataset.
+
+    Groups and weights are read by :func:`fairslm.data.as_rows`, as ``fairslm.train`` and
+    debiasing read them, so a dataset's groups come in the same order in every command; the
+    labels stay the model's class indices.
+    """
 
     def __init__(self, dataset: Any, what: str, *, columns: list[str], label: str,
                  weight: str | None, group_labels: list[str] | None) -> None:
@@ -69,10 +76,12 @@ class TrainerRows:
                 f"{', '.join(have)}. Pass group_column= (and weight_column=) naming the columns "
                 "that hold the sensitive groups (and row weights)"
             )
-        values = [_values(dataset, c) for c in columns]
-        names = [", ".join(str(v) for v in row) for row in zip(*values, strict=True)]
+        frame = pd.DataFrame({c: _values(dataset, c) for c in dict.fromkeys([*columns, label, *([weight] if weight else [])])})
+        rows = as_rows(frame, y=label, sensitive_features=columns, sample_weight=weight,
+                       source=f"the {what} dataset")
+        names = rows.group_labels
         if group_labels is None:
-            group_labels = sorted(set(names))
+            group_labels = names
             if len(group_labels) < 2:
                 raise InvalidDataError(
                     f"the {what} dataset has a single group {group_labels} in {columns}; "
@@ -81,10 +90,7 @@ class TrainerRows:
         if unseen:
             raise InvalidDataError(f"the {what} dataset has groups {unseen} not seen in training ({group_labels})")
         code = {g: i for i, g in enumerate(group_labels)}
-        self.group_labels = group_labels
-        self.group = np.array([code[n] for n in names], dtype=np.int64)
-        self.y = np.asarray(_values(dataset, label), dtype=np.int64)
-        self.weight = (np.ones(len(names)) if weight is None
-                       else np.asarray(_values(dataset, weight), dtype=np.float64))
-        if not np.all(np.isfinite(self.weight)) or np.any(self.weight < 0):
-            raise InvalidDataError(f"the {what} dataset's weights must be finite and >= 0")
+        self.group_labels = list(group_labels)
+        self.group = np.array([code[n] for n in names], dtype=np.int64)[rows.group]
+        self.y = np.asarray(rows.labels, dtype=np.int64)
+        self.weight = rows.weight
