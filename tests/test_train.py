@@ -241,6 +241,13 @@ def test_unknown_config_keys_are_named(tiny_bert, tmp_path):
         ({"constraints": {"targets": ["equal_opportunity ratio >= 0.9 for F, X"]}}, ConfigError,
          r"names group\(s\) \['X'\] that do not exist; groups are: F, M"),
         ({"penalty": {"criterion": "accuracy"}}, ConfigError, "unknown fairness metric 'accuracy'"),
+        # audit criteria training has no loss for
+        ({"penalty": {"criterion": "predictive_parity"}}, ConfigError,
+         r"the audit criterion 'predictive_parity' compares precision, which training has no loss "
+         r"for \(audits still report it after training\); training can act on: equal_opportunity"),
+        ({"adversary": {"criterion": "error_rate_parity"}}, ConfigError,
+         r"the audit criterion 'error_rate_parity' compares error_rate, .*; the adversary can act "
+         r"on: equal_opportunity, equalized_odds, statistical_parity"),
         ({"data": {"sensitive": ["sex"], "pos_label": "surgeon"}}, InvalidDataError,
          r"column\(s\) \['sex'\] not found in in-memory data; columns are: text, label, gender"),
         ({"data": {"sensitive": ["gender"]}}, ConfigError, "positive \\(favourable\\) class is ambiguous"),

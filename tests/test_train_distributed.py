@@ -195,6 +195,21 @@ def test_bad_world_sizes_are_refused_before_training(root, tmp_path):
     assert not (tmp_path / "x").exists()
 
 
+def test_nccl_needs_a_gpu_per_process(root, tmp_path, monkeypatch):
+    """On a machine with one GPU, NCCL (the default there) is refused for 2 processes."""
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    cfg = jobs.config("plain", root / "model", tmp_path / "x")
+    for backend in (None, "nccl"):
+        with pytest.raises(ConfigError, match=r"2 processes on this machine but 1 GPU\(s\): NCCL runs "
+                           r"one process per GPU. Start 1, or use --backend gloo"):
+            check_train(cfg, nproc=2, backend=backend)
+    assert check_train(cfg, nproc=2, backend="gloo").batch_size == 8
+    assert not (tmp_path / "x").exists()
+
+
 def test_cli_nproc_refuses_bad_runs_before_starting_processes(root, tmp_path, capsys, monkeypatch):
     from fairslm.cli import main
 

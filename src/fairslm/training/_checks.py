@@ -103,8 +103,8 @@ def _rows(cfg: TrainConfig, data: Any, which: str, like: Rows | None = None) -> 
 def _check_fairness(cfg: TrainConfig, data: Splits) -> None:
     """Refuse, before anything is written, fairness the data cannot support."""
     from fairslm.mitigation.inprocessing import (
-        ADVERSARY_CRITERIA,
         ProxyLagrangian,
+        check_adversary_criterion,
         check_support,
         metrics_for,
     )
@@ -120,8 +120,8 @@ def _check_fairness(cfg: TrainConfig, data: Splits) -> None:
     if cfg.selection and data.validation is None:
         raise ConfigError("selection = [...] picks a checkpoint on validation data; pass "
                           "validation_data= or set data.validation")
-    if cfg.adversary is not None and cfg.adversary.criterion not in ADVERSARY_CRITERIA:
-        raise ConfigError(f"unknown adversary criterion {cfg.adversary.criterion!r}")
+    if cfg.adversary is not None:
+        check_adversary_criterion(cfg.adversary.criterion)
 
 
 def check_output(out: Path, *, resume: bool, overwrite: bool) -> None:

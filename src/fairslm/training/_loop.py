@@ -39,6 +39,7 @@ from fairslm.training._selection import Candidate, Selector, violation
 
 __all__ = ["FineTuning", "TrainState", "train"]
 
+
 def train(
     config: Any = None,
     *,
@@ -98,9 +99,6 @@ def train(
         result = finish(run)
         ranks.barrier()
         return result
-
-
-# ---- the run ------------------------------------------------------------------------------
 
 
 @dataclass

@@ -113,7 +113,12 @@ def fairness_trainer_class() -> type:
             callbacks: list[Any] | None = None,
             **kwargs: Any,
         ) -> None:
-            from fairslm.mitigation.inprocessing import ProxyLagrangian, check_support, metrics_for
+            from fairslm.mitigation.inprocessing import (
+                ProxyLagrangian,
+                check_adversary_criterion,
+                check_support,
+                metrics_for,
+            )
 
             fcfg = load_fairness_config(fairness)
             self.fairness_rank, world = _world()
@@ -139,6 +144,8 @@ def fairness_trainer_class() -> type:
             if fcfg.constraints is not None:
                 ProxyLagrangian(fcfg.constraints.targets, rows.group_labels).check_support(
                     y_pos, rows.group, positive_name=pos_name)
+            if fcfg.adversary is not None:
+                check_adversary_criterion(fcfg.adversary.criterion)
             self.fairness_config, self.fairness_classes = fcfg, classes
             self.fairness_columns = (columns, label, weight_column)
             self.fairness_group_name = ", ".join(columns)

@@ -31,6 +31,7 @@ batch.
 from fairslm.mitigation.inprocessing._adversary import (
     ADVERSARY_CRITERIA,
     build_adversary,
+    check_adversary_criterion,
     grad_reverse,
 )
 from fairslm.mitigation.inprocessing._constraints import (
@@ -55,6 +56,7 @@ __all__ = [
     "RATE_METRICS",
     "RateConstraint",
     "build_adversary",
+    "check_adversary_criterion",
     "check_support",
     "grad_reverse",
     "group_rate_sums",

@@ -17,7 +17,7 @@ from typing import Any
 from fairslm.exceptions import ConfigError
 from fairslm.mitigation.inprocessing._ranks import sum_across_ranks
 
-__all__ = ["ADVERSARY_CRITERIA", "build_adversary", "grad_reverse"]
+__all__ = ["ADVERSARY_CRITERIA", "build_adversary", "check_adversary_criterion", "grad_reverse"]
 
 # Criterion -> whether the adversary also sees the true label. Seeing y, it can only profit from
 # what the representation says about the group *beyond* the label, which is the equalized-odds
@@ -101,6 +101,15 @@ def _adversary_class() -> Any:
     return Adversary
 
 
+def check_adversary_criterion(criterion: str) -> None:
+    """Refuse a criterion the adversary cannot act on, naming those it can."""
+    from fairslm.mitigation.inprocessing._rates import criterion_not_trainable
+
+    if criterion not in ADVERSARY_CRITERIA:
+        raise ConfigError(f"{criterion_not_trainable(criterion, 'adversary criterion')}; the adversary "
+                          f"can act on: {', '.join(sorted(ADVERSARY_CRITERIA))}")
+
+
 def build_adversary(
     n_features: int,
     n_groups: int,
@@ -148,10 +157,7 @@ def build_adversary(
     >>> rep.grad.shape
     torch.Size([5, 4])
     """
-    if criterion not in ADVERSARY_CRITERIA:
-        raise ConfigError(
-            f"unknown adversary criterion {criterion!r}; use one of {', '.join(sorted(ADVERSARY_CRITERIA))}"
-        )
+    check_adversary_criterion(criterion)
     if int(n_groups) < 2:
         raise ConfigError(f"an adversary needs at least 2 groups; got {n_groups}")
     if float(alpha) < 0:

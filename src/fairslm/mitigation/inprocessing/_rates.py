@@ -14,6 +14,7 @@ from typing import Any
 __all__ = [
     "CRITERION_METRICS",
     "RATE_METRICS",
+    "criterion_not_trainable",
     "group_rate_sums",
     "metrics_for",
 ]
@@ -42,9 +43,20 @@ def metrics_for(name: str) -> tuple[str, ...]:
     if name in RATE_METRICS:
         return (name,)
     known = sorted(CRITERION_METRICS) + sorted(RATE_METRICS)
-    raise ConfigError(
-        f"unknown fairness metric {name!r}; training can act on: {', '.join(known)}"
-    )
+    raise ConfigError(f"{criterion_not_trainable(name, 'fairness metric')}; training can act on: {', '.join(known)}")
+
+
+def criterion_not_trainable(name: str, what: str) -> str:
+    """Why training refuses ``name`` as a ``what``: an audit criterion it has no loss for, or an
+    unknown name."""
+    from fairslm.metrics import CRITERIA
+
+    if name in CRITERIA:
+        # the soft rates relax selection, true and false positive rates only; precision's
+        # rows, for one, are the model's own positive decisions
+        return (f"the audit criterion {name!r} compares {' and '.join(CRITERIA[name][0])}, which "
+                f"training has no loss for (audits still report it after training)")
+    return f"unknown {what} {name!r}"
 
 
 def group_rate_sums(
