@@ -102,6 +102,14 @@ def test_bad_options_exit_2_with_a_message(files, args, message) -> None:
     assert message in res.output and "Traceback" not in res.output
 
 
+def test_outputs_never_replace_the_input(files) -> None:
+    before = files["data"].read_bytes()
+    for flag in ("--out", "--html"):
+        res = _run(files, "--model", str(files["llama"]), flag, str(files["data"]))
+        assert res.exit_code == 2 and "over the input data file" in res.output
+    assert files["data"].read_bytes() == before
+
+
 def test_bad_models_and_data_exit_2(files, tmp_path) -> None:
     res = _run(files, "--model", str(files["bert"]))
     assert res.exit_code == 2 and "not a causal (decoder) language model" in res.output
