@@ -253,3 +253,13 @@ def test_packaged_minilm_similarity_of_the_pairs() -> None:
     by_index = {e["index"]: e["embedding_cosine"] for e in res.examples}
     assert by_index[0] == pytest.approx(1.0) and 0.2 < by_index[2] < 0.95
     assert res.provenance["encoder_fingerprint"] is not None
+
+
+def test_a_generator_without_streams_is_called_without_them() -> None:
+    class Plain:
+        def generate(self, prompts, settings):
+            return [["Same text."] for _ in prompts]
+
+    res = counterfactual_generation_test(Plain(), BIOS, **FAST)
+    assert res.similarity["identical_share"] == 1.0 and res.significant() == []
+    assert res.timing["prompts"] == 10 and res.timing["n_generated"] == 10

@@ -50,8 +50,10 @@ class GenerationAuditResult(JsonArtifact):
         Per measure: ``label``, ``kind`` (``"continuous"`` or ``"binary"``), ``unit``,
         ``by_group`` (``{group: {n, mean, interval}}``), ``contrasts``
         (``{"female - male": {n, mean_difference, interval, test, p_value, p_holm,
-        significant, ...}}``) and ``by_direction`` (mean change from the original to the
-        counterfactual output, and its test).
+        significant, ...}}``; for McNemar's test ``b`` counts the pairs where only the
+        reference group's output has the trait and ``c`` those where only the other group's
+        has it) and ``by_direction`` (mean change from the original to the counterfactual
+        output, and its test).
     similarity : dict
         Of each pair's two outputs: ``rouge_l`` and, when an encoder ran, ``embedding_cosine``;
         each with ``mean``, ``interval``, ``by_direction`` and, with several samples per prompt,
@@ -63,6 +65,8 @@ class GenerationAuditResult(JsonArtifact):
     pairs : tuple of dict
         Every pair's outputs, for review.
     timing : dict
+        ``seconds`` of generation, ``prompts``, ``n_generated`` and ``prompts_per_second``
+        (prompts the model ran on per second; None when every output came from the cache).
     provenance : dict
     options : dict
     """

@@ -58,9 +58,10 @@ def print_generation_summary(result: Any, console: Any = None) -> None:
               f" (top_p {d['top_p']:g}, top_k {d['top_k']}, seed {d['seed']})")
     console.print(
         f"Decoding: {method}, at most {d['max_new_tokens']} new tokens"
-        f"{', chat template' if d.get('chat') else ''}. {t['prompts']} prompts in "
-        f"{t['seconds']:.1f} s ({_num(t.get('prompts_per_second'))} prompts/s), "
-        f"{c['n_cached']} from the cache."
+        f"{', chat template' if d.get('chat') else ''}. {t['prompts']} prompts, "
+        f"{c['n_cached']} from the cache; {t['seconds']:.1f} s"
+        + (f" ({_num(t['prompts_per_second'])} generated prompts/s)."
+           if t.get("prompts_per_second") else ".")
     )
     if c.get("n_cut") and any(c["n_cut"].values()):
         cut = ", ".join(f"{g} {n}" for g, n in c["n_cut"].items())
