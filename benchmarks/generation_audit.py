@@ -217,10 +217,16 @@ def main(argv: list[str] | None = None) -> int:
     sub = [TEMPLATE.replace("{text}", t) for t in texts[: args.peer_prompts]]
     fresh = load_generator(model_dir, cache=False, batch_size=args.batch_size)
     settings = DecodingSettings(max_new_tokens=args.max_new_tokens)
+    # One short run of each first: the first forward passes page the weights in and set up
+    # torch's kernels, a one-time cost that would otherwise land on whichever is timed first.
+    fresh.generate(sub[:2], DecodingSettings(max_new_tokens=4))
+    peer_speed(fresh, sub[:1], 4)
+    load_before = os.getloadavg()[0]
+    peer_s, peer = peer_speed(fresh, sub, args.max_new_tokens)
     t0 = time.perf_counter()
     ours = [o[0] for o in fresh.generate(sub, settings)]
     ours_s = time.perf_counter() - t0
-    peer_s, peer = peer_speed(fresh, sub, args.max_new_tokens)
+    load_after = os.getloadavg()[0]
     agree = sum(a == b for a, b in zip(ours, peer, strict=True))
     t0 = time.perf_counter()
     gen.generate(sub, settings)
@@ -230,7 +236,6 @@ def main(argv: list[str] | None = None) -> int:
         ("transformers generate, one by one (peer)", len(sub), peer_s),
         ("fairslm HFTextGenerator, batched", len(sub), ours_s),
         ("fairslm, served from the generation cache", len(sub), cached_s),
-        (f"fairslm, the audit's {gen_n} prompts (chunked run)", gen_n, gen_s),
     ]
     print()
     print(f"{'generation':<52} {'prompts':>7} {'seconds':>8} {'prompts/s':>9} {'vs peer':>8}")
@@ -238,7 +243,15 @@ def main(argv: list[str] | None = None) -> int:
     for name, n, s in rows:
         rate = n / s if s > 0 else float("nan")
         print(f"{name:<52} {n:>7} {s:>8.1f} {rate:>9.2f} {rate / peer_rate:>7.2f}x")
-    print(f"outputs equal to the peer's on {agree} of {len(sub)} prompts")
+    # The audit's prompts were generated in chunks, possibly in earlier runs on a machine
+    # under another load: their rate is reported, but not as a ratio to this run's peer.
+    chunked = f"fairslm, the audit's {gen_n} prompts (chunked runs)"
+    gen_rate = gen_n / gen_s if gen_s > 0 else float("nan")
+    print(f"{chunked:<52} {gen_n:>7} {gen_s:>8.1f} {gen_rate:>9.2f} {'-':>8}")
+    print(f"outputs equal to the peer's on {agree} of {len(sub)} prompts; "
+          f"{torch.get_num_threads()} torch threads; 1-minute load average "
+          f"{load_before:.1f} before and {load_after:.1f} after the timed runs")
+    rows.append((chunked, gen_n, gen_s))
 
     summary = {
         "n_biographies": len(texts), "by_cell": bios.groupby(["gender", "profession"]).size()
@@ -247,6 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         "speed": {name: {"prompts": n, "seconds": s} for name, n, s in rows},
         "peer_agreement": {"equal": agree, "of": len(sub)},
         "timings": timings, "torch_threads": torch.get_num_threads(),
+        "load_average": {"before": load_before, "after": load_after},
         "significant": result.significant(),
     }
     (args.out / "summary.json").write_text(json.dumps(summary, indent=1, default=str))
