@@ -95,12 +95,6 @@ def generation_audit_command(
     from fairslm.audit import generation_audit_file
     from fairslm.reporting import generation_page, print_generation_summary
 
-    for written in (out, html):
-        if written is not None and data.exists() and written.resolve() == data.resolve():
-            raise ConfigError(
-                f"refusing to write {written} over the input data file; choose another "
-                "--out / --html path"
-            )
     load_options: dict[str, Any] = {"chat": chat, "system": system, "batch_size": batch_size}
     if cache_dir is not None:
         load_options["cache_dir"] = cache_dir
