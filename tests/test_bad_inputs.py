@@ -184,6 +184,14 @@ COMMANDS: list[Command] = [
             # command's call (its findings say what was measured).
             expect={"nan-sensitive": (OK, ()), "nan-label": (OK, ()), "one-group": (OK, ()),
                     "many-groups": (BAD, ("not EEO-1 sex categories",))}),
+    Command("generation-audit",
+            ("generation-audit", "--model", "{causal}", "--data", "{data}", "--max-new-tokens",
+             "2", "--no-embeddings", "--n-bootstrap", "20", "-o", "{out}"),
+            inputs={"data": "table", "causal": "model"},
+            # Only the text column is read: the label and group columns are not (the groups
+            # come from the swapped words), so their classes are valid input here.
+            expect={"misspelt-column": (OK, ()), "nan-sensitive": (OK, ()),
+                    "nan-label": (OK, ()), "one-group": (OK, ())}),
     Command("import-gguf", ("import-gguf", "{gguf}", "-o", "{outdir}"),
             inputs={"gguf": "gguf"}, output="outdir", output_kind="folder", folder_whole=True),
     Command("report", ("report", "{audit}", "-o", "{outdir}"),
@@ -219,7 +227,7 @@ WORDS = ("he she surgeon nurse doctor hospital patient care clinic ward team wor
          "experience medical school").split()
 BASE = {"data": "data.csv", "model": "model", "audit": "audit.json", "policy": "policy.toml",
         "db": "history.db", "out": "result.json", "outdir": "outdir",
-        "pipeline": "pipeline.toml", "train": "train.toml", "gguf": "tiny.gguf",
+        "pipeline": "pipeline.toml", "train": "train.toml", "gguf": "tiny.gguf", "causal": "causal",
         "sensitive": "gender", "label": "label", "weight": "weight"}
 
 
@@ -251,7 +259,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     df.to_csv(ws / "data.csv", index=False)
     df.to_parquet(ws / "data.parquet", index=False)
     make_tiny_bert_classifier(ws / "model")
-    causal = make_tiny_causal_lm(tmp_path_factory.mktemp("causal"), arch="llama")
+    causal = make_tiny_causal_lm(ws / "causal", arch="llama")
     write_tiny_gguf(causal, ws / "tiny.gguf")
     res = audit_predictions(df["label"], df["pred"], sensitive_features={"gender": df["gender"]})
     res.to_json(ws / "audit.json")
@@ -338,10 +346,11 @@ def _corrupt(cmd: Command, slot: str, kind: str) -> Case:
     junk = rng.integers(0, 256, 600, dtype=np.uint8).tobytes()
     if kind == "model":
         def prepare(ws: Path, subs: dict[str, str]) -> dict[str, str]:
-            for f in (ws / "model").glob("*.safetensors"):
+            for f in (ws / subs[slot]).glob("*.safetensors"):
                 f.write_bytes(junk)
             return {}
-        return Case(prepare, BAD, ("model", r"corrupt|cannot (load|read)|not a valid|invalid"))
+        # The message names the model folder: "{model}" or "{causal}", filled in by the runner.
+        return Case(prepare, BAD, ("{" + slot + "}", r"corrupt|cannot (load|read)|not a valid|invalid"))
     name = {"table": "corrupt.parquet", "json": "corrupt.json", "toml": "corrupt.toml",
             "db": "corrupt.db", "gguf": "corrupt.gguf"}[kind]
     if kind == "toml":
@@ -465,7 +474,7 @@ def _huge_text(cmd: Command, slot: str, kind: str) -> Case:
 
 def _no_tokenizer(cmd: Command, slot: str, kind: str) -> Case:
     def prepare(ws: Path, subs: dict[str, str]) -> dict[str, str]:
-        for f in ws.joinpath("model").iterdir():
+        for f in ws.joinpath(subs[slot]).iterdir():
             if "token" in f.name or f.name in ("vocab.txt", "special_tokens_map.json"):
                 f.unlink()
         return {}
