@@ -11,6 +11,7 @@ from typing import Any
 
 from fairslm.reporting._guide import criterion_guide
 from fairslm.reporting._markup import CRITERIA_ORDER, badge, e, fmt, table
+from fairslm.reporting._policy import as_audit, number, policy_views
 from fairslm.reporting._svg import line_chart, scatter_plot, value_bars
 
 __all__ = [
@@ -276,20 +277,20 @@ def comparison_section(report: Mapping[str, Any]) -> str:
     pol = report["summary"]["policy"]
     if len(models) >= 2:
         names = [m["name"] for m in models]
-        marg = [v["name"] for v in models[0]["audit"]["views"] if len(v["features"]) == 1] or [
-            v["name"] for v in models[0]["audit"]["views"]]
+        audits = {m["name"]: as_audit(m["audit"]) for m in models}
+        marg = [v.name for v in policy_views(audits[names[0]], "marginal")]
         rows: list[list[str]] = []
         cats: list[str] = []
         series: dict[str, list[float | None]] = {n: [] for n in names}
         for view in marg:
             for crit in CRITERIA_ORDER:
                 cells, found = [], False
-                for m in models:
-                    v = next((v for v in m["audit"]["views"] if v["name"] == view), None)
-                    c = next((c for c in v["criteria"] if c["name"] == crit), None) if v else None
+                for n in names:
+                    v = next((v for v in audits[n].views if v.name == view), None)
+                    c = next((c for c in v.criteria if c.name == crit), None) if v else None
                     found = found or c is not None
-                    cells.append("n/a" if c is None else f"{fmt(c['ratio'])} {badge(c['verdict'])}")
-                    series[m["name"]].append(None if c is None else c["ratio"])
+                    cells.append("n/a" if c is None else f"{fmt(number(c.ratio))} {badge(c.verdict)}")
+                    series[n].append(None if c is None else number(c.ratio))
                 if found:
                     cats.append(f"{view}: {criterion_guide(crit)['title'].lower()}")
                     rows.append([e(view), e(criterion_guide(crit)["title"]), *cells])
