@@ -9,7 +9,13 @@ import pytest
 from scipy import stats
 
 from fairslm import audit_predictions
-from fairslm.metrics import holm, proportion_parts, two_proportion_test, two_proportion_tests
+from fairslm.metrics import (
+    fisher_exact_p,
+    holm,
+    proportion_parts,
+    two_proportion_test,
+    two_proportion_tests,
+)
 
 
 def test_z_test_matches_the_textbook_formula() -> None:
@@ -29,6 +35,23 @@ def test_fisher_when_an_expected_count_is_below_five() -> None:
                                     np.array([9.0, 70.0]), np.array([15.0, 130.0]))
     assert tests.tolist() == ["fisher", "z"]
     assert np.isnan(two_proportion_test(0, 0, 3, 10)[0])
+
+
+def test_fisher_matches_scipy_on_many_tables_and_repeated_tables_share_one_answer() -> None:
+    rng = np.random.default_rng(7)
+    for top in (3, 12, 60, 400):
+        for a, b, c, d in rng.integers(0, top, size=(60, 4)).tolist():
+            assert fisher_exact_p(a, b, c, d) == pytest.approx(
+                stats.fisher_exact([[a, b], [c, d]]).pvalue, rel=1e-9, abs=1e-12
+            ), (a, b, c, d)
+    # Thousands of two-row groups against one reference: every group gets its own table's p.
+    x1 = rng.integers(0, 3, 5000).astype(np.float64)
+    p, tests = two_proportion_tests(x1, np.full(5000, 2.0), np.full(5000, 3.0),
+                                    np.full(5000, 40.0))
+    assert set(tests.tolist()) == {"fisher"}
+    for k in (0, 1, 2):
+        expected = stats.fisher_exact([[k, 2 - k], [3, 37]]).pvalue
+        assert np.allclose(p[x1 == k], expected, rtol=1e-9)
 
 
 def test_holm_by_hand() -> None:

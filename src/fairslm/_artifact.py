@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import asdict
+from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -23,6 +23,7 @@ __all__ = [
     "check_kind_version",
     "float_or_nan",
     "json_safe",
+    "json_text",
     "read_json_source",
     "schema_version_message",
     "write_json_atomic",
@@ -37,8 +38,17 @@ def json_safe(value: Any) -> Any:
     >>> json_safe({"a": float("nan"), 1: (2, 3)})
     {'a': None, '1': [2, 3]}
     """
+    kind = type(value)
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
     if isinstance(value, dict):
         return {str(k): json_safe(v) for k, v in value.items()}
+    if is_dataclass(value) and not isinstance(value, type):
+        # One pass instead of dataclasses.asdict (which deep-copies every leaf) and a second
+        # walk: an audit of 10,000 groups holds a few hundred thousand leaves.
+        return {f.name: json_safe(getattr(value, f.name)) for f in fields(value)}
     if isinstance(value, (list, tuple)):
         return [json_safe(v) for v in value]
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
@@ -59,10 +69,24 @@ def float_or_nan(value: Any) -> float:
     return float("nan") if value is None else float(value)
 
 
+# Documents larger than this are written without indentation: Python's indenting encoder is
+# pure Python, about 20 times slower than the compact C encoder (5 s against 0.25 s for the
+# 30 MB audit of 10,000 groups), and nobody reads a file that size by eye.
+_INDENT_UP_TO = 1_000_000
+
+
+def json_text(data: Any) -> str:
+    """``data`` as JSON text (NaN as ``null``), indented unless it is over a megabyte."""
+    safe = json_safe(data)
+    text = json.dumps(safe, allow_nan=False)
+    if len(text) <= _INDENT_UP_TO:
+        text = json.dumps(safe, indent=2, allow_nan=False)
+    return text
+
+
 def write_json_atomic(data: Any, path: str | os.PathLike[str]) -> Path:
     """Write ``data`` as JSON to ``path`` whole: a temp file in the same folder, then rename."""
-    text = json.dumps(json_safe(data), indent=2, allow_nan=False) + "\n"
-    return write_text_atomic(text, path)
+    return write_text_atomic(json_text(data) + "\n", path)
 
 
 def read_json_source(source: str | os.PathLike[str], what: str) -> dict[str, Any]:
@@ -138,14 +162,14 @@ class JsonArtifact:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form, with ``kind`` first."""
-        return {"kind": self._kind, **json_safe(asdict(self))}  # type: ignore[call-overload]
+        return {"kind": self._kind, **json_safe(self)}
 
     def to_json(self, path: str | os.PathLike[str] | None = None) -> str:
         """JSON text; also written whole to ``path`` when given."""
-        data = self.to_dict()
+        text = json_text(self.to_dict())
         if path is not None:
-            write_json_atomic(data, path)
-        return json.dumps(data, indent=2, allow_nan=False)
+            write_text_atomic(text + "\n", path)
+        return text
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Self:

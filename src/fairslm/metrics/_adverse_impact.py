@@ -27,6 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fairslm.metrics._disparity import FOUR_FIFTHS
+from fairslm.metrics._significance import fisher_p_values
 
 __all__ = [
     "below_threshold",
@@ -173,15 +174,12 @@ def fisher_exact_tests(x1: Array, n1: Array, x2: Array, n2: Array) -> Array:
     ...                                np.array([10.0]))[0]), 5)
     0.00548
     """
-    from scipy import stats
-
     x1, n1, x2, n2 = (np.asarray(a, dtype=np.float64) for a in (x1, n1, x2, n2))
     x1, n1, x2, n2 = np.broadcast_arrays(x1, n1, x2, n2)
     p = np.full(x1.shape, np.nan)
-    for i in zip(*np.nonzero((n1 > 0) & (n2 > 0)), strict=True):
-        a, c = int(round(x1[i])), int(round(x2[i]))
-        b, d = max(int(round(n1[i])) - a, 0), max(int(round(n2[i])) - c, 0)
-        p[i] = float(stats.fisher_exact([[a, b], [c, d]], alternative="two-sided").pvalue)
+    valid = (n1 > 0) & (n2 > 0)
+    if valid.any():
+        p[valid] = fisher_p_values(x1[valid], n1[valid], x2[valid], n2[valid])
     return p
 
 
