@@ -51,7 +51,8 @@ def resolve_pos_label(classes: Sequence[object], pos_label: object | None) -> ob
             )
         return pos_label
     if set(classes) <= {0, 1}:
-        return 1
+        # The class itself (True for boolean labels), so the JSON names the label as found.
+        return next((c for c in classes if c == 1), 1)
     raise InvalidDataError(
         f"the labels are {list(classes)}, not 0/1, so the positive (favourable) decision is "
         "ambiguous; pass pos_label= (CLI: --pos-label) naming one of them"

@@ -149,10 +149,16 @@ def count_table_from_file(
             )
         check_columns(columns, p.name, y_true=y_true, y_pred=y_pred, sensitive=sensitive,
                       weight=weight, y_score=y_score)
+        text_labels: list[str] = []
         if fmt in ("CSV", "TSV"):
             # Read sensitive columns as text: the CSV sniffer would otherwise read a column of
-            # only "F" (or "T") as a boolean.
-            types = ", ".join(f"{_quote_str(c)}: 'VARCHAR'" for c in dict.fromkeys(sensitive))
+            # only "F" (or "T") as a boolean. Labels it reads as BOOLEAN ("yes"/"no", "t"/"f",
+            # "true"/"false") are read as text too, so they keep the user's values; only the
+            # spellings pandas reads as booleans become booleans again (see below).
+            sniffed = {str(r[0]): str(r[1]) for r in described}
+            text_labels = [c for c in dict.fromkeys((y_true, y_pred)) if sniffed[c] == "BOOLEAN"]
+            text_cols = dict.fromkeys([*sensitive, *text_labels])
+            types = ", ".join(f"{_quote_str(c)}: 'VARCHAR'" for c in text_cols)
             reader = reader[:-1] + f", types={{{types}}})"
         sql = aggregate_sql(reader, y_true=y_true, y_pred=y_pred, sensitive=sensitive,
                             weight=weight, y_score=y_score, n_score_bins=n_score_bins,
@@ -167,11 +173,39 @@ def count_table_from_file(
             raise
     finally:
         con.close()
+    for col, key in ((y_true, "yt"), (y_pred, "yp")):
+        if col in text_labels:
+            agg[key] = pandas_booleans(agg[key])
     return table_from_aggregate(
         agg, p.name, y_true=y_true, y_pred=y_pred, sensitive=sensitive, weighted=weight is not None,
         scored=y_score is not None, n_score_bins=n_score_bins, pos_label=pos_label,
         missing=missing,
     )
+
+
+# The spellings pandas.read_csv reads as booleans (its default true_values/false_values).
+_PANDAS_TRUE = frozenset({"True", "TRUE", "true"})
+_PANDAS_FALSE = frozenset({"False", "FALSE", "false"})
+
+
+def pandas_booleans(labels: pd.Series) -> pd.Series:
+    """Text labels as pandas would read them from a CSV: booleans when every value is spelt
+    True/False (any of pandas' spellings), otherwise the text as written ("yes"/"no" stay).
+
+    So ``audit`` (pandas) and ``audit-predictions`` (DuckDB) see the same labels in one file.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> pandas_booleans(pd.Series(["yes", "no", None])).tolist()
+    ['yes', 'no', None]
+    >>> pandas_booleans(pd.Series(["TRUE", "false"])).tolist()
+    [True, False]
+    """
+    present = set(labels.dropna().astype(str))
+    if present and present <= _PANDAS_TRUE | _PANDAS_FALSE:
+        return labels.map(lambda v: v if v is None or v != v else str(v) in _PANDAS_TRUE)
+    return labels
 
 
 def _run(con: Any, sql: str, name: str, weight: str | None, y_score: str | None) -> pd.DataFrame:
