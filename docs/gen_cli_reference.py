@@ -14,7 +14,8 @@ HEADER = """# CLI reference
 Generated from the commands by `python docs/gen_cli_reference.py`; do not edit by hand.
 
 Exit codes, for every command: **0** success (every criterion passes), **1** a fairness
-criterion fails the policy (or something is overdue), **2** bad input, options or files,
+criterion fails the policy, no criterion could be judged (verdict `insufficient`, unless the
+policy's `on_undecided` is `pass`), or something is overdue, **2** bad input, options or files,
 **3** an internal error (a bug; the message names a log file), **130**/**143** interrupted.
 `fairslm --debug COMMAND ...` prints the traceback of any error. See
 [What fairslm guarantees](guarantees.md).

@@ -34,7 +34,7 @@ def rich_result() -> AuditResult:
 
 def test_binary_result_with_everything_validates(rich_result: AuditResult) -> None:
     data = _validate(rich_result)
-    assert data["schema_version"] == "1.1"
+    assert data["schema_version"] == "1.2" and data["verdict"] == rich_result.verdict
     prov = data["provenance"]
     assert prov["fairslm_version"] == __version__ and prov["seed"] == 3
     assert prov["engine"] == "numpy" and len(prov["table_sha256"]) == 64

@@ -65,7 +65,7 @@ def test_policy_verdict_counts_only_policy_criteria():
     assert policy_verdict(audit, {"criteria": ["predictive_parity"], "views": "all"})[
         "failing"][0]["ratio"] == pytest.approx(2 / 3)
     assert policy_verdict(audit, {"criteria": ["statistical_parity"], "views": ["nope"]}) == {
-        "verdict": "pass", "failing": [], "not_judged": [], "worst": None}
+        "verdict": "insufficient", "failing": [], "not_judged": [], "worst": None}  # no evidence
     assert res["worst"]["ratio"] == 0.5
 
 
@@ -128,7 +128,7 @@ def test_other_schema_version_is_a_clear_error(tmp_path):
     other["schema_version"] = "2.0"
     # Written by a newer fairslm: the fix is to upgrade, not to re-run anything.
     with pytest.raises(InvalidDataError, match=r"schema version '2.0', newer than this fairslm "
-                                               r"reads \(1.0\); upgrade fairslm"):
+                                               r"reads \(1.1\); upgrade fairslm"):
         render_html(other)
     path = tmp_path / "new.json"
     path.write_text(json.dumps(other))

@@ -22,7 +22,7 @@ __all__ = [
     "audit_json_schema",
 ]
 
-AUDIT_SCHEMA_VERSION = "1.1"  # 1.1: intervals, tests, score metrics, multiclass views
+AUDIT_SCHEMA_VERSION = "1.2"  # 1.1: intervals, tests, score metrics, multiclass views; 1.2: verdict
 
 
 def audit_json_schema() -> dict[str, Any]:
@@ -156,9 +156,26 @@ class AuditResult(JsonArtifact):
         return [c for v in self.views for c in v.criteria]
 
     @property
+    def verdict(self) -> str:
+        """``"fail"`` when a criterion fails its threshold in some view, ``"pass"`` when none
+        fails and at least one passes, ``"insufficient"`` when none could be judged (every
+        view has fewer than two groups of ``min_group_size`` rows, or every rate is undefined):
+        no evidence is never a pass."""
+        verdicts = {c.verdict for c in self.criteria}
+        if "fail" in verdicts:
+            return "fail"
+        return "pass" if "pass" in verdicts else "insufficient"
+
+    @property
     def passed(self) -> bool:
-        """True when no criterion in any view fails its threshold."""
-        return all(c.verdict != "fail" for c in self.criteria)
+        """True when :attr:`verdict` is ``"pass"``: no criterion fails and one was judged."""
+        return self.verdict == "pass"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form, with the overall :attr:`verdict` after ``schema_version``."""
+        data = super().to_dict()
+        return {"kind": data.pop("kind"), "schema_version": data.pop("schema_version"),
+                "verdict": self.verdict, **data}
 
     # -- serialisation ------------------------------------------------------------------
     @classmethod

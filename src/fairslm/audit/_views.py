@@ -16,6 +16,7 @@ from fairslm.audit._result import CriterionResult, DisparityResult, GroupResult,
 from fairslm.metrics import (
     BINARY_METRICS,
     CRITERIA,
+    LOWER_IS_BETTER,
     SCORE_METRICS,
     CountTable,
     DisparityArrays,
@@ -96,7 +97,7 @@ def prepare_view(
     arrays = {
         m: disparity(
             v, eligible=sufficient, sizes=counts, reference=ref,
-            overall_value=overall.get(m, np.nan),
+            overall_value=overall.get(m, np.nan), lower_is_better=m in LOWER_IS_BETTER,
         )
         for m, v in rates.items()
     }
@@ -132,29 +133,46 @@ def criterion_summary(
     return r, d
 
 
-def _reading(criterion: str, worst: str, ref: str, r: float, threshold: float) -> str:
-    phrase = CRITERIA[criterion][1]
+# What a group's ratio of each metric measures, for the readings; a phrase of a rate of
+# mistakes says how often the group suffers the mistake.
+_METRIC_PHRASES = {
+    "selection_rate": "receives positive decisions",
+    "true_positive_rate": "has its qualified members (actual positives) selected",
+    "false_positive_rate": "gets false positives (actual negatives decided positive)",
+    "precision": "has its positive decisions turn out correct",
+    "error_rate": "has decisions that are wrong",
+}
+
+
+def _reading(
+    criterion: str, metric: str, worst: str, ref: str, r: float, r_worst: float,
+    threshold: float,
+) -> str:
+    """One sentence naming the group worse off, how much worse, and the policy's threshold.
+
+    ``r`` is the criterion's (folded) ratio, ``r_worst`` the worst group's own ratio of
+    ``metric`` against the reference. For a rate of mistakes (lower is better) the group
+    worse off has the higher rate, so the sentence says how many times as often.
+    """
+    phrase = _METRIC_PHRASES.get(metric, CRITERIA[criterion][1])
     if not np.isfinite(r):
         return f"The {criterion.replace('_', ' ')} ratio is undefined for these groups."
-    pct = abs(1.0 - r) * 100
-    if worst == ref:
-        core = f"every group {phrase} at the rate of {ref} (ratio {r:.2f})"
+    if worst == ref or r_worst == 1.0:
+        core = f"every group {CRITERIA[criterion][1]} at the rate of {ref} (ratio {r:.2f})"
         core = core[0].upper() + core[1:]
-    elif criterion == "equalized_odds":
-        core = (
-            f"{worst} {phrase} from {ref}'s by a ratio of {r:.2f} "
-            f"(the worse of the TPR and FPR ratios)"
-        )
-    elif r <= 1:
-        core = f"{worst} {phrase} {pct:.0f}% less often than {ref} (ratio {r:.2f})"
+    elif metric in LOWER_IS_BETTER and r_worst > 1:
+        times = "infinitely" if not np.isfinite(r_worst) else f"{r_worst:.1f}\u00d7"
+        how = f"where {ref} has none" if not np.isfinite(r_worst) else f"{times} as often as {ref}"
+        core = f"{worst} {phrase} {how} (ratio {r:.2f})"
+    elif r_worst <= 1:
+        core = f"{worst} {phrase} {abs(1 - r_worst) * 100:.0f}% less often than {ref} (ratio {r:.2f})"
     else:
-        core = f"{worst} {phrase} {pct:.0f}% more often than {ref} (ratio {r:.2f})"
+        core = f"{worst} {phrase} {(r_worst - 1) * 100:.0f}% more often than {ref} (ratio {r:.2f})"
+    if criterion == "equalized_odds":
+        which = "FPR" if metric == "false_positive_rate" else "TPR"
+        core += f", on the {which}: the worse of the TPR and FPR ratios"
     rule = f"the policy asks for a ratio of at least {threshold:g} (1.0 is parity)"
     return f"{core}; {rule}."
-
-
-def _pair(lo: Any, hi: Any) -> tuple[float, float]:
-    return (float(lo), float(hi))
 
 
 def build_view(
@@ -165,50 +183,50 @@ def build_view(
     labels = t.group_labels
     values = t.group_values
     n_total = float(vd.counts.sum())
+    # Plain Python lists, converted once: per-element numpy indexing dominates at 10,000 groups.
+    rates = {m: v.tolist() for m, v in vd.rates.items()}
+    reasons = {m: undefined_reason(m) if m in BINARY_METRICS else SCORE_METRICS[m] for m in rates}
+    group_ci = {m: (lo.tolist(), hi.tolist()) for m, (lo, hi) in vd.group_ci.items()}
+    counts, weights, sufficient = vd.counts.tolist(), vd.weights.tolist(), vd.sufficient.tolist()
+    tp, fp = vd.conf[:, 1, 1].tolist(), vd.conf[:, 0, 1].tolist()
+    fn, tn = vd.conf[:, 1, 0].tolist(), vd.conf[:, 0, 0].tolist()
     groups = []
     for i, lab in enumerate(labels):
-        metrics = {m: float(v[i]) for m, v in vd.rates.items()}
-        undefined = {
-            m: (undefined_reason(m) if m in BINARY_METRICS else SCORE_METRICS[m])
-            for m, v in metrics.items()
-            if np.isnan(v)
-        }
-        intervals = {m: _pair(lo[i], hi[i]) for m, (lo, hi) in vd.group_ci.items()}
+        metrics = {m: v[i] for m, v in rates.items()}
         groups.append(
             GroupResult(
                 label=lab,
                 values=dict(zip(t.features, values[i], strict=True)),
-                count=int(round(vd.counts[i])),
-                share=float(vd.counts[i] / n_total),
-                weight=float(vd.weights[i]),
-                sufficient=bool(vd.sufficient[i]),
+                count=int(round(counts[i])),
+                share=counts[i] / n_total,
+                weight=weights[i],
+                sufficient=sufficient[i],
                 metrics=metrics,
-                undefined=undefined,
-                confusion={
-                    "tp": float(vd.conf[i, 1, 1]),
-                    "fp": float(vd.conf[i, 0, 1]),
-                    "fn": float(vd.conf[i, 1, 0]),
-                    "tn": float(vd.conf[i, 0, 0]),
-                },
-                intervals=intervals,
+                undefined={m: reasons[m] for m, v in metrics.items() if v != v},  # v != v: NaN
+                confusion={"tp": tp[i], "fp": fp[i], "fn": fn[i], "tn": tn[i]},
+                intervals={m: (lo[i], hi[i]) for m, (lo, hi) in group_ci.items()},
             )
         )
     disp: dict[str, DisparityResult] = {}
     for m, d in vd.arrays.items():
         ci = vd.disp_ci.get(m)
         test = vd.tests.get(m)
+        ratio, difference = d.ratio.tolist(), d.difference.tolist()
+        if ci is not None:
+            r_lo, r_hi = ci["ratio"][0].tolist(), ci["ratio"][1].tolist()
+            d_lo, d_hi = ci["difference"][0].tolist(), ci["difference"][1].tolist()
+        if test is not None:
+            p_raw, p_holm, test_name = test[0].tolist(), test[1].tolist(), test[2].tolist()
         by_group: dict[str, dict[str, Any]] = {}
         for i, lab in enumerate(labels):
-            entry: dict[str, Any] = {"ratio": float(d.ratio[i]), "difference": float(d.difference[i])}
+            entry: dict[str, Any] = {"ratio": ratio[i], "difference": difference[i]}
             if ci is not None:
-                entry["ratio_interval"] = list(_pair(ci["ratio"][0][i], ci["ratio"][1][i]))
-                entry["difference_interval"] = list(
-                    _pair(ci["difference"][0][i], ci["difference"][1][i])
-                )
+                entry["ratio_interval"] = [r_lo[i], r_hi[i]]
+                entry["difference_interval"] = [d_lo[i], d_hi[i]]
             if test is not None:
-                entry["p_value"] = float(test[0][i])
-                entry["p_value_holm"] = float(test[1][i])
-                entry["test"] = str(test[2][i])
+                entry["p_value"] = p_raw[i]
+                entry["p_value_holm"] = p_holm[i]
+                entry["test"] = test_name[i]
             by_group[lab] = entry
         ref_label = "overall" if d.reference_index is None else labels[d.reference_index]
         disp[m] = DisparityResult(
@@ -267,7 +285,9 @@ def _criterion(
             f"{c.replace('_', ' ')} cannot be judged."
         )
     else:
-        reading = _reading(c, worst_label or "?", ref_label, float(r), threshold)
+        r_worst = float(first.ratio[worst_idx]) if worst_idx is not None else float("nan")
+        reading = _reading(c, mets[pick], worst_label or "?", ref_label, float(r), r_worst,
+                           threshold)
     if vd.label is not None:
         reading = f"For class {vd.label}: {reading}"
     ci = vd.crit_ci.get(c)

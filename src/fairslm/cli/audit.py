@@ -6,8 +6,9 @@ from pathlib import Path
 
 import typer
 
-from fairslm.cli._app import EXIT_FAIL, EXIT_OK, files
+from fairslm.cli._app import files
 from fairslm.cli._model_options import LABEL_WORD_OPTION, TEMPLATE_OPTION, load_cli_model
+from fairslm.cli._verdict import check_on_undecided, on_undecided_option, verdict_exit_code
 from fairslm.metrics import FOUR_FIFTHS, MIN_GROUP_SIZE
 
 
@@ -34,16 +35,22 @@ def audit_command(
     min_group_size: int = typer.Option(MIN_GROUP_SIZE, "--min-group-size",
                                        help="Smaller groups are shown but never drive a verdict."),
     n_bootstrap: int = typer.Option(500, "--n-bootstrap", help="Bootstrap replicates (0: none)."),
+    on_undecided: str = on_undecided_option(),
     out: Path = typer.Option(Path("audit.json"), "--out", "-o", help="Where to write the JSON."),
     report: Path | None = typer.Option(None, "--report", help="Also write report.html here."),
     template: str | None = TEMPLATE_OPTION,
     label_word: list[str] = LABEL_WORD_OPTION,
 ) -> None:
-    """Score the texts with the model, audit its decisions; exit 1 if a criterion fails."""
+    """Score the texts with the model, audit its decisions; exit 1 if a criterion fails.
+
+    An audit in which no criterion could be judged has the verdict "insufficient" and exits 1
+    unless --on-undecided pass.
+    """
     from fairslm.pipeline import audit_model_file
     from fairslm.reporting import build_report, format_number, write_report
     from fairslm.reporting.terminal import print_audit_summary
 
+    check_on_undecided(on_undecided)
     res = audit_model_file(
         load_cli_model(model, template, label_word), data, text=text, label=label,
         sensitive=[s.strip() for s in sensitive.split(",") if s.strip()],
@@ -62,4 +69,4 @@ def audit_command(
         doc = build_report({name: res.audit}, scores={name: res.scores},
                            truth_audits=truth_audits, policy={"views": "all", "criteria": []})
         typer.echo(f"wrote {write_report(doc, report)['html']}")
-    raise typer.Exit(EXIT_OK if res.audit.passed else EXIT_FAIL)
+    raise typer.Exit(verdict_exit_code(res.audit.verdict, on_undecided))

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import typer
 
-from fairslm.cli._app import EXIT_FAIL, EXIT_OK, files
+from fairslm.cli._app import files
 from fairslm.cli._engine import engine_option, spark_for, spark_master_option
 from fairslm.cli._renamed import renamed_option
+from fairslm.cli._verdict import check_on_undecided, on_undecided_option, verdict_exit_code
 from fairslm.metrics import FOUR_FIFTHS, MIN_GROUP_SIZE
 
 
@@ -46,6 +47,7 @@ def audit_predictions_command(
     confidence: float = typer.Option(0.95, "--confidence", help="Interval coverage."),
     seed: int | None = typer.Option(None, "--seed", help="Bootstrap seed (recorded in the JSON)."),
     stratify: bool = typer.Option(False, "--stratify", help="Bootstrap with group sizes fixed."),
+    on_undecided: str = on_undecided_option(),
     memory_limit: str = typer.Option(
         "2GB", "--memory-limit", help="DuckDB memory limit while reading the file."
     ),
@@ -58,10 +60,15 @@ def audit_predictions_command(
     model: str | None = typer.Option(None, "--model", help="Model name to record it under."),
     bootstrap: int | None = typer.Option(None, "--bootstrap", hidden=True),
 ) -> None:
-    """Audit a predictions file; exit 0 if every criterion passes, 1 if one fails."""
+    """Audit a predictions file; exit 0 if every criterion passes, 1 if one fails.
+
+    An audit in which no criterion could be judged has the verdict "insufficient" and exits 1
+    unless --on-undecided pass.
+    """
     from fairslm.audit import audit_file
     from fairslm.reporting.terminal import print_audit_summary
 
+    check_on_undecided(on_undecided)
     spark = spark_for(engine, spark_master)
     n_bootstrap = renamed_option(n_bootstrap, bootstrap, new="--n-bootstrap", old="--bootstrap",
                                  default=0)
@@ -100,4 +107,4 @@ def audit_predictions_command(
                 history, result, model=model, dataset_hash=result.provenance["table_sha256"]
             )
         typer.echo(f"recorded audit #{audit_id} of {model} in {history}")
-    raise typer.Exit(EXIT_OK if result.passed else EXIT_FAIL)
+    raise typer.Exit(verdict_exit_code(result.verdict, on_undecided))

@@ -34,4 +34,4 @@ def demo_command(
         print_run_summary(result.to_dict())
         if "html" in result.report:
             typer.echo(f"\nOpen the report: {result.report['html'].resolve()}")
-    raise typer.Exit(EXIT_FAIL if result.verdict == "fail" else EXIT_OK)
+    raise typer.Exit(EXIT_OK if result.passed else EXIT_FAIL)

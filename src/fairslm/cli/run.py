@@ -33,4 +33,4 @@ def run_command(
         with RunProgress() as progress:
             result = run_pipeline(pipeline, output=out, force=force, progress=progress)
         print_run_summary(result.to_dict())
-    raise typer.Exit(EXIT_FAIL if result.verdict == "fail" else EXIT_OK)
+    raise typer.Exit(EXIT_OK if result.passed else EXIT_FAIL)

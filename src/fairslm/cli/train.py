@@ -57,9 +57,14 @@ def train_command(
     where = f" on {result.world_size} processes" if under_torchrun else ""
     typer.echo(f"trained {result.steps} steps{where} in {result.train_time_s:.1f} s "
                f"({result.mean_step_time_s * 1000:.0f} ms/step); model in {result.output_dir}")
+    from fairslm.reporting import format_number
+
+    verdicts = result.validation.get("verdicts", {})
     for k, v in result.validation.items():
         if isinstance(v, float):
-            typer.echo(f"  validation {k}: {v:.4f}")
+            # A ratio from groups too small to judge is shown as such, never as a bare number.
+            word = f" ({verdicts[k]})" if verdicts.get(k) in ("insufficient", "undefined") else ""
+            typer.echo(f"  validation {k}: {format_number(v, 4)}{word}")
     for k, v in result.validation.get("constraints", {}).items():
         typer.echo(f"  constraint {k}: measured {v:.4f}")
     if result.feasible is False:

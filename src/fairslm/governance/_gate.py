@@ -55,7 +55,21 @@ class GateResult:
 
     @property
     def passed(self) -> bool:
+        """Whether the release may go ahead: nothing blocks (the policy's ``on_undecided``
+        says whether a criterion that could not be judged blocks)."""
         return not self.blocking and not self.problems
+
+    @property
+    def verdict(self) -> str:
+        """``"fail"`` when a criterion fails, is missing or a problem blocks;
+        ``"insufficient"`` when none fails but one could not be judged (whether that blocks
+        is the policy's ``on_undecided``); ``"pass"`` when every criterion was judged and
+        passed. No evidence never reads as a pass, even when the policy lets it through."""
+        if self.problems or any(c.verdict in ("fail", "missing") for c in self.checks):
+            return "fail"
+        if any(c.verdict in _UNDECIDED for c in self.checks):
+            return "insufficient"
+        return "pass"
 
 
 def _failing_groups(view: GroupView, crit: CriterionResult, threshold: float) -> tuple[str, ...]:

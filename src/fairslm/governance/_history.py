@@ -133,8 +133,12 @@ def _criterion_rows(data: dict[str, Any]) -> list[tuple[Any, ...]]:
     return rows
 
 
-def _passed(values: list[tuple[Any, ...]]) -> int:
-    return int(all(row[9] != "fail" for row in values))
+def _passed(values: list[tuple[Any, ...]]) -> int | None:
+    """1 pass, 0 fail, NULL when no criterion could be judged (the verdict "insufficient")."""
+    verdicts = {row[9] for row in values}
+    if "fail" in verdicts:
+        return 0
+    return 1 if "pass" in verdicts else None
 
 
 def _insert_audit(con: sqlite3.Connection, row: tuple[Any, ...]) -> int:
@@ -167,9 +171,14 @@ class AuditRecord:
     model_fingerprint: str | None
     dataset_hash: str | None
     policy_hash: str | None
-    passed: bool | None
+    passed: bool | None  # None: no criterion could be judged
     failing: tuple[str, ...]
     fairslm_version: str | None
+
+    @property
+    def verdict(self) -> str:
+        """``"pass"``, ``"fail"`` or ``"insufficient"`` (no criterion could be judged)."""
+        return "insufficient" if self.passed is None else ("pass" if self.passed else "fail")
 
 
 class HistoryStore:

@@ -35,7 +35,12 @@ from fairslm.metrics._intervals import (
     wilson_interval,
 )
 from fairslm.metrics._multiclass import class_tpr, rms_tpr_gap
-from fairslm.metrics._rates import BINARY_METRICS, compute_rates, undefined_reason
+from fairslm.metrics._rates import (
+    BINARY_METRICS,
+    LOWER_IS_BETTER,
+    compute_rates,
+    undefined_reason,
+)
 from fairslm.metrics._score_stats import (
     coarse_histogram,
     score_moments,
@@ -47,6 +52,7 @@ from fairslm.metrics._scores import SCORE_METRICS, expected_calibration_error, r
 from fairslm.metrics._seeds import SeedInterval, seed_interval
 from fairslm.metrics._significance import (
     PROPORTIONS,
+    fisher_exact_p,
     holm,
     proportion_parts,
     two_proportion_test,
@@ -56,6 +62,7 @@ from fairslm.metrics._table import CountTable
 
 __all__ = [
     "BINARY_METRICS",
+    "LOWER_IS_BETTER",
     "BOOTSTRAP_METHODS",
     "CRITERIA",
     "CountTable",
@@ -76,6 +83,7 @@ __all__ = [
     "disparity",
     "disparity_batch",
     "expected_calibration_error",
+    "fisher_exact_p",
     "fisher_exact_tests",
     "fold_ratio",
     "holm",

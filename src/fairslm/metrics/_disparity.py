@@ -99,21 +99,34 @@ def disparity(
     sizes: NDArray[np.float64],
     reference: str | int,
     overall_value: float = np.nan,
+    lower_is_better: bool = False,
 ) -> DisparityArrays:
     """Compare ``values`` (one per group) against a reference.
 
     ``eligible`` marks groups that may drive the summary (large enough, value defined).
-    ``reference`` is a mode name or the index of the reference group.
+    ``reference`` is a mode name or the index of the reference group. ``lower_is_better``
+    (false positive, false negative and error rates) turns the direction of harm around: the
+    best-off group, the ``"min_max"`` reference, has the lowest value and the worst-off group
+    the highest. The summary ratio ``min / max`` is the same either way.
+
+    A summary needs two groups with a defined value: with fewer it is NaN. When fewer than two
+    groups are eligible (too small to judge), the summary is taken over every group with a
+    defined value, so that a view that cannot be judged still shows what its groups look like
+    (its verdict is "insufficient", never a ratio of 1.0 from one group against itself).
     """
     values = np.asarray(values, dtype=np.float64)
-    ok = eligible & ~np.isnan(values)
+    defined = ~np.isnan(values)
+    ok = eligible & defined
+    if int(eligible.sum()) < 2:
+        ok = defined
+    sign = -1.0 if lower_is_better else 1.0
     ref_idx: int | None
     if isinstance(reference, (int, np.integer)):
         ref_idx = int(reference)
         ref_val = float(values[ref_idx])
     elif reference in ("min_max", "best"):
         if ok.any():
-            ref_idx = int(np.flatnonzero(ok)[np.argmax(values[ok])])
+            ref_idx = int(np.flatnonzero(ok)[np.argmax(sign * values[ok])])
             ref_val = float(values[ref_idx])
         else:
             ref_idx, ref_val = None, np.nan
@@ -127,20 +140,27 @@ def disparity(
         raise ValueError(f"unknown reference mode {reference!r}")
 
     ratio = _safe_ratio(values, ref_val)
+    if lower_is_better and ref_val == 0:
+        # The best-off group makes no errors: any error rate above it is infinitely worse.
+        ratio = np.where(values == 0, 1.0, np.where(np.isnan(values), np.nan, np.inf))
     diff = values - ref_val
-    if not ok.any() or np.isnan(ref_val):
+    if int(ok.sum()) < 2 or np.isnan(ref_val):
         return DisparityArrays(ref_idx, ref_val, ratio, diff, np.nan, np.nan, None)
     if reference in ("min_max", "best"):
         vmin, vmax = float(values[ok].min()), float(values[ok].max())
         summary_ratio = (vmin / vmax) if vmax != 0 else (1.0 if vmin == 0 else np.nan)
         summary_diff = vmax - vmin
-        worst = int(np.flatnonzero(ok)[np.argmin(values[ok])])
+        worst = int(np.flatnonzero(ok)[np.argmin(sign * values[ok])])
     else:
         folded = fold_ratio(ratio)
         cand = np.flatnonzero(ok & ~np.isnan(folded))
         if cand.size:
-            worst = int(cand[np.argmin(folded[cand])])
-            summary_ratio = float(folded[worst])
+            summary_ratio = float(folded[cand].min())
+            # The group worst off against the reference: the lowest ratio, or the highest
+            # where lower is better. The summary is two-sided (a group far above the
+            # reference also leaves the band) and may come from another group.
+            oriented = ratio[cand] if not lower_is_better else -ratio[cand]
+            worst = int(cand[np.argmin(oriented)])
         else:
             worst, summary_ratio = int(np.flatnonzero(ok)[0]), np.nan
         absd = np.abs(diff[ok])

@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 
 __all__ = [
     "BINARY_METRICS",
+    "LOWER_IS_BETTER",
     "compute_rates",
     "undefined_reason",
 ]
@@ -106,6 +107,13 @@ BINARY_METRICS: dict[str, tuple[Callable[[Array], Array], str]] = {
         "the group lacks actual positives or actual negatives",
     ),
 }
+
+
+# Rates of mistakes: the group with the HIGHER value is the one worse off. (For every other
+# metric, selection rate and true positive rate included, the lower value is worse off.)
+LOWER_IS_BETTER = frozenset({
+    "false_positive_rate", "false_negative_rate", "error_rate", "calibration_error",
+})
 
 
 def compute_rates(conf: Array, metrics: list[str] | tuple[str, ...] | None = None) -> dict[str, Array]:

@@ -141,6 +141,8 @@ class PolicySection(FrozenModel):
     criteria: list[str] = Field(default_factory=lambda: ["statistical_parity"])
     threshold: float = Field(default=FOUR_FIFTHS, gt=0, le=1)
     views: Literal["all", "marginal"] | list[str] = "marginal"
+    # When no criterion could be judged (verdict "insufficient"): "fail" exits 1, "pass" 0.
+    on_undecided: Literal["fail", "pass"] = "fail"
 
 
 class HistorySection(FrozenModel):

@@ -48,8 +48,10 @@ class StepRecord:
 class PipelineResult:
     """The outcome of :func:`run_pipeline`.
 
-    ``verdict`` is the final model's verdict under the policy (``"pass"``/``"fail"``), or None
-    when no model was audited; ``report`` maps ``json``/``html`` to the written files.
+    ``verdict`` is the final model's verdict under the policy (``"pass"``, ``"fail"``, or
+    ``"insufficient"`` when no criterion could be judged), or None when no model was audited;
+    ``report`` maps ``json``/``html`` to the written files. ``on_undecided`` is the policy's
+    reading of ``"insufficient"``: a pass, or not (the default).
     """
 
     output_dir: Path
@@ -59,9 +61,12 @@ class PipelineResult:
     models: dict[str, dict[str, Any]]
     report: dict[str, Path]
     seconds: float
+    on_undecided: str = "fail"
 
     @property
     def passed(self) -> bool:
+        if self.verdict == "insufficient":
+            return self.on_undecided == "pass"
         return self.verdict != "fail"
 
     def to_dict(self) -> dict[str, Any]:
@@ -218,7 +223,7 @@ def _build_report(cfg: PipelineConfig, state: RunState, out: Path,
         title=cfg.title or cfg.report.title,
         final=MITIGATED if MITIGATED in state.audits else None,
         baseline=BASELINE if BASELINE in state.audits else None,
-        policy=cfg.policy.model_dump(),
+        policy=cfg.policy.model_dump(exclude={"on_undecided"}),
         scores=state.scores,
         truth_audits=state.truth_audits or None,
         data_audit=state.data_audit,
@@ -325,4 +330,5 @@ def run_pipeline(
     return PipelineResult(
         output_dir=out, steps=records, verdict=None if final is None else models[final]["verdict"],
         final_model=final, models=models, report=paths, seconds=time.perf_counter() - t0,
+        on_undecided=cfg.policy.on_undecided,
     )

@@ -86,12 +86,22 @@ def _summary(report: Mapping[str, Any], audits: Mapping[str, AuditResult]) -> st
     crits = ", ".join(criterion_guide(c)["title"].lower() for c in pol["criteria"]) or "every criterion"
     band = f"{pol['threshold']:g}\u2013{1 / pol['threshold']:.4g}"
     verdict = s["verdict"]
-    lines = [
-        f"<div class='banner {e(verdict)}'>{badge(verdict)} Model <b>{e(final['name'])}</b> "
-        f"{'meets' if verdict == 'pass' else 'does not meet'} the policy: {e(crits)} ratios "
-        f"within {e(band)} on {e(pol['views'] if isinstance(pol['views'], str) else ', '.join(pol['views']))} "
-        "views.</div>"
-    ]
+    views = pol["views"] if isinstance(pol["views"], str) else ", ".join(pol["views"])
+    if verdict == "insufficient":
+        # No evidence is not a pass: say so, and why, instead of "meets the policy".
+        lines = [
+            f"<div class='banner {e(verdict)}'>{badge(verdict)} Model <b>{e(final['name'])}</b> "
+            f"cannot be judged against the policy: no {e(crits)} ratio could be measured on "
+            f"{e(views)} views (fewer than two groups of at least "
+            f"{e(final['audit'].get('options', {}).get('min_group_size'))} rows, or undefined "
+            "rates). This is not a pass.</div>"
+        ]
+    else:
+        lines = [
+            f"<div class='banner {e(verdict)}'>{badge(verdict)} Model <b>{e(final['name'])}</b> "
+            f"{'meets' if verdict == 'pass' else 'does not meet'} the policy: {e(crits)} ratios "
+            f"within {e(band)} on {e(views)} views.</div>"
+        ]
     for f in final["policy"]["failing"]:
         lines.append(f"<p>Failing: <b>{e(f['criterion'])}</b> on <i>{e(f['view'])}</i>, "
                      f"ratio {fmt(f['ratio'])}, worst group <b>{e(f['worst_group'])}</b>. "

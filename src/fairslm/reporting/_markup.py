@@ -29,6 +29,7 @@ th{background:#f3f4f6}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .insufficient,.undefined,.n-a{background:#fef3c7;color:#92400e}
 .banner{padding:14px 18px;border-radius:8px;margin:1em 0;font-size:1.1em}
 .banner.pass{border:1px solid #86efac}.banner.fail{border:1px solid #fca5a5}
+.banner.insufficient{border:1px solid #fcd34d}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(240px,1fr));gap:12px}
 .card{background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:10px 14px}
 .card h4{margin:.2em 0 .4em}.card p{margin:.3em 0;font-size:.9em}

@@ -56,7 +56,8 @@ def policy_verdict(audit: AuditResult | Mapping[str, Any], policy: Mapping[str, 
     ``policy`` holds ``criteria`` (names), ``views`` (``"all"``, ``"marginal"`` for the
     single-feature views, or a list of view names). Returns ``{"verdict", "failing", "worst"}``;
     a criterion that is insufficient or undefined does not fail the policy but is listed
-    under ``"not_judged"``.
+    under ``"not_judged"``. The verdict is ``"fail"`` when a criterion fails, ``"pass"`` when
+    none fails and one passes, ``"insufficient"`` when none could be judged.
     """
     criteria = list(policy.get("criteria") or [])
     failing: list[dict[str, Any]] = []
@@ -76,5 +77,6 @@ def policy_verdict(audit: AuditResult | Mapping[str, Any], policy: Mapping[str, 
                 judged.append(row)
     worst = min(judged, key=lambda r: min(r["ratio"], 1 / r["ratio"]) if r["ratio"] else 0.0,
                 default=None)
-    return {"verdict": "fail" if failing else "pass", "failing": failing,
+    verdict = "fail" if failing else ("pass" if judged else "insufficient")
+    return {"verdict": verdict, "failing": failing,
             "not_judged": not_judged, "worst": worst}

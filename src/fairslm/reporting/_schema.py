@@ -16,7 +16,7 @@ from fairslm.exceptions import InvalidDataError
 __all__ = ["REPORT_KIND", "REPORT_SCHEMA_VERSION", "load_report", "report_schema", "validate_report"]
 
 REPORT_KIND = "fairslm.report"
-REPORT_SCHEMA_VERSION = "1.0"
+REPORT_SCHEMA_VERSION = "1.1"  # 1.1: the verdict "insufficient"
 
 
 def report_schema() -> dict[str, Any]:

@@ -39,6 +39,17 @@ def _console(console: Any) -> Any:
     return console or Console()
 
 
+# A terminal shows a screenful of groups; the JSON and the HTML report hold all of them.
+_MAX_GROUP_ROWS = 40
+
+
+def _groups_to_show(groups: Any) -> list[Any]:
+    """The groups printed: those large enough to judge first (in order), then the small ones."""
+    ordered = [g for g in groups if g.sufficient] + [g for g in groups if not g.sufficient]
+    keep = set(map(id, ordered[:_MAX_GROUP_ROWS]))
+    return [g for g in groups if id(g) in keep]
+
+
 def _verdict(verdict: str) -> str:
     style = _VERDICT_STYLE.get(verdict, "")
     return f"[{style}]{verdict}[/{style}]" if style else verdict
@@ -65,11 +76,17 @@ def print_audit_summary(result: AuditResult, console: Any = None) -> None:
         t.add_column("n", justify="right", no_wrap=True)
         for head, _ in cols:
             t.add_column(head, justify="right", no_wrap=True)
-        for g in view.groups:
+        shown = _groups_to_show(view.groups)
+        for g in shown:
             name = g.label if g.sufficient else f"{g.label} (n<{result.options['min_group_size']})"
             t.add_row(escape(name), str(g.count),
                       *[format_number(g.metrics.get(key)) for _, key in cols])
         console.print(t)
+        if len(shown) < len(view.groups):
+            small = sum(not g.sufficient for g in view.groups if g not in shown)
+            console.print(f"  ... and {len(view.groups) - len(shown):,} more groups ({small:,} of "
+                          f"them below {result.options['min_group_size']} rows); the JSON holds "
+                          "every group")
         console.print(f"criteria by {escape(view.name)}{escape(of_class)}")
         for cr in view.criteria:
             ci = f" {format_interval(cr.ratio_interval)}" if with_ci else ""
@@ -90,8 +107,14 @@ def print_audit_summary(result: AuditResult, console: Any = None) -> None:
                           f"MOVER-R); {boot} for the rest")
         else:
             console.print(f"intervals: {conf:.0%} percentile bootstrap, {boot}")
-    status = "PASS" if result.passed else "FAIL"
-    console.print(f"overall: {status} (threshold {result.options['threshold']:g})")
+    verdict = result.verdict
+    console.print(f"overall: {verdict.upper()} (threshold {result.options['threshold']:g})")
+    if verdict == "insufficient":
+        console.print(
+            f"  no criterion could be judged: no view has two groups of at least "
+            f"{result.options['min_group_size']} rows with defined rates. This is not a pass",
+            markup=False,
+        )
 
 
 def _percent(x: Any) -> str:
@@ -232,7 +255,12 @@ def print_gate(result: Any, model: str, console: Any = None) -> None:
         console.print(f"  - {c.criterion} ({c.view}): {c.reading}", markup=False)
     for problem in result.problems:
         console.print(f"  - {problem}", markup=False)
-    console.print("gate: PASS" if result.passed else "gate: FAIL")
+    if result.verdict == "insufficient":
+        effect = "blocks the release" if not result.passed else "lets the release through"
+        console.print(f"gate: INSUFFICIENT (a criterion could not be judged; the policy's "
+                      f"on_undecided {effect})")
+    else:
+        console.print(f"gate: {result.verdict.upper()}")
 
 
 def print_audit_list(records: Any, db: Any, console: Any = None) -> None:
@@ -245,7 +273,7 @@ def print_audit_list(records: Any, db: Any, console: Any = None) -> None:
     for col in ("id", "time (UTC)", "model", "fingerprint", "dataset", "result", "failing"):
         table.add_column(col)
     for r in records:
-        result = "n/a" if r.passed is None else ("pass" if r.passed else "[bold red]fail[/]")
+        result = _verdict(r.verdict)
         table.add_row(str(r.id), f"{r.recorded_at:%Y-%m-%d %H:%M}", escape(r.model),
                       (r.model_fingerprint or "")[:12], (r.dataset_hash or "")[:12], result,
                       escape(", ".join(r.failing)))

@@ -49,7 +49,8 @@ def finish(run: Any) -> TrainResult:
                                  min_group_size=cfg.audit_min_group_size, provenance=provenance)
         if ranks.main:
             audit.to_json(out / "audit.json")
-        validation = {"accuracy": float(np.mean(proba.argmax(1) == val.y)), **criterion_ratios(audit)}
+        validation = {"accuracy": float(np.mean(proba.argmax(1) == val.y)), **criterion_ratios(audit),
+                      "verdicts": {c.name: c.verdict for c in audit.views[0].criteria}}
         if best is not None:
             validation["constraints"] = dict(best.constraints)
     mean_step = float(np.mean(state.step_times)) if state.step_times else 0.0
