@@ -7,6 +7,7 @@ For each case the command runs in a fresh copy of a small workspace and the test
   143 when the process is terminated) and never 3 (an internal error);
 * no traceback is printed;
 * on exit 2 the message starts with ``error:`` and names the problem (the file, the column...);
+  no message shows a numpy repr (``np.float64(...)``) or the name of a temp file;
 * every input file is byte-for-byte unchanged (the history database included);
 * no stray output: after an error nothing new exists (no output, no temp file, no folder);
   after a success only the command's declared outputs are new.
@@ -215,6 +216,11 @@ COMMANDS: list[Command] = [
             files={"train": _TRAIN}),
     Command("sweep",
             ("sweep", "--config", "{train}", "-o", "{outdir}", "--grid", "learning_rate=0.001"),
+            inputs={"train": "toml"}, output="outdir", output_kind="workdir",
+            files={"train": _TRAIN}),
+    Command("sweep-seeds",
+            ("sweep", "--config", "{train}", "-o", "{outdir}", "--grid", "learning_rate=0.001",
+             "--seeds", "0,1"),
             inputs={"train": "toml"}, output="outdir", output_kind="workdir",
             files={"train": _TRAIN}),
     Command("demo", ("demo", "-o", "{outdir}"), output="outdir", output_kind="workdir",
@@ -686,6 +692,9 @@ def test_bad_input(cmd: Command, case: Case, template: Path, tmp_path: Path,
     assert code != 3, "internal error\n" + shown
     assert "Traceback" not in out + err, shown
     assert code in case.codes, shown
+    # Messages speak the user's terms: no numpy reprs, no names of fairslm's temp files.
+    assert "np.float64" not in err and "np.int64" not in err, shown
+    assert not re.search(r"\.fairslm-\d+-[0-9a-f]+\.tmp", err), shown
     if code == 2:
         assert err.startswith("error: ") or "\nerror: " in err, shown
         for pattern in case.message:
