@@ -330,7 +330,16 @@ def test_cli_train_and_errors(tiny_bert, data, tmp_path, capsys):
     )
     cfg = str(tmp_path / "train.toml")
     assert main(["train", "--config", cfg, "-o", str(tmp_path / "out")]) == 0
-    assert "trained 12 steps" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "trained 12 steps" in out
+    # 48 validation rows: no group reaches the default min_group_size of 30, so each ratio
+    # is shown with the word insufficient (and audit.json says so), never as a bare number.
+    line = next(x for x in out.splitlines() if "validation statistical_parity" in x)
+    assert line.endswith("(insufficient)"), out
+    audit = json.loads((tmp_path / "out" / "audit.json").read_text())
+    assert audit["verdict"] == "insufficient"
+    sp = next(c for c in audit["views"][0]["criteria"] if c["name"] == "statistical_parity")
+    assert sp["verdict"] == "insufficient" and sp["ratio"] != 1.0
     assert main(["train", "--config", cfg, "-o", str(tmp_path / "out")]) == 2
     assert "error: output directory" in capsys.readouterr().err
     assert main(["train", "--config", cfg, "-o", str(tmp_path / "o2"), "--set", "penalty.wieght=2"]) == 2
