@@ -70,3 +70,16 @@ def test_true_false_text_is_boolean_in_both_readers(tmp_path: Path) -> None:
     assert res.task["classes"] == [False, True] and res.task["pos_label"] is True
     duck = {g.label: g.metrics["selection_rate"] for g in res.view().groups}
     assert duck == pytest.approx(_via_pandas(path, True))
+
+
+@pytest.mark.parametrize(("yes", "no"), [("yes", "no"), ("True", "False")])
+def test_spark_engine_reads_the_same_labels(spark, tmp_path: Path, yes: str, no: str) -> None:
+    path = _csv(tmp_path / "p.csv", yes, no)
+    pos: object = yes if yes == "yes" else True
+    duck = audit_file(path, y_true="hired", y_pred="decision", sensitive=["gender"],
+                      pos_label=pos)
+    res = audit_file(str(path), y_true="hired", y_pred="decision", sensitive=["gender"],
+                     pos_label=pos, engine="spark", spark=spark)
+    assert res.task["classes"] == duck.task["classes"]
+    assert {g.label: g.metrics["selection_rate"] for g in res.view().groups} == pytest.approx(
+        {g.label: g.metrics["selection_rate"] for g in duck.view().groups})
