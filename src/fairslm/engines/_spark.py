@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from fairslm._userfiles import utf8_problem
 from fairslm.engines._aggregate import (
     aggregate_sql,
     check_columns,
@@ -122,12 +123,24 @@ def spark_source(source: Any, *, spark: Any = None, format: str | None = None) -
     fmt = _format_of(text, format)
     reader = spark.read.format(fmt)
     if fmt == "csv":
-        reader = reader.option("header", "true").option("inferSchema", "true")
+        # multiLine and a doubled quote as escape: quoted fields may hold newlines and quotes,
+        # as pandas and DuckDB read them (Spark's defaults would split such a row in two).
+        reader = (reader.option("header", "true").option("inferSchema", "true")
+                  .option("multiLine", "true").option("escape", '"'))
         if Path(text).suffix.lower() == ".tsv":
             reader = reader.option("sep", "\t")
     name = Path(text.rstrip("/")).name or text
+    if fmt in ("csv", "json") and not text.startswith(_SCHEMES) and Path(text).is_file():
+        # Spark decodes bytes that are not UTF-8 as U+FFFD without a word: refuse them, as
+        # the other engines do.
+        problem = utf8_problem(text)
+        if problem is not None:
+            raise InvalidDataError(problem)
+    # A local path is given to Spark whole: the JVM resolves a relative one against its own
+    # working folder, fixed when the session started, not the process's current one.
+    where = text if text.startswith(_SCHEMES) else str(Path(text).resolve())
     with spark_errors(f"{name} ({fmt})"):
-        frame = reader.load(text)
+        frame = reader.load(where)
         frame.columns  # noqa: B018 - reads the schema now, so an unreadable file fails here
     text_cols = tuple(frame.columns) if fmt == "csv" else ()
     return SparkSource(frame, name, {"kind": "path", "path": text, "format": fmt}, text_cols)
