@@ -197,8 +197,8 @@ def pandas_booleans(labels: pd.Series) -> pd.Series:
     Examples
     --------
     >>> import pandas as pd
-    >>> pandas_booleans(pd.Series(["yes", "no", None])).tolist()
-    ['yes', 'no', None]
+    >>> pandas_booleans(pd.Series(["yes", "no"])).tolist()
+    ['yes', 'no']
     >>> pandas_booleans(pd.Series(["TRUE", "false"])).tolist()
     [True, False]
     """
