@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 
+import numpy as np
 import pytest
 
 import fairslm
@@ -65,8 +66,27 @@ def test_policy_verdict_counts_only_policy_criteria():
     assert policy_verdict(audit, {"criteria": ["predictive_parity"], "views": "all"})[
         "failing"][0]["ratio"] == pytest.approx(2 / 3)
     assert policy_verdict(audit, {"criteria": ["statistical_parity"], "views": ["nope"]}) == {
-        "verdict": "insufficient", "failing": [], "not_judged": [], "worst": None}  # no evidence
+        "verdict": "insufficient", "failing": [], "not_judged": [], "worst": None,  # no evidence
+        "thin": [], "without_interval": 0}
     assert res["worst"]["ratio"] == 0.5
+
+
+def test_policy_verdict_says_when_a_pass_is_thin():
+    rng = np.random.default_rng(0)
+    g = np.repeat(["a", "b", "c"], [2000, 2000, 60])
+    yt = rng.integers(0, 2, g.size)
+    yp = np.zeros(g.size, dtype=int)  # 40% of groups a and b selected, 23 of 60 in c
+    for grp, k in (("a", 800), ("b", 800), ("c", 23)):
+        yp[rng.permutation(np.flatnonzero(g == grp))[:k]] = 1
+    policy = {"criteria": ["statistical_parity"], "views": "all"}
+    small = fairslm.audit_predictions(yt, yp, sensitive_features={"g": g}, n_bootstrap=20, seed=0).to_dict()
+    res = policy_verdict(small, policy)
+    assert res["verdict"] == "pass" and [t["view"] for t in res["thin"]] == ["g"]
+    assert res["thin"][0]["interval"][0] < 0.8 <= res["thin"][0]["ratio"]
+    large = fairslm.audit_predictions(yt[:4000], yp[:4000], sensitive_features={"g": g[:4000]},
+                              n_bootstrap=20, seed=0).to_dict()
+    assert policy_verdict(large, policy)["thin"] == []
+    assert policy_verdict(_fair_audit().to_dict(), policy)["without_interval"] == 1
 
 
 def test_data_strings_are_escaped_everywhere():

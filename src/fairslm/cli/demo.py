@@ -18,6 +18,7 @@ def register(app: typer.Typer) -> None:
 def demo_command(
     out: Path = typer.Option(Path("fairslm-demo"), "--out", "-o", help="Output folder."),
     force: bool = typer.Option(False, "--force", help="Recompute every step, ignoring the cache."),
+    seed: int = typer.Option(0, "--seed", help="Seed of both fine-tunes and of the bootstrap (the corpus stays the same)."),
     as_json: bool = typer.Option(False, "--json", help="Print the run's result as JSON."),
 ) -> None:
     """Fine-tune the packaged MiniLM on biased synthetic hiring data, then again with
@@ -26,11 +27,11 @@ def demo_command(
     from fairslm.reporting import RunProgress, print_run_summary
 
     if as_json:
-        result = run_demo(out, force=force)
+        result = run_demo(out, force=force, seed=seed)
         typer.echo(json.dumps(result.to_dict(), indent=2))
     else:
         with RunProgress() as progress:
-            result = run_demo(out, force=force, progress=progress)
+            result = run_demo(out, force=force, progress=progress, seed=seed)
         print_run_summary(result.to_dict())
         if "html" in result.report:
             typer.echo(f"\nOpen the report: {result.report['html'].resolve()}")

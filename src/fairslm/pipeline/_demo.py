@@ -29,12 +29,14 @@ DEMO_TRAIN: dict[str, Any] = {
 
 
 def demo_config(output: str | os.PathLike[str] = "fairslm-demo", *, rows: int = DEMO_ROWS,
-                model: str | None = None, **train: Any) -> PipelineConfig:
+                model: str | None = None, seed: int = 0, **train: Any) -> PipelineConfig:
     """The demo's pipeline: baseline MiniLM fine-tuned on biased hiring labels, then
     reweighing + fine-tuning under a statistical parity constraint, audited before/after.
 
-    ``model`` defaults to the packaged all-MiniLM-L6-v2; ``train`` overrides training settings
-    (tests pass a tiny model and fewer steps).
+    ``model`` defaults to the packaged all-MiniLM-L6-v2; ``seed`` sets both fine-tunes
+    (initialisation, data order) and the audits' bootstrap, while the synthetic corpus and its
+    splits stay the same, so seeds differ only by the randomness of training; ``train``
+    overrides training settings (tests pass a tiny model and fewer steps).
     """
     if model is None:
         from fairslm._optional import import_optional
@@ -43,7 +45,7 @@ def demo_config(output: str | os.PathLike[str] = "fairslm-demo", *, rows: int = 
     base = {**DEMO_TRAIN, "model": model, **train}
     return pipeline_config_from_dict({
         "title": "fairslm demo: screening candidates for a data analyst role",
-        "seed": 0,
+        "seed": int(seed),
         "output": str(Path(output)),
         "steps": ["data_audit", "baseline", "audit_baseline", "debias", "train", "audit",
                   "counterfactual", "compare", "report"],

@@ -237,6 +237,18 @@ def _build_report(cfg: PipelineConfig, state: RunState, out: Path,
     return write_report(report, out, formats=tuple(cfg.report.formats))
 
 
+def _evidence(pv: dict[str, Any]) -> str:
+    """How firm a policy verdict is: "firm", or the passes whose interval reaches below the
+    threshold ("thin on race: 0.875 (95% interval 0.69-1.00)")."""
+    if pv["verdict"] != "pass":
+        return "-"
+    if not pv["thin"]:
+        return "no intervals" if pv["without_interval"] else "firm"
+    parts = [f"{t['view']}: {t['ratio']:.3f} (interval {t['interval'][0]:.2f}-{t['interval'][1]:.2f})"
+             for t in pv["thin"]]
+    return "thin on " + "; ".join(parts)
+
+
 def run_pipeline(
     config: PipelineConfig | str | os.PathLike[str],
     *,
@@ -325,7 +337,7 @@ def run_pipeline(
         worst = pv["worst"] or {}
         models[n] = {"verdict": pv["verdict"], "worst ratio": worst.get("ratio"),
                      "worst view": worst.get("view"), **state.scores.get(n, {}),
-                     "failing": pv["failing"]}
+                     "evidence": _evidence(pv), "failing": pv["failing"]}
     final = MITIGATED if MITIGATED in models else (BASELINE if BASELINE in models else None)
     return PipelineResult(
         output_dir=out, steps=records, verdict=None if final is None else models[final]["verdict"],

@@ -57,18 +57,29 @@ def policy_verdict(audit: AuditResult | Mapping[str, Any], policy: Mapping[str, 
     single-feature views, or a list of view names). Returns ``{"verdict", "failing", "worst"}``;
     a criterion that is insufficient or undefined does not fail the policy but is listed
     under ``"not_judged"``. The verdict is ``"fail"`` when a criterion fails, ``"pass"`` when
-    none fails and one passes, ``"insufficient"`` when none could be judged.
+    none fails and one passes, ``"insufficient"`` when none could be judged. A pass whose ratio
+    interval reaches below the threshold is listed under ``"thin"``: the estimate passes, but
+    the data cannot rule out a fail at that confidence; ``"without_interval"`` counts passes
+    the audit gave no interval.
     """
     criteria = list(policy.get("criteria") or [])
     failing: list[dict[str, Any]] = []
     not_judged: list[dict[str, Any]] = []
     judged: list[dict[str, Any]] = []
+    thin: list[dict[str, Any]] = []
+    unbounded = 0  # passes without an interval
     for v in policy_views(as_audit(audit), policy.get("views", "marginal")):
         for c in v.criteria:
             if criteria and c.name not in criteria:
                 continue
+            interval = None if c.ratio_interval is None else [number(x) for x in c.ratio_interval]
             row = {"view": v.name, "criterion": c.name, "ratio": number(c.ratio),
-                   "worst_group": c.worst_group, "verdict": c.verdict}
+                   "worst_group": c.worst_group, "verdict": c.verdict, "interval": interval}
+            low = None if interval is None else interval[0]
+            if c.verdict == "pass" and low is None:
+                unbounded += 1
+            elif c.verdict == "pass" and low is not None and low < c.threshold:
+                thin.append(row)
             if c.verdict == "fail":
                 failing.append(row)
             elif c.verdict != "pass":
@@ -78,5 +89,5 @@ def policy_verdict(audit: AuditResult | Mapping[str, Any], policy: Mapping[str, 
     worst = min(judged, key=lambda r: min(r["ratio"], 1 / r["ratio"]) if r["ratio"] else 0.0,
                 default=None)
     verdict = "fail" if failing else ("pass" if judged else "insufficient")
-    return {"verdict": verdict, "failing": failing,
-            "not_judged": not_judged, "worst": worst}
+    return {"verdict": verdict, "failing": failing, "not_judged": not_judged, "worst": worst,
+            "thin": thin, "without_interval": unbounded}

@@ -79,5 +79,9 @@ def print_run_summary(run: Mapping[str, Any], console: Any = None) -> None:
         style = "green" if verdict == "pass" else "bold red"
         console.print(f"final model [bold]{escape(str(run.get('final_model')))}[/bold]: "
                       f"[{style}]{verdict.upper()}[/{style}]")
+        evidence = str(models.get(str(run.get("final_model")), {}).get("evidence", ""))
+        if verdict == "pass" and evidence.startswith("thin"):
+            console.print(f"the evidence is {escape(evidence)}: the 95% interval reaches below the "
+                          "threshold, so these data cannot rule out a fail there")
     for kind, path in (run.get("report") or {}).items():
         console.print(f"report ({kind}): {escape(str(path))}")
