@@ -1,40 +1,43 @@
-"""Mitigation benchmark on Bias in Bios (surgeon vs nurse) with the packaged MiniLM.
+"""Mitigation benchmark on Bias in Bios (surgeon vs nurse) with the packaged MiniLM, over seeds.
 
-Every method runs in one run on the same splits and seed: fine-tuned MiniLM (baseline,
-reweighing, counterfactual augmentation, penalty, constraint target, adversary on the
-representation and on the prediction; group thresholds and Fairlearn's ThresholdOptimizer on
-the baseline's scores; ``--jobs`` rows train at once, one process each) and the head-only mode
-on frozen, cached embeddings (the same fairness methods, plus Fairlearn's ExponentiatedGradient
-and ThresholdOptimizer and LEACE as comparators).
+Every method runs on the same splits for each seed (``--seeds 5``: seeds 0-4): fine-tuned
+MiniLM (baseline, reweighing, counterfactual augmentation, penalty, constraint target,
+adversary on the representation and on the prediction, and the recipe of
+``docs/mitigation-recipe.md``; group thresholds and Fairlearn's ThresholdOptimizer on the
+baseline's scores) and the head-only mode on frozen, cached embeddings (the same fairness
+methods, plus Fairlearn's ExponentiatedGradient and ThresholdOptimizer and LEACE). A seed sets
+the fine-tune's initialisation and data order, the head's initialisation and the randomised
+thresholds of Fairlearn's ThresholdOptimizer; the splits are the data set's own.
 
-Hyperparameters of each method are chosen the same way, on validation data only, by the
-benchmark's own target: the most accurate setting whose validation TPR-gap RMS is at most
-``(1 - --cut)`` times the baseline's validation TPR-gap RMS; when none is, the setting with the
-smallest validation gap. Head-only methods sweep their grids inside the run. A fine-tuning row
-trains one setting (a grid would take an hour a row on two cores); the defaults below were
-chosen by that rule from separate fine-tunes scored on validation data only (plain fine-tuning:
-accuracy 0.961, TPR-gap RMS 0.216): penalty weight 5 (0.944, 0.057) over 2 (0.950, 0.145,
-short of the cut); prediction adversary alpha 0.5 (0.947, 0.083) over 1.0
-(0.943, 0.050); constraint multiplier step 0.25 (0.949, 0.045) over 1.0 (0.844, 0.043). The
-constraint row evaluates every ``--ft-eval-every`` steps and keeps the most accurate checkpoint
-that meets its target on validation data (``selection`` in ``fairslm.train``).
+The table gives, per method, the mean over seeds and its 95% Student-t interval
+(``fairslm.metrics.seed_interval``) of accuracy, accuracy change against the same-seed baseline,
+TPR-gap RMS = sqrt(mean over the two classes of (TPR_M - TPR_F)^2) (De-Arteaga et al., "Bias in
+Bios", FAT* 2019), its cut against the same-seed baseline, the equal opportunity ratio (surgeon
+TPR, min/max over genders) and the counterfactual flip rate (gender-swapped test texts), and how many seeds meet the per-seed bar
+(cut >= 60% at <= 1.5 points lost).
 
-Columns: accuracy, TPR per class and gender, TPR-gap RMS = sqrt(mean over the two classes of
-(TPR_M - TPR_F)^2) (De-Arteaga et al., "Bias in Bios", FAT* 2019), equal opportunity ratio
-(surgeon TPR, min/max over genders), counterfactual flip rate (gender-swapped test texts), and
-training time. The target: some fairslm method cuts the TPR-gap RMS by >= 60% with <= 1.5
-points of accuracy lost against its baseline.
+Settings are chosen on validation data only. Head-only methods sweep their grids inside the run:
+the most accurate setting whose validation TPR-gap RMS is at most ``(1 - --cut)`` times the
+baseline's, else the smallest gap. A fine-tuning row trains one setting, chosen earlier by that
+rule from separate full-data fine-tunes scored on validation data (plain fine-tuning: accuracy
+0.961, TPR-gap RMS 0.216): penalty weight 5 (0.944, 0.057) over 2 (0.950, 0.145, short of the
+cut); prediction adversary alpha 0.5 (0.947, 0.083) over 1.0 (0.943, 0.050); constraint
+multiplier step 0.25 (0.949, 0.045) over 1.0 (0.844, 0.043). The constraint row keeps the most
+accurate checkpoint that meets its target on validation data.
 
-    OMP_NUM_THREADS=1 PYTHONPATH=src .venv/bin/python benchmarks/mitigation.py --head-only
+Fine-tunes take ~5-10 minutes each on one core; they are stored in a step cache as they finish
+(``benchmarks/mitigation_finetune.py``), so the grid runs in chunks: ``--budget-minutes 28``
+starts no run that would end past the budget, and the same command continues later.
+
+    flock /work/.heavy.lock env OMP_NUM_THREADS=1 PYTHONPATH=src .venv/bin/python \\
+        benchmarks/mitigation.py --seeds 5 --budget-minutes 28
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
-import re
 import sys
 import time
 import warnings
@@ -44,317 +47,244 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from mitigation_finetune import Job, StepCache, run_jobs  # noqa: E402
+from mitigation_head import choose, fairlearn_thresholds, gap_rms, head_only_rows  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data" / "biosbias-surgeon-nurse"
 POS = "surgeon"
-
-_PAIRS = [("he", "she"), ("him", "her"), ("his", "her"), ("himself", "herself"), ("mr", "ms"),
-          ("man", "woman"), ("men", "women"), ("male", "female"), ("husband", "wife"),
-          ("father", "mother"), ("son", "daughter"), ("brother", "sister"), ("boy", "girl"),
-          ("gentleman", "lady"), ("sir", "madam"), ("mrs", "mr"), ("hers", "his")]
-_MAP: dict[str, str] = {}
-for _a, _b in _PAIRS:
-    _MAP.setdefault(_a, _b)
-    _MAP.setdefault(_b, _a)
-_MAP["her"] = "his"
-_RE = re.compile(r"\b(" + "|".join(sorted(_MAP, key=len, reverse=True)) + r")\b", re.IGNORECASE)
+FT_BASELINE, HEAD_BASELINE = "fine-tune: baseline", "head: baseline"
 
 
-def _pronoun_swap(text: str) -> str:
-    """Fallback gender swap of pronouns and gendered nouns (names are left alone)."""
-    def repl(m: re.Match[str]) -> str:
-        w, out = m.group(0), _MAP[m.group(0).lower()]
-        if w.isupper() and len(w) > 1:
-            return out.upper()
-        return out[0].upper() + out[1:] if w[0].isupper() else out
+def swap_gender(texts: list[str]) -> list[str]:
+    """The texts with their gender words and names swapped (fairslm's perturber)."""
+    from fairslm.data import CounterfactualPerturber
 
-    return _RE.sub(repl, text)
-
-
-def swap_gender(texts: list[str]) -> tuple[list[str], str]:
-    try:
-        from fairslm.data import CounterfactualPerturber
-    except ImportError:
-        return [_pronoun_swap(t) for t in texts], "pronoun swap (benchmark fallback)"
-    res = CounterfactualPerturber(seed=0).perturb(texts)
-    out = getattr(res, "texts", None) or getattr(res, "perturbed", None)
-    return list(out), "fairslm.data.CounterfactualPerturber"
+    return list(CounterfactualPerturber(seed=0).perturb(texts).texts)
 
 
 def load_split(d: Path, split: str) -> pd.DataFrame:
     return pd.read_json(d / f"{split}.jsonl", lines=True)
 
 
-# ---------------------------------------------------------------- metrics
 def row_metrics(y: np.ndarray, g: np.ndarray, pred: np.ndarray, pred_swap: np.ndarray) -> dict[str, float]:
     out: dict[str, float] = {"accuracy": float((pred == y).mean())}
-    gaps = []
     for cls, name in ((1, "S"), (0, "N")):
         for sex in ("M", "F"):
             m = (y == cls) & (g == sex)
             out[f"tpr_{name}_{sex}"] = float((pred[m] == cls).mean())
-        gaps.append(out[f"tpr_{name}_M"] - out[f"tpr_{name}_F"])
-    out["rms"] = float(math.sqrt(np.mean(np.square(gaps))))
-    s = [out["tpr_S_M"], out["tpr_S_F"]]
+    out["rms"] = gap_rms(y, g, pred)
+    s = [out["tpr_S_M"], out["tpr_S_F"]]  # equal opportunity: surgeon TPR, min/max over genders
     out["eo_ratio"] = min(s) / max(s) if max(s) > 0 else 1.0
     out["flip"] = float((pred != pred_swap).mean())
     return out
 
 
-def gap_rms(y: np.ndarray, g: np.ndarray, pred: np.ndarray) -> float:
-    """TPR-gap RMS over the two classes (De-Arteaga et al. 2019)."""
-    gaps = []
-    for cls in (1, 0):
-        r = [(pred[(y == cls) & (g == s)] == cls).mean() for s in ("M", "F")]
-        gaps.append(r[0] - r[1])
-    return float(math.sqrt(np.mean(np.square(gaps))))
-
-
-def choose(cands: list[tuple[str, Any, np.ndarray]], yv: np.ndarray, gv: np.ndarray, max_gap: float) -> tuple[str, Any, str]:
-    """Most accurate candidate with validation gap RMS <= max_gap (else the smallest gap)."""
-    from fairslm.mitigation.comparison import select_most_accurate
-
-    names = [c[0] for c in cands]
-    acc = [float((c[2] == yv).mean()) for c in cands]
-    gap = [gap_rms(yv, gv, c[2]) for c in cands]
-    sel = select_most_accurate(names, acc, gap, target=max_gap, kind="difference", criterion="TPR-gap RMS")
-    if sel.index is None:
-        i = int(np.argmin(gap))
-        return names[i], cands[i][1], "none met; smallest gap"
-    return names[sel.index], cands[sel.index][1], "met"
-
-
-def fairlearn_thresholds(score: np.ndarray, y: np.ndarray, g: np.ndarray) -> Any:
-    """Fairlearn's ThresholdOptimizer (equalized odds) fit on a model's positive-class scores.
-
-    The fitted optimizer predicts from a one-column array of scores, ``score[:, None]``.
-    """
-    from fairlearn.postprocessing import ThresholdOptimizer
-    from sklearn.base import BaseEstimator, ClassifierMixin
-
-    class ScoreColumn(ClassifierMixin, BaseEstimator):
-        """A model's positive-class probability, given as the only feature."""
-
-        def fit(self, X: Any, y: Any) -> ScoreColumn:
-            self.classes_ = np.array([0, 1])
-            return self
-
-        def predict_proba(self, X: Any) -> np.ndarray:
-            p = np.asarray(X, dtype=float)[:, 0]
-            return np.column_stack([1 - p, p])
-
-        def predict(self, X: Any) -> np.ndarray:
-            return (np.asarray(X, dtype=float)[:, 0] >= 0.5).astype(int)
-
-    fl = ThresholdOptimizer(estimator=ScoreColumn().fit(score[:2, None], [0, 1]), constraints="equalized_odds",
-                            objective="accuracy_score", prefit=True, predict_method="predict_proba")
-    return fl.fit(score[:, None], y, sensitive_features=g)
-
-
-# ---------------------------------------------------------------- head-only rows
-def head_only_rows(E: dict[str, np.ndarray], D: dict[str, pd.DataFrame], args: argparse.Namespace, report: Any) -> None:
-    from fairslm.mitigation.head_only import (
-        ExponentiatedGradientHead,
-        HeadOnlyClassifier,
-        LeaceHead,
-    )
-    from fairslm.mitigation.postprocessing import GroupThresholdOptimizer
-
-    ytr, gtr = (D["train"].profession == POS).to_numpy().astype(int), D["train"].gender.to_numpy()
-    yv, gv = (D["validation"].profession == POS).to_numpy().astype(int), D["validation"].gender.to_numpy()
-    seed = args.seed
-    gap = float("inf")
-
-    def sweep(label: str, make: Any, grid: list[Any], X: np.ndarray = E["train"], y: np.ndarray = ytr,
-              g: np.ndarray = gtr, w: Any = None) -> Any:
-        t0 = time.perf_counter()
-        cands = []
-        for p in grid:
-            m = make(p).fit(X, y, sensitive_features=g, **({} if w is None else {"sample_weight": w}))
-            cands.append((str(p), m, m.predict(E["validation"])))
-        name, model, status = choose(cands, yv, gv, gap)
-        per_fit = (time.perf_counter() - t0) / len(grid)
-        report(f"head: {label}", model.predict(E["test"]), model.predict(E["test_swap"]), per_fit,
-               f"{name} ({status})" if len(grid) > 1 else "")
-        return model
-
-    base = sweep("baseline", lambda _: HeadOnlyClassifier(seed=seed), [None])
-    gap = (1 - args.cut) * gap_rms(yv, gv, base.predict(E["validation"]))
-    print(f"  selection: validation TPR-gap RMS <= {gap:.3f}", flush=True)
-    # Reweighing (Kamiran & Calders 2012): w = P(g) P(y) / P(g, y).
-    from fairslm.mitigation.preprocessing import Reweighing
-
-    w = Reweighing().fit(None, ytr, sensitive_features=gtr).transform(None, ytr, sensitive_features=gtr)
-    sweep("reweighing", lambda _: HeadOnlyClassifier(seed=seed), [None], w=w)
-    Xa = np.vstack([E["train"], E["train_swap"]])
-    ga = np.concatenate([gtr, np.where(gtr == "M", "F", "M")])
-    sweep("counterfactual augmentation", lambda _: HeadOnlyClassifier(seed=seed), [None],
-          X=Xa, y=np.concatenate([ytr, ytr]), g=ga)
-    sweep("penalty (equalized odds)", lambda p: HeadOnlyClassifier(
-        fairness="penalty", constraint="equalized_odds", penalty_weight=p, seed=seed), args.penalty_grid)
-    sweep("constraint target (eq. odds diff)", lambda d: HeadOnlyClassifier(
-        fairness="constraint", constraint="equalized_odds", max_difference=d, seed=seed), args.difference_grid)
-    sweep("adversary (equalized odds)", lambda a: HeadOnlyClassifier(
-        fairness="adversary", constraint="equalized_odds", adversary_weight=a, seed=seed), args.adversary_grid)
-
-    # Group thresholds on the baseline head's validation scores.
-    sv, st, ss = (base.predict_proba(E[k])[:, 1] for k in ("validation", "test", "test_swap"))
-    gt = D["test"].gender.to_numpy()
-    t0 = time.perf_counter()
-    cands = []
-    for d in args.difference_grid:
-        o = GroupThresholdOptimizer(constraint="equalized_odds", max_difference=d).fit(yv, sv, sensitive_features=gv)
-        cands.append((str(d), o, o.predict(sv, sensitive_features=gv)))
-    name, opt, status = choose(cands, yv, gv, gap)
-    report("head: group thresholds (fairslm)", opt.predict(st, sensitive_features=gt),
-           opt.predict(ss, sensitive_features=gt), (time.perf_counter() - t0) / len(cands), f"{name} ({status})")
-
-    t0 = time.perf_counter()
-    fl = fairlearn_thresholds(sv, yv, gv)
-    elapsed = time.perf_counter() - t0
-    report("head: Fairlearn ThresholdOptimizer", fl.predict(st[:, None], sensitive_features=gt, random_state=seed),
-           fl.predict(ss[:, None], sensitive_features=gt, random_state=seed), elapsed, "equalized_odds")
-    sweep("Fairlearn ExponentiatedGradient", lambda b: ExponentiatedGradientHead(
-        constraint="equalized_odds", difference_bound=b, C=10.0, seed=seed), args.eg_grid)
-    sweep("LEACE", lambda c: LeaceHead(C=c, seed=seed), args.c_grid)
-    sweep("LEACE (label-balanced eraser fit)", lambda c: LeaceHead(
-        C=c, fit_eraser_on="label_balanced", seed=seed), args.c_grid)
-
-
 # ---------------------------------------------------------------- fine-tuning rows
-def _finetune_one(label: str, cfg: dict[str, Any], data: pd.DataFrame, val: pd.DataFrame,
-                  texts: dict[str, list[str]]) -> dict[str, Any]:
-    """Fine-tune one row's model and score the validation, test and swapped test texts."""
-    import torch
-
-    torch.set_num_threads(1)
-    warnings.filterwarnings("ignore", category=DeprecationWarning)
-    from fairslm.models import load_model
-    from fairslm.training import train
-
-    try:
-        res = train(cfg, train_data=data, validation_data=val, overwrite=True)
-    except Exception as exc:  # report the row as failed and keep the rest of the run
-        return {"label": label, "error": f"{type(exc).__name__}: {exc}"}
-    model = load_model(res.output_dir)
-    pos_col = list(model.classes_).index(POS)
-    scores = {k: model.predict_proba(t)[:, pos_col] for k, t in texts.items()}
-    return {"label": label, "scores": scores, "train_s": res.train_time_s, "step_s": res.mean_step_time_s,
-            "selected_step": res.selected_step if cfg.get("selection") else None, "steps": res.steps}
-
-
-def finetune_rows(D: dict[str, pd.DataFrame], swapped_test: list[str], args: argparse.Namespace, report: Any) -> None:
-    import concurrent.futures
-    import multiprocessing
-
-    out_root = Path(args.results_dir) / "finetune"
-    base_cfg = {
-        "data": {"text": "text", "label": "profession", "sensitive": ["gender"], "pos_label": POS},
-        "max_length": args.max_length, "epochs": args.epochs, "batch_size": args.batch_size,
-        "learning_rate": args.learning_rate, "seed": args.seed, "checkpoint_every": 0,
-        "progress": False,
-    }
-    tr = D["train"] if args.max_train_rows is None else D["train"].sample(
-        n=min(args.max_train_rows, len(D["train"])), random_state=args.seed)
-    target = f"equalized_odds difference <= {args.ft_max_difference}"
+def finetune_runs(args: argparse.Namespace, D: dict[str, pd.DataFrame], swapped_train: list[str]
+                  ) -> list[tuple[str, dict[str, Any], pd.DataFrame]]:
+    """(row label, config additions, training rows) of every fine-tuning row."""
     from fairslm.mitigation.preprocessing import Reweighing
 
+    tr = D["train"]
+    target = f"equalized_odds difference <= {args.ft_max_difference}"
     ytr = (tr.profession == POS).to_numpy().astype(int)
     rw = tr.assign(weight=Reweighing().fit(None, ytr, sensitive_features=tr.gender.to_numpy()).transform(
         None, ytr, sensitive_features=tr.gender.to_numpy()))
-    aug_text, _ = swap_gender(tr.text.tolist())
-    aug = pd.concat([tr, tr.assign(text=aug_text, gender=tr.gender.map({"M": "F", "F": "M"}))], ignore_index=True)
-    runs: list[tuple[str, dict[str, Any], pd.DataFrame]] = [
+    aug = pd.concat([tr, tr.assign(text=swapped_train, gender=tr.gender.map({"M": "F", "F": "M"}))],
+                    ignore_index=True)
+    return [
         ("baseline", {}, tr),
-        ("reweighing", {"data": {**base_cfg["data"], "weight": "weight"}}, rw),
         ("counterfactual augmentation", {}, aug),
+        ("reweighing", {"data": {"weight": "weight"}}, rw),
         ("penalty (equalized odds)", {"penalty": {"criterion": "equalized_odds", "weight": args.ft_penalty}}, tr),
         # The constraint's iterates oscillate (a two-player game): evaluate every --ft-eval-every
         # steps and keep the most accurate checkpoint that meets the target on validation.
         ("constraint target", {"constraints": {"targets": [target], "multiplier_lr": args.ft_multiplier_lr},
-                               "selection": [target],
-                               "eval_every": args.ft_eval_every}, tr),
+                               "selection": [target], "eval_every": args.ft_eval_every}, tr),
         ("adversary (representation)", {"adversary": {"criterion": "equalized_odds", "alpha": args.ft_alpha}}, tr),
         ("adversary (prediction)", {"adversary": {"criterion": "equalized_odds", "alpha": args.ft_pred_alpha,
                                                   "source": "prediction"}}, tr),
     ]
+
+
+def candidate_runs(args: argparse.Namespace, D: dict[str, pd.DataFrame], swapped_train: list[str]
+                   ) -> list[tuple[str, dict[str, Any], pd.DataFrame]]:
+    """Recipe candidates, trained only when named in --finetune-rows (shortlisting on validation)."""
+    tr = D["train"]
+    aug = pd.concat([tr, tr.assign(text=swapped_train, gender=tr.gender.map({"M": "F", "F": "M"}))],
+                    ignore_index=True)
+    rng = np.random.default_rng(0)
+    half = rng.random(len(tr)) < 0.5  # counterfactual substitution: each row swapped or not
+    cds = tr.assign(text=np.where(half, swapped_train, tr.text),
+                    gender=np.where(half, tr.gender.map({"M": "F", "F": "M"}), tr.gender))
+    return [
+        ("counterfactual augmentation, 2 epochs", {"epochs": 2}, aug),
+        ("counterfactual augmentation + penalty", {"penalty": {"criterion": "equalized_odds", "weight": 2.0}}, aug),
+        ("counterfactual substitution", {}, cds),
+    ]
+
+
+def finetune_jobs(args: argparse.Namespace, D: dict[str, pd.DataFrame], swapped_train: list[str],
+                  seeds: list[int]) -> list[Job]:
+    base = {
+        "data": {"text": "text", "label": "profession", "sensitive": ["gender"], "pos_label": POS},
+        "max_length": args.max_length, "epochs": args.epochs, "batch_size": args.batch_size,
+        "learning_rate": args.learning_rate, "checkpoint_every": 0, "progress": False,
+    }
+    runs = finetune_runs(args, D, swapped_train)
     if args.finetune_rows:
+        runs += candidate_runs(args, D, swapped_train)
         known = [r[0] for r in runs]
         missing = [x for x in args.finetune_rows if x not in known]
         if missing:
             raise SystemExit(f"unknown --finetune-rows {missing}; choose from: {', '.join(known)}")
         runs = [r for r in runs if r[0] in args.finetune_rows]
-    texts = {"validation": D["validation"].text.tolist(), "test": D["test"].text.tolist(), "swap": swapped_test}
     jobs = []
-    for label, extra, data in runs:
-        cfg = {**base_cfg, **extra, "output_dir": str(out_root / re.sub(r"\W+", "-", label))}
-        # The weight column named in the config is read from both splits.
-        val = D["validation"].assign(weight=1.0) if "weight" in data.columns else D["validation"]
-        jobs.append((label, cfg, data, val, texts))
-    # Longest first (augmentation doubles the rows), so the workers finish together.
-    order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][2]))
-    done: dict[str, dict[str, Any]] = {}
-    ctx = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(max_workers=args.jobs, mp_context=ctx) as pool:
-        futures = {pool.submit(_finetune_one, *jobs[i]): jobs[i][0] for i in order}
-        for fut in concurrent.futures.as_completed(futures):
-            r = fut.result()
-            done[r["label"]] = r
-            print(f"  fine-tune: {r['label']} finished" + (f" (failed: {r['error']})" if "error" in r else ""),
-                  flush=True)
+    # Seed by seed, so a chunk finishes whole seeds: a row's cut needs its same-seed baseline.
+    for seed in seeds:
+        for label, extra, data in runs:
+            cfg = {**base, **extra, "seed": seed,
+                   "data": {**base["data"], **extra.get("data", {})},
+                   "output_dir": str(Path(args.results_dir) / "finetune" / f"{label.replace(' ', '-')}-seed{seed}")}
+            # The weight column named in the config is read from both splits.
+            val = D["validation"].assign(weight=1.0) if "weight" in data.columns else D["validation"]
+            jobs.append(Job(label, seed, cfg, data, val))
+    return jobs
+
+
+def finetune_rows(results: dict[tuple[str, int], dict[str, Any]], seed: int, labels: list[str],
+                  D: dict[str, pd.DataFrame], args: argparse.Namespace, report: Any) -> None:
+    """Report one seed's fine-tuned rows, and the post-processing rows on their scores."""
+    from fairslm.mitigation.postprocessing import GroupThresholdOptimizer
+
     yv, gv = (D["validation"].profession == POS).to_numpy().astype(int), D["validation"].gender.to_numpy()
     gt = D["test"].gender.to_numpy()
-    base_step = done.get("baseline", {}).get("step_s")
-    for label, _, _ in runs:
-        r = done[label]
-        if "error" in r:
-            continue
+    for label in labels:
+        r = results[(label, seed)]
         scores = r["scores"]
-        note = f"step {r['step_s']:.3f}s"
-        if base_step:
-            note += f" ({(r['step_s'] / base_step - 1) * 100:+.0f}% vs plain, {args.jobs} jobs at once)"
-        if r.get("selected_step") is not None:
-            note += f"; kept step {r['selected_step']} of {r['steps']}"
+        note = f"kept step {r['selected_step']} of {r['steps']}" if r.get("selected_step") is not None else ""
         report(f"fine-tune: {label}", (scores["test"] >= 0.5).astype(int), (scores["swap"] >= 0.5).astype(int),
                r["train_s"], note)
-        if label == "baseline":
-            from fairslm.mitigation.postprocessing import GroupThresholdOptimizer
+        if label != "baseline":
+            continue
+        cands = []
+        for d in args.difference_grid:
+            o = GroupThresholdOptimizer(constraint="equalized_odds", max_difference=d).fit(
+                yv, scores["validation"], sensitive_features=gv)
+            cands.append((str(d), o, o.predict(scores["validation"], sensitive_features=gv)))
+        limit = (1 - args.cut) * gap_rms(yv, gv, (scores["validation"] >= 0.5).astype(int))
+        name, opt, status = choose(cands, yv, gv, limit)
+        report("fine-tune: group thresholds", opt.predict(scores["test"], sensitive_features=gt),
+               opt.predict(scores["swap"], sensitive_features=gt), r["train_s"], f"{name} ({status})")
+        fl = fairlearn_thresholds(scores["validation"], yv, gv)
+        col = {k: v[:, None] for k, v in scores.items()}
+        report("fine-tune: Fairlearn ThresholdOptimizer",
+               fl.predict(col["test"], sensitive_features=gt, random_state=seed),
+               fl.predict(col["swap"], sensitive_features=gt, random_state=seed), r["train_s"], "equalized_odds")
 
-            cands = []
-            for d in args.difference_grid:
-                o = GroupThresholdOptimizer(constraint="equalized_odds", max_difference=d).fit(
-                    yv, scores["validation"], sensitive_features=gv)
-                cands.append((str(d), o, o.predict(scores["validation"], sensitive_features=gv)))
-            limit = (1 - args.cut) * gap_rms(yv, gv, (scores["validation"] >= 0.5).astype(int))
-            name, opt, status = choose(cands, yv, gv, limit)
-            report("fine-tune: group thresholds", opt.predict(scores["test"], sensitive_features=gt),
-                   opt.predict(scores["swap"], sensitive_features=gt), r["train_s"], f"{name} ({status})")
-            fl = fairlearn_thresholds(scores["validation"], yv, gv)
-            col = {k: v[:, None] for k, v in scores.items()}
-            report("fine-tune: Fairlearn ThresholdOptimizer",
-                   fl.predict(col["test"], sensitive_features=gt, random_state=args.seed),
-                   fl.predict(col["swap"], sensitive_features=gt, random_state=args.seed), r["train_s"],
-                   "equalized_odds")
+
+# ---------------------------------------------------------------- tables
+def _fmt(iv: Any, scale: float = 1.0, digits: int = 3, sign: str = "") -> str:
+    if iv.n == 0:
+        return "n/a"
+    if iv.n < 2:
+        return f"{iv.mean * scale:{sign}.{digits}f}"
+    half = (iv.high - iv.low) / 2 * scale
+    return f"{iv.mean * scale:{sign}.{digits}f} ± {half:.{digits}f}"
+
+
+def aggregate(per_seed: dict[int, dict[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Per method: mean and 95% interval over seeds of each column, against same-seed baselines."""
+    from fairslm.metrics import seed_interval
+
+    methods: list[str] = []
+    for rows in per_seed.values():
+        methods += [m for m in rows if m not in methods]
+    out = []
+    for m in methods:
+        cols: dict[str, list[float]] = {k: [] for k in ("accuracy", "dacc", "rms", "cut", "eo_ratio", "flip", "train_s")}
+        meets = 0
+        seeds = []
+        for seed, rows in sorted(per_seed.items()):
+            if m not in rows:
+                continue
+            r = rows[m]
+            base = rows.get(FT_BASELINE if m.startswith("fine-tune") else HEAD_BASELINE)
+            dacc = (r["accuracy"] - base["accuracy"]) * 100 if base else float("nan")
+            cut = (1 - r["rms"] / base["rms"]) * 100 if base and base["rms"] > 0 else float("nan")
+            for k, v in (("accuracy", r["accuracy"]), ("dacc", dacc), ("rms", r["rms"]), ("cut", cut),
+                         ("eo_ratio", r["eo_ratio"]), ("flip", r["flip"]), ("train_s", r["train_s"])):
+                cols[k].append(v)
+            meets += bool(cut >= 60 and dacc >= -1.5)
+            seeds.append(seed)
+        out.append({"method": m, "seeds": seeds, "meets_per_seed": meets,
+                    **{k: seed_interval(v)._asdict() for k, v in cols.items()},
+                    "per_seed": {k: v for k, v in cols.items()}})
+    return out
+
+
+def print_table(agg: list[dict[str, Any]]) -> None:
+    from fairslm.metrics import SeedInterval
+
+    print()
+    print("| method | seeds | accuracy | Δacc pts | gap RMS | RMS cut % | EOpp ratio | flip | seeds ≥60% at ≤1.5 pts | train s |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for a in agg:
+        iv = {k: SeedInterval(**a[k]) for k in ("accuracy", "dacc", "rms", "cut", "eo_ratio", "flip", "train_s")}
+        base = a["method"] in (FT_BASELINE, HEAD_BASELINE)
+        print(f"| {a['method']} | {len(a['seeds'])} | {_fmt(iv['accuracy'])} | "
+              f"{'—' if base else _fmt(iv['dacc'], digits=2, sign='+')} | {_fmt(iv['rms'])} | "
+              f"{'—' if base else _fmt(iv['cut'], digits=0, sign='+')} | {_fmt(iv['eo_ratio'])} | "
+              f"{_fmt(iv['flip'])} | {'—' if base else str(a['meets_per_seed']) + '/' + str(len(a['seeds']))} | "
+              f"{iv['train_s'].mean:.1f} |")
+
+
+def print_seed_table(per_seed: dict[int, dict[str, dict[str, Any]]]) -> None:
+    print()
+    print("| seed | method | accuracy | TPR surg M/F | TPR nurse M/F | gap RMS | EOpp ratio | flip | note |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for seed, rows in sorted(per_seed.items()):
+        for m, r in rows.items():
+            print(f"| {seed} | {m} | {r['accuracy']:.4f} | {r['tpr_S_M']:.3f}/{r['tpr_S_F']:.3f} | "
+                  f"{r['tpr_N_M']:.3f}/{r['tpr_N_F']:.3f} | {r['rms']:.3f} | {r['eo_ratio']:.3f} | "
+                  f"{r['flip']:.3f} | {r['note']} |")
 
 
 # ---------------------------------------------------------------- main
+def parse_seeds(text: str) -> list[int]:
+    """``5`` -> seeds 0-4; ``0,3`` -> seeds 0 and 3; ``2-4`` -> 2, 3, 4."""
+    if "," in text:
+        return [int(x) for x in text.split(",")]
+    if "-" in text:
+        lo, hi = text.split("-")
+        return list(range(int(lo), int(hi) + 1))
+    return list(range(int(text)))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data-dir", type=Path, default=DATA)
     ap.add_argument("--results-dir", type=Path, default=REPO / "benchmarks" / "results")
+    ap.add_argument("--seeds", default="5", help="N (seeds 0..N-1), a list 0,3 or a range 2-4.")
     ap.add_argument("--head-only", action="store_true", help="Run only the fast head-only rows.")
     ap.add_argument("--finetune-only", action="store_true", help="Run only the fine-tuning rows.")
     ap.add_argument("--finetune-rows", nargs="+", default=None, metavar="LABEL",
                     help="Fine-tuning rows to run (e.g. baseline 'counterfactual augmentation'); default all.")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--budget-minutes", type=float, default=None,
+                    help="Start no fine-tune that would end past this many minutes; rerun to continue.")
+    ap.add_argument("--per-seed", action="store_true", help="Also print every seed's rows.")
+    ap.add_argument("--keep-models", action="store_true", help="Keep fine-tuned weights (~90 MB a run).")
     ap.add_argument("--cut", type=float, default=0.6,
                     help="Share of the baseline's validation TPR-gap RMS a chosen setting must remove.")
     ap.add_argument("--max-length", type=int, default=128)
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--learning-rate", type=float, default=5e-5)
-    ap.add_argument("--max-train-rows", type=int, default=None)
-    ap.add_argument("--jobs", type=int, default=2, help="Fine-tuning rows trained at once (one process each).")
+    ap.add_argument("--max-rows", type=int, default=None,
+                    help="Use only this many rows of each split (a quick check of the script, not a result).")
+    ap.add_argument("--jobs", type=int, default=2, help="Fine-tunes trained at once (one process each).")
     ap.add_argument("--ft-eval-every", type=int, default=40)
     ap.add_argument("--ft-penalty", type=float, default=5.0)
     ap.add_argument("--ft-alpha", type=float, default=1.0, help="Representation adversary's alpha.")
@@ -371,6 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.data_dir / "train.jsonl").exists():
         print(f"skipped: Bias in Bios data not found at {args.data_dir}")
         return 0
+    t_start = time.perf_counter()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     warnings.filterwarnings("ignore", category=DeprecationWarning)  # torch.jit.script in concept_erasure
@@ -379,70 +310,61 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(1)
-    from fairslm.mitigation.head_only import embed_texts
-
+    seeds = parse_seeds(args.seeds)
     D = {s: load_split(args.data_dir, s) for s in ("train", "validation", "test")}
-    swapped_test, swap_method = swap_gender(D["test"].text.tolist())
-    swapped_train, _ = swap_gender(D["train"].text.tolist())
-    cache = args.results_dir / "embeddings"
-    t0 = time.perf_counter()
-    E: dict[str, np.ndarray] = {}
+    if args.max_rows is not None:
+        D = {k: v.sample(n=min(args.max_rows, len(v)), random_state=0).reset_index(drop=True) for k, v in D.items()}
+    swapped_test, swapped_train = swap_gender(D["test"].text.tolist()), swap_gender(D["train"].text.tolist())
+    y = (D["test"].profession == POS).to_numpy().astype(int)
+    g = D["test"].gender.to_numpy()
+    per_seed: dict[int, dict[str, dict[str, Any]]] = {s: {} for s in seeds}
+
+    def reporter(seed: int) -> Any:
+        def report(name: str, pred: np.ndarray, pred_swap: np.ndarray, seconds: float, note: str = "") -> None:
+            r = {**row_metrics(y, g, np.asarray(pred).astype(int), np.asarray(pred_swap).astype(int)),
+                 "train_s": seconds, "note": note}
+            per_seed[seed][name] = r
+        return report
+
+    finetune_s = 0.0
+    complete = True
+    if not args.head_only:
+        jobs = finetune_jobs(args, D, swapped_train, seeds)
+        texts = {"validation": D["validation"].text.tolist(), "test": D["test"].text.tolist(), "swap": swapped_test}
+        budget = None if args.budget_minutes is None else args.budget_minutes * 60
+        results = run_jobs(jobs, texts, StepCache(args.results_dir / "cache" / "finetune"),
+                           n_jobs=args.jobs, budget_s=budget, keep_models=args.keep_models)
+        labels = list(dict.fromkeys(j.label for j in jobs))
+        finetune_s = sum(r["train_s"] for r in results.values())
+        for seed in seeds:
+            if all((lab, seed) in results for lab in labels):
+                finetune_rows(results, seed, labels, D, args, reporter(seed))
+            else:
+                complete = False
     if not args.finetune_only:
+        from fairslm.mitigation.head_only import embed_texts
+
+        cache = args.results_dir / "embeddings"
         E = {k: embed_texts(D[k].text.tolist(), max_length=args.max_length, cache_dir=cache) for k in D}
         E["test_swap"] = embed_texts(swapped_test, max_length=args.max_length, cache_dir=cache)
         E["train_swap"] = embed_texts(swapped_train, max_length=args.max_length, cache_dir=cache)
-        print(f"embeddings ready in {time.perf_counter() - t0:.1f}s (cached under {cache})", flush=True)
-    print(f"counterfactuals: {swap_method}", flush=True)
-
-    y = (D["test"].profession == POS).to_numpy().astype(int)
-    g = D["test"].gender.to_numpy()
-    rows: list[dict[str, Any]] = []
-    preds: dict[str, np.ndarray] = {}
-
-    def report(name: str, pred: np.ndarray, pred_swap: np.ndarray, seconds: float, note: str = "") -> None:
-        r = {"method": name, **row_metrics(y, g, np.asarray(pred).astype(int), np.asarray(pred_swap).astype(int)),
-             "train_s": seconds, "note": note}
-        rows.append(r)
-        preds[name] = np.asarray(pred).astype(int)
-        print(f"  {name:<42} acc {r['accuracy']:.4f}  rms {r['rms']:.3f}  ({seconds:.1f}s) {note}", flush=True)
-
-    if not args.head_only:
-        try:
-            finetune_rows(D, swapped_test, args, report)
-        except ImportError as exc:
-            print(f"fine-tuning rows skipped: {exc}")
-    if not args.finetune_only:
-        head_only_rows(E, D, args, report)
-    print_table(rows)
-    import fairslm
-
-    cmp = fairslm.compare(preds, y_true=y,
-                          sensitive_features={"gender": g}, criterion="equalized_odds",
-                          extra={r["method"]: {k: r[k] for k in ("rms", "flip", "train_s")} for r in rows})
+        for seed in seeds:
+            head_only_rows(E, D, args, seed, reporter(seed))
+    per_seed = {s: rows for s, rows in per_seed.items() if rows}
+    if args.per_seed:
+        print_seed_table(per_seed)
+    agg = aggregate(per_seed)
+    print_table(agg)
+    wall = time.perf_counter() - t_start
+    print(f"\nseeds {', '.join(map(str, sorted(per_seed)))}; fine-tuning CPU time stored in the cache "
+          f"{finetune_s / 3600:.2f} h (one core a run); this invocation {wall / 60:.1f} min wall"
+          + ("" if complete else "; fine-tuning incomplete: rerun the same command to continue"))
     args.results_dir.mkdir(parents=True, exist_ok=True)
-    cmp.to_json(args.results_dir / "mitigation_comparison.json")
-    (args.results_dir / "mitigation_comparison.svg").write_text(cmp.plot_svg())
-    (args.results_dir / "mitigation.json").write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, "rows": rows}, indent=2))
-    print(f"wrote {args.results_dir / 'mitigation.json'} and mitigation_comparison.(json|svg)")
+    out = args.results_dir / "mitigation.json"
+    out.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, "per_seed": per_seed,
+                               "aggregate": agg, "finetune_cpu_s": finetune_s, "wall_s": wall}, indent=1))
+    print(f"wrote {out}")
     return 0
-
-
-def print_table(rows: list[dict[str, Any]]) -> None:
-    bases = {"head": next((r for r in rows if r["method"] == "head: baseline"), None),
-             "fine-tune": next((r for r in rows if r["method"] == "fine-tune: baseline"), None)}
-    hdr = (f"| {'method':<42} | acc | dAcc pts | TPR surg M/F | TPR nurse M/F | gap RMS | RMS cut | "
-           f"EO ratio | flip | train s | meets | chosen |")
-    print()
-    print(hdr)
-    print("|" + "|".join("---" for _ in range(12)) + "|")
-    for r in rows:
-        b = bases["fine-tune" if r["method"].startswith("fine-tune") else "head"]
-        dacc = (r["accuracy"] - b["accuracy"]) * 100 if b else float("nan")
-        cut = (1 - r["rms"] / b["rms"]) * 100 if b and b["rms"] > 0 else float("nan")
-        meets = "yes" if cut >= 60 and dacc >= -1.5 else "no"
-        print(f"| {r['method']:<42} | {r['accuracy']:.4f} | {dacc:+.2f} | {r['tpr_S_M']:.3f}/{r['tpr_S_F']:.3f} | "
-              f"{r['tpr_N_M']:.3f}/{r['tpr_N_F']:.3f} | {r['rms']:.3f} | {cut:+.0f}% | {r['eo_ratio']:.3f} | "
-              f"{r['flip']:.3f} | {r['train_s']:.1f} | {meets} | {r['note']} |")
 
 
 if __name__ == "__main__":
