@@ -80,12 +80,12 @@ def test_demo_command_prints_where_the_report_is(tmp_path, monkeypatch, capsys):
 
     seen = {}
 
-    def fake_run_demo(out, *, force=False, progress=None):
-        seen.update(out=out, force=force)
+    def fake_run_demo(out, *, force=False, progress=None, seed=0):
+        seen.update(out=out, force=force, seed=seed)
         return PipelineResult(output_dir=out, steps=[], verdict="pass", final_model="mitigated",
                               models={}, report={"html": out / "report.html"}, seconds=1.0)
 
     monkeypatch.setattr(fairslm.pipeline, "run_demo", fake_run_demo)
-    assert main(["demo", "--out", str(tmp_path / "d"), "--force"]) == 0
-    assert seen == {"out": tmp_path / "d", "force": True}
+    assert main(["demo", "--out", str(tmp_path / "d"), "--force", "--seed", "3"]) == 0
+    assert seen == {"out": tmp_path / "d", "force": True, "seed": 3}
     assert f"Open the report: {(tmp_path / 'd' / 'report.html').resolve()}" in capsys.readouterr().out
