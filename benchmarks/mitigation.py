@@ -28,7 +28,8 @@ counterfactual-augmentation fine-tune and fits group thresholds (equalized odds)
 validation scores, the difference bound chosen by the same rule from ``--difference-grid``
 with the model's own 0.5 cut-off as one more candidate; it trains nothing of its own.
 
-Fine-tunes take ~5-10 minutes each on one core; they are stored in a step cache as they finish
+A full-data fine-tune takes ~5 minutes on a quiet core and took 32 (baseline) to 50 minutes
+(augmentation, twice the rows) on two shared, busy ones; runs are stored in a step cache as they finish
 (``benchmarks/mitigation_finetune.py``), so the grid runs in chunks: ``--budget-minutes 28``
 starts no run that would end past the budget, and the same command continues later.
 
@@ -366,8 +367,8 @@ def main(argv: list[str] | None = None) -> int:
     agg = aggregate(per_seed)
     print_table(agg)
     wall = time.perf_counter() - t_start
-    print(f"\nseeds {', '.join(map(str, sorted(per_seed)))}; fine-tuning CPU time stored in the cache "
-          f"{finetune_s / 3600:.2f} h (one core a run); this invocation {wall / 60:.1f} min wall"
+    print(f"\nseeds {', '.join(map(str, sorted(per_seed)))}; training time of the cached fine-tunes "
+          f"{finetune_s / 3600:.2f} h (wall, one core a run); this invocation {wall / 60:.1f} min wall"
           + ("" if complete else "; fine-tuning incomplete: rerun the same command to continue"))
     args.results_dir.mkdir(parents=True, exist_ok=True)
     out = args.results_dir / "mitigation.json"

@@ -114,3 +114,19 @@ def test_documented_audit_predictions_commands_run(tmp_path, monkeypatch, capsys
         code = main(args)
         assert code in (0, 1), capsys.readouterr().err
         assert (tmp_path / "audit.json").exists()
+
+
+def test_the_recipe_pipeline_file_in_the_docs_is_valid(tmp_path):
+    """The mitigation recipe's pipeline file, as printed in docs/mitigation-recipe.md, passes
+    the pipeline's own validation (sections, training settings, steps)."""
+    from fairslm.pipeline import load_pipeline_config
+
+    text = (DOCS / "mitigation-recipe.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```toml\n(.*?)```", text, flags=re.S)
+    assert blocks, "docs/mitigation-recipe.md has no ```toml block"
+    (tmp_path / "recipe.toml").write_text(blocks[0], encoding="utf-8")
+    cfg = load_pipeline_config(tmp_path / "recipe.toml")
+    assert cfg.debias is not None and cfg.debias.steps[0]["method"] == "augment"
+    assert cfg.postprocess is not None and cfg.postprocess.constraint == "equalized_odds"
+    assert cfg.postprocess.options == {"max_difference": 0.08}
+    assert "postprocess" in cfg.steps
