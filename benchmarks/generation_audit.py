@@ -16,7 +16,7 @@ from the generation cache.
 
 Run (from the repository root; a long job, so under the shared machine's heavy-job lock):
 
-    flock /work/.heavy.lock .venv/bin/python benchmarks/generation_audit.py
+    .venv/bin/python benchmarks/generation_audit.py
 
 Generation is cached on disk in benchmarks/results/generation_audit/ and done in chunks: with
 ``--budget-minutes`` the run stops after the chunk that passes the budget and says so; run it

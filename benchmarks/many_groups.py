@@ -13,7 +13,7 @@ tested and written out. Measured in the same run, on the same data:
 The target is 2 s or less for ``fairslm audit-predictions`` on 20,000 rows in 10,000 groups.
 fairslm is timed ``--repeats`` times (median); Fairlearn, which calls each metric group by
 group, ``--peer-repeats`` times (default once).
-Run ``flock /work/.heavy.lock python benchmarks/many_groups.py`` (a few minutes).
+Run ``python benchmarks/many_groups.py`` (a few minutes).
 """
 
 from __future__ import annotations

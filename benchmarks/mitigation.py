@@ -33,7 +33,7 @@ A full-data fine-tune takes ~5 minutes on a quiet core and took 32 (baseline) to
 (``benchmarks/mitigation_finetune.py``), so the grid runs in chunks: ``--budget-minutes 28``
 starts no run that would end past the budget, and the same command continues later.
 
-    flock /work/.heavy.lock env OMP_NUM_THREADS=1 PYTHONPATH=src .venv/bin/python \\
+    env OMP_NUM_THREADS=1 PYTHONPATH=src .venv/bin/python \\
         benchmarks/mitigation.py --seeds 5 --budget-minutes 28
 """
 

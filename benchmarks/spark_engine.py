@@ -13,12 +13,12 @@ Sections (one run, peers measured in the same run on the same inputs):
    ``fairslm.models.score_spark`` on ``local[2]`` (two Python workers of one thread each).
    The scores are asserted equal to 1e-6.
 
-Run under the heavy-job lock, with the data outside the repository::
+Run with the data outside the repository::
 
-    flock /work/.heavy.lock python benchmarks/spark_engine.py --data-dir /work/.bench-data
+    python benchmarks/spark_engine.py --data-dir ../bench-data
     python benchmarks/spark_engine.py --quick          # 1M/10M rows, 500 bios: a smoke run
 
-``--sections engine`` or ``--sections scoring`` runs one of them (each holds the lock for well
+``--sections engine`` or ``--sections scoring`` runs one of them (each takes well
 under half an hour on 2 cores).
 """
 
@@ -173,7 +173,7 @@ def section_scoring(n: int, repeats: int, rows: list) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", type=Path, default=Path("/work/.bench-data"))
+    parser.add_argument("--data-dir", type=Path, default=Path(__file__).resolve().parents[1].parent / "bench-data")
     parser.add_argument("--sections", default="engine,scoring")
     parser.add_argument("--quick", action="store_true", help="1M/10M rows, 500 bios, 1 repeat")
     parser.add_argument("--repeats", type=int, default=3)
