@@ -218,15 +218,21 @@ CHILD = textwrap.dedent("""
 """)
 
 
+def ensure_parquet(data_dir: Path, n: int) -> Path:
+    """The n-row predictions file in ``data_dir``, written once and reused by later runs."""
+    path = data_dir / f"preds_{n}.parquet"
+    if not path.exists():
+        t0 = time.perf_counter()
+        write_parquet(path, n)
+        print(f"  wrote {path} ({path.stat().st_size / 1e6:.0f} MB) in "
+              f"{time.perf_counter() - t0:.0f} s", flush=True)
+    return path
+
+
 def section_duckdb(sizes: list[int], data_dir: Path, rows: list) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
     for n in sizes:
-        path = data_dir / f"preds_{n}.parquet"
-        if not path.exists():
-            t0 = time.perf_counter()
-            write_parquet(path, n)
-            print(f"  wrote {path} ({path.stat().st_size / 1e6:.0f} MB) in "
-                  f"{time.perf_counter() - t0:.0f} s", flush=True)
+        path = ensure_parquet(data_dir, n)
         env = dict(os.environ, PYTHONPATH=str(Path(fairslm.__file__).parents[1]))
         runs = []
         for _ in range(3):

@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from audit_engine import write_parquet  # noqa: E402  (same 3-feature file as that benchmark)
+from audit_engine import ensure_parquet  # noqa: E402  (same 3-feature file as that benchmark)
 
 SENSITIVE = ["f0", "f1", "f2"]
 
@@ -99,12 +99,7 @@ def run_child(engine: str, path: Path) -> dict:
 def section_engine(sizes: list[int], data_dir: Path, repeats: int, rows: list) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
     for n in sizes:
-        path = data_dir / f"preds_{n}.parquet"
-        if not path.exists():
-            t0 = time.perf_counter()
-            write_parquet(path, n)
-            print(f"  wrote {path} ({path.stat().st_size / 1e6:.0f} MB) in "
-                  f"{time.perf_counter() - t0:.0f} s", flush=True)
+        path = ensure_parquet(data_dir, n)
         results: dict[str, list[dict]] = {"duckdb": [], "spark": []}
         for _ in range(repeats):  # interleaved, so a busy machine slows both alike
             for engine in results:
