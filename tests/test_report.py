@@ -19,7 +19,7 @@ from fairslm.reporting import (
     validate_report,
     write_report,
 )
-from fairslm.reporting._sections import highlight_swaps
+from fairslm.reporting._counterfactual_html import highlight_swaps
 
 XSS = "<script>alert(1)</script>"
 
@@ -37,6 +37,42 @@ def _fair_audit():
     y_pred = [1, 1, 0, 0, 1, 1, 0, 0]
     return fairslm.audit_predictions(y_true, y_pred, sensitive_features={"g": list("aaaabbbb")},
                                      min_group_size=1)
+
+
+def _counterfactual(examples=(), flip_rate=0.1):
+    """A counterfactual result in its documented layout, with the given examples."""
+    from fairslm.audit import CounterfactualResult
+
+    summary = {"n": 10, "n_flips": int(10 * flip_rate), "flip_rate": flip_rate,
+               "mean_score_change": 0.01, "mean_abs_score_change": 0.05,
+               "max_abs_score_change": 0.5, "mcnemar": {"b": 1, "c": 0, "p_exact": 1.0}}
+    return CounterfactualResult(
+        schema_version="1.0", attribute="gender", task={"classes": [0, 1], "score_class": 1},
+        counts={"n_texts": 12, "n_changed": 10, "n_unchanged": 2}, overall=summary,
+        by_direction={"female->male": summary}, by_group={}, provenance={},
+        examples=tuple({"index": i, "direction": "female->male", "original": a,
+                        "counterfactual": b, "score_original": s0, "score_counterfactual": s1,
+                        "score_change": s1 - s0, "flipped": (s0 < 0.5) != (s1 < 0.5)}
+                       for i, (a, b, s0, s1) in enumerate(examples)),
+    )
+
+
+def _data_audit(group="a"):
+    """A data audit in its documented layout, with ``group`` among the groups."""
+    from fairslm.audit import DataAuditResult
+
+    groups = {group: {"count": 40, "share": 0.5}, "b": {"count": 40, "share": 0.5}}
+    return DataAuditResult(
+        schema_version="1.0", dataset={"n_rows": 80}, findings=(f"{group} is under-labelled",),
+        representation={"g": {"features": ["g"], "groups": groups, "empty": [], "tiny": []}},
+        labeling={"1": {"g": {"groups": {group: {"count": 40, "rate": 0.2, "ci": [0.1, 0.3]},
+                                         "b": {"count": 40, "rate": 0.4, "ci": [0.3, 0.5]}},
+                              "ratio": 0.5, "verdict": "fail", "worst_group": group,
+                              "reference": "b"}}},
+        proxies={"g": {"probe": "tfidf", "auc": 0.9, "ci": [0.8, 1.0],
+                       "top_terms": {group: [{"term": group}]}}},
+        aggregation={}, provenance={},
+    )
 
 
 def test_build_report_summary_and_policy_verdict():
@@ -93,10 +129,8 @@ def test_data_strings_are_escaped_everywhere():
     rep = build_report(
         {XSS: _audit(groups=(XSS, "b"))},
         title=f"title {XSS}",
-        counterfactual={"kind": "fairslm.counterfactual", "flip_rate": 0.5,
-                        "examples": [{"text": f"She {XSS}", "counterfactual": f"He {XSS}",
-                                      "score": 0.2, "counterfactual_score": 0.7}]},
-        data_audit={"kind": "fairslm.data_audit", "proxies": [{"term": XSS, "group": XSS}]},
+        counterfactual=_counterfactual([(f"She {XSS}", f"He {XSS}", 0.2, 0.7)], flip_rate=0.5),
+        data_audit=_data_audit(group=XSS),
         model_card={"intended_use": XSS, "limitations": [XSS]},
         provenance={"config": {XSS: XSS}},
     )
@@ -114,8 +148,8 @@ def test_sections_render_only_when_present():
     assert ">Provenance</h2>" in plain and ">How to read the criteria</h2>" in plain
     full = render_html(build_report(
         {"baseline": _audit(), "mitigated": _fair_audit()},
-        data_audit={"kind": "fairslm.data_audit", "representation": [{"group": "a", "share": 0.5}]},
-        counterfactual={"kind": "fairslm.counterfactual", "flip_rate": 0.1},
+        data_audit=_data_audit(),
+        counterfactual=_counterfactual(),
         history={"model": "m", "criterion": "statistical_parity",
                  "points": [{"time": "2026-01-01T00:00:00", "ratio": 0.7, "verdict": "fail"},
                             {"time": "2026-02-01T00:00:00", "ratio": 0.9, "verdict": "pass"}]},
@@ -189,12 +223,14 @@ def test_write_report_round_trips(tmp_path):
 
 
 def test_comparison_section_plots_the_pareto_front():
-    comp = {"kind": "fairslm.comparison", "criterion": "statistical_parity", "threshold": 0.8,
-            "pareto": ["mitigated"],
-            "rows": [{"name": "mitigated", "accuracy": 0.9, "ratio": 0.95, "difference": 0.02,
-                      "verdict": "pass", "worst_group": "b", "extra": {"flip rate": 0.01}},
-                     {"name": "baseline", "accuracy": 0.85, "ratio": 0.6, "difference": 0.2,
-                      "verdict": "fail", "worst_group": XSS, "extra": {}}]}
+    from fairslm.mitigation.comparison import ComparisonResult, ComparisonRow
+
+    comp = ComparisonResult(
+        criterion="statistical_parity", threshold=0.8, pareto=("mitigated",), n_rows=8,
+        rows=(ComparisonRow("mitigated", accuracy=0.9, ratio=0.95, difference=0.02,
+                            verdict="pass", worst_group="b", extra={"flip rate": 0.01}),
+              ComparisonRow("baseline", accuracy=0.85, ratio=0.6, difference=0.2,
+                            verdict="fail", worst_group=XSS)))
     html = render_html(build_report({"baseline": _audit(), "mitigated": _fair_audit()},
                                     comparison=comp))
     assert "Pareto front: accuracy against fairness" in html
@@ -237,3 +273,26 @@ def test_an_unnamed_audit_is_named_after_its_model_folder() -> None:
                           min_group_size=1, provenance={"model": "runs/fair-v2"})
     assert [m["name"] for m in build_report(a)["models"]] == ["fair-v2"]
     assert [m["name"] for m in build_report(_audit())["models"]] == ["model"]
+
+
+def test_a_result_of_another_kind_or_incomplete_is_refused_with_what_to_pass():
+    with pytest.raises(InvalidDataError, match=r"not a complete fairslm counterfactual result "
+                                               r"\(.*flip_rate.*\); pass the CounterfactualResult"):
+        build_report(_audit(), counterfactual={"kind": "fairslm.counterfactual",
+                                               "schema_version": "1.0", "flip_rate": 0.1})
+    with pytest.raises(InvalidDataError, match=r"not a fairslm data audit \(kind='fairslm.counter"):
+        build_report(_audit(), data_audit=_counterfactual())
+    with pytest.raises(InvalidDataError, match="must be a ComparisonResult, its to_dict"):
+        build_report(_audit(), comparison=[1, 2])
+
+
+def test_sections_render_the_same_from_results_and_from_their_json(tmp_path):
+    _counterfactual([("She leads.", "He leads.", 0.3, 0.6)]).to_json(tmp_path / "cf.json")
+    _data_audit().to_json(tmp_path / "da.json")
+    models = {"baseline": _audit(), "mitigated": _fair_audit()}
+    typed = build_report(models, created="2026-01-01T00:00:00Z", data_audit=_data_audit(),
+                         counterfactual=_counterfactual([("She leads.", "He leads.", 0.3, 0.6)]))
+    files = build_report(models, created="2026-01-01T00:00:00Z", data_audit=tmp_path / "da.json",
+                         counterfactual={"mitigated": tmp_path / "cf.json"})
+    assert render_html(typed) == render_html(files)
+    assert "<mark class='old'>She</mark> leads." in render_html(files)

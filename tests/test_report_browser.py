@@ -9,12 +9,23 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import fairslm
+from fairslm.audit import counterfactual_test
 from fairslm.reporting import build_report, write_report
 
 XSS = "<script>alert(1)</script>"
+
+
+class _Lead:
+    """Scores a text 0.4 when it starts with "She", else 0.6."""
+
+    classes_ = [0, 1]
+
+    def predict_proba(self, texts):
+        return np.array([[0.6, 0.4] if t.startswith("She") else [0.4, 0.6] for t in texts])
 
 
 def _chromium() -> str:
@@ -45,10 +56,8 @@ def test_report_renders_in_chromium_without_console_errors(tmp_path):
                                      min_group_size=10)
     fixed = fairslm.audit_predictions(y_true, y_true, sensitive_features={"group": groups},
                                       min_group_size=10)
-    rep = build_report({"baseline": base, "mitigated": fixed},
-                       counterfactual={"kind": "fairslm.counterfactual", "flip_rate": 0.05,
-                                       "examples": [{"text": "She leads", "counterfactual": "He leads",
-                                                     "score": 0.4, "counterfactual_score": 0.6}]})
+    cf = counterfactual_test(_Lead(), ["She leads the team.", "He leads the team."] * 5)
+    rep = build_report({"baseline": base, "mitigated": fixed}, counterfactual=cf)
     html_path = write_report(rep, tmp_path)["html"]
     url = html_path.as_uri()
 

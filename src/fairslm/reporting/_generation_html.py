@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from fairslm.audit import GenerationAuditResult
+from fairslm.reporting._counterfactual_html import highlight_swaps
 from fairslm.reporting._markup import e, fmt, page, table
-from fairslm.reporting._sections import highlight_swaps
+from fairslm.reporting._results import typed_result
 
 __all__ = ["generation_page", "generation_section"]
 
@@ -30,10 +32,8 @@ def _p(c: Mapping[str, Any]) -> str:
     return f"{_num(c['p_value'])} <span class='muted small'>({e(test)}{holm})</span>{badge}"
 
 
-def _decoding(gen: Mapping[str, Any]) -> str:
-    d = gen.get("decoding", {})
-    c = gen.get("counts", {})
-    t = gen.get("timing", {})
+def _decoding(gen: GenerationAuditResult) -> str:
+    d, c, t = gen.decoding, gen.counts, gen.timing
     method = ("greedy decoding" if d.get("method") == "greedy" else
               f"{d.get('n_samples')} samples per prompt at temperature {fmt(d.get('temperature'))} "
               f"(top-p {fmt(d.get('top_p'))}, top-k {e(d.get('top_k'))}, seed {e(d.get('seed'))}); "
@@ -49,7 +49,7 @@ def _decoding(gen: Mapping[str, Any]) -> str:
         cut_text = (" Outputs stopped by the token limit: "
                     + ", ".join(f"{e(g)} {e(n)}" for g, n in cut.items()) + ".")
     return (
-        f"<p class='small'>Attribute <b>{e(gen.get('attribute'))}</b>: "
+        f"<p class='small'>Attribute <b>{e(gen.attribute)}</b>: "
         f"{e(c.get('n_changed'))} of {e(c.get('n_texts'))} texts were rewritten for the other "
         f"group.{unchanged} Each version went into the prompt <code>{e(d.get('template'))}</code>"
         f"{' (inside the chat template)' if d.get('chat') else ''}; {e(method)}, at most "
@@ -58,14 +58,14 @@ def _decoding(gen: Mapping[str, Any]) -> str:
     )
 
 
-def _measures(gen: Mapping[str, Any]) -> str:
-    groups = list(gen.get("groups", []))
-    ref = gen.get("reference_group")
+def _measures(gen: GenerationAuditResult) -> str:
+    groups = list(gen.groups)
+    ref = gen.reference_group
     out = []
     for other in [g for g in groups if g != ref]:
         label = f"{other} - {ref}"
         rows = []
-        for m in gen.get("measures", {}).values():
+        for m in gen.measures.values():
             con = m.get("contrasts", {}).get(label, {})
             cells = [_num(m["by_group"].get(g, {}).get("mean"))
                      + _ci(m["by_group"].get(g, {}).get("interval")) for g in groups]
@@ -76,8 +76,8 @@ def _measures(gen: Mapping[str, Any]) -> str:
     return "".join(out)
 
 
-def _similarity(gen: Mapping[str, Any]) -> str:
-    s = gen.get("similarity", {})
+def _similarity(gen: GenerationAuditResult) -> str:
+    s = gen.similarity
     rows = []
     for key, name in (("embedding_cosine", "MiniLM cosine of the two outputs"),
                       ("rouge_l", "ROUGE-L F1 of the two outputs"),
@@ -101,9 +101,9 @@ def _similarity(gen: Mapping[str, Any]) -> str:
     )
 
 
-def _examples(gen: Mapping[str, Any]) -> str:
+def _examples(gen: GenerationAuditResult) -> str:
     rows = []
-    for x in gen.get("examples", []):
+    for x in gen.examples:
         a, b = highlight_swaps(str(x.get("original", "")), str(x.get("counterfactual", "")))
         oa, ob = highlight_swaps(str(x.get("output_original", "")),
                                  str(x.get("output_counterfactual", "")))
@@ -120,14 +120,13 @@ def _examples(gen: Mapping[str, Any]) -> str:
                      "similarity"], rows))
 
 
-def _one(gen: Mapping[str, Any]) -> str:
+def _one(gen: GenerationAuditResult) -> str:
     return _decoding(gen) + _measures(gen) + _similarity(gen) + _examples(gen)
 
 
-def generation_section(report: Mapping[str, Any]) -> str:
+def generation_section(results: Mapping[str, GenerationAuditResult | None]) -> str:
     """The report's section on generated texts ("" when the report has none)."""
-    gens = report.get("generation")
-    if not gens:
+    if not results:
         return ""
     intro = ("<p>Each text is rewritten with its group words swapped and the model writes for "
              "both versions with the same decoding settings. Every measure of the outputs is "
@@ -135,13 +134,17 @@ def generation_section(report: Mapping[str, Any]) -> str:
              "McNemar's (rates) or Wilcoxon's signed-rank (other measures) test, Holm-adjusted "
              "across the measures.</p>")
     return intro + "".join((f"<h3>{e(name)}</h3>" if name else "") + _one(g)
-                           for name, g in gens.items() if g)
+                           for name, g in results.items() if g is not None)
 
 
 def generation_page(result: Any, *, title: str = "Generation audit") -> str:
-    """A self-contained HTML page of one generation audit (no script, loads nothing)."""
-    gen = result.to_dict() if hasattr(result, "to_dict") else dict(result)
-    prov = gen.get("provenance", {})
+    """A self-contained HTML page of one generation audit (no script, loads nothing).
+
+    ``result`` is a :class:`~fairslm.audit.GenerationAuditResult`, its ``to_dict()`` form or
+    its JSON file.
+    """
+    gen = typed_result(GenerationAuditResult, result, "generation audit")
+    prov = gen.provenance
     subtitle = (f"fairslm {prov.get('fairslm_version')}; model fingerprint "
                 f"{str(prov.get('model_fingerprint'))[:16]}")
-    return page(title, subtitle, [("generation", "", generation_section({"generation": {"": gen}}))])
+    return page(title, subtitle, [("generation", "", generation_section({"": gen}))])

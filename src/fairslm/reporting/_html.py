@@ -11,15 +11,16 @@ from typing import Any
 
 from fairslm.audit import AuditResult, CriterionResult, GroupView
 from fairslm.metrics import FOUR_FIFTHS
+from fairslm.reporting._counterfactual_html import counterfactual_section
+from fairslm.reporting._data_audit_html import data_audit_section
 from fairslm.reporting._generation_html import generation_section
 from fairslm.reporting._guide import criterion_guide, ratio_meaning
 from fairslm.reporting._markup import CRITERIA_ORDER, badge, e, fmt, interval, page, table
 from fairslm.reporting._policy import as_audit, number, worst_criterion
+from fairslm.reporting._results import ReportResults
 from fairslm.reporting._schema import validate_report
 from fairslm.reporting._sections import (
     comparison_section,
-    counterfactual_section,
-    data_audit_section,
     history_section,
     model_card_section,
     provenance_section,
@@ -93,7 +94,7 @@ def _summary(report: Mapping[str, Any], audits: Mapping[str, AuditResult]) -> st
             f"<div class='banner {e(verdict)}'>{badge(verdict)} Model <b>{e(final['name'])}</b> "
             f"cannot be judged against the policy: no {e(crits)} ratio could be measured on "
             f"{e(views)} views (fewer than two groups of at least "
-            f"{e(final['audit'].get('options', {}).get('min_group_size'))} rows, or undefined "
+            f"{e(audits[final['name']].options.get('min_group_size'))} rows, or undefined "
             "rates). This is not a pass.</div>"
         ]
     else:
@@ -251,20 +252,21 @@ def render_html(report: Mapping[str, Any]) -> str:
     report = validate_report(report)
     models = report["models"]
     final = next((m for m in models if m["name"] == report["summary"]["final"]), None)
-    # The audits are rendered from their typed results, read back from the document once.
+    # Every result is rendered from its typed object, read back from the document once.
     audits = {m["name"]: as_audit(m["audit"]) for m in models}
+    results = ReportResults.of(report)
     parts = [
         ("summary", "Summary", _summary(report, audits)),
         ("criteria", "How to read the criteria", _criteria_cards(report, final, audits)),
     ]
-    for sid, title, fn in (
-        ("data", "Data audit", data_audit_section),
-        ("counterfactual", "Counterfactual tests", counterfactual_section),
-        ("generation", "Generated texts", generation_section),
-        ("mitigation", "Mitigation: before and after", comparison_section),
-        ("history", "Audit history", history_section),
+    for sid, title, html in (
+        ("data", "Data audit", data_audit_section(results.data_audit)),
+        ("counterfactual", "Counterfactual tests", counterfactual_section(results.counterfactual)),
+        ("generation", "Generated texts", generation_section(results.generation)),
+        ("mitigation", "Mitigation: before and after",
+         comparison_section(report, audits, results.comparison)),
+        ("history", "Audit history", history_section(report)),
     ):
-        html = fn(report)
         if html:
             parts.append((sid, title, html))
     if report.get("compliance"):
@@ -278,7 +280,7 @@ def render_html(report: Mapping[str, Any]) -> str:
                        open_=(m["name"] == report["summary"]["final"]))
         for m in models
     )
-    tail = [("provenance", "Provenance", provenance_section(report))]
+    tail = [("provenance", "Provenance", provenance_section(report, audits))]
     card = model_card_section(report)
     if card:
         tail.append(("model-card", "Model card", card))

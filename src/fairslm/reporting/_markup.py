@@ -3,13 +3,13 @@ tables, the page around them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
 from fairslm.reporting._format import format_interval, format_number
 
-__all__ = ["CRITERIA_ORDER", "badge", "e", "fmt", "interval", "page", "table"]
+__all__ = ["CRITERIA_ORDER", "badge", "e", "fmt", "generic", "interval", "page", "table"]
 
 # The stylesheet of every page fairslm writes (report, compliance): inline, nothing loaded.
 _CSS = """
@@ -107,3 +107,28 @@ def page(
         + (f"<nav class='small'>{links}</nav>" if links else "")
         + f"{body}</main></body></html>\n"
     )
+
+
+_SKIP_KEYS = {"kind", "schema_version", "svg"}
+
+
+def generic(obj: Any, depth: int = 0) -> str:
+    """Render any JSON value readably: dicts as key/value tables, lists of dicts as tables."""
+    if isinstance(obj, Mapping):
+        if not obj:
+            return "<span class='muted'>none</span>"
+        rows = [[f"<b>{e(k)}</b>", generic(v, depth + 1)] for k, v in obj.items()
+                if k not in _SKIP_KEYS]
+        return table(["", ""], rows) if depth < 4 else e(obj)
+    if isinstance(obj, (list, tuple)):
+        if obj and all(isinstance(x, Mapping) for x in obj):
+            cols: list[str] = []
+            for x in obj:
+                cols += [k for k in x if k not in cols and k not in _SKIP_KEYS]
+            rows = [[generic(x.get(c), depth + 1) for c in cols] for x in obj[:200]]
+            more = f"<p class='small muted'>{len(obj) - 200} more rows</p>" if len(obj) > 200 else ""
+            return table(cols, rows) + more
+        return e(", ".join(fmt(x) if isinstance(x, (int, float)) else str(x) for x in obj))
+    if isinstance(obj, (int, float)) or obj is None:
+        return f"<span class='num'>{fmt(obj)}</span>"
+    return e(obj)

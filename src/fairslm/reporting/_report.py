@@ -13,12 +13,14 @@ from typing import Any
 from fairslm._artifact import json_safe, write_json_atomic
 from fairslm._atomic import write_text_atomic
 from fairslm._version import __version__
-from fairslm.audit import AuditResult
+from fairslm.audit import AuditResult, CounterfactualResult, DataAuditResult, GenerationAuditResult
 from fairslm.exceptions import ConfigError, InvalidDataError
 from fairslm.metrics import FOUR_FIFTHS
+from fairslm.mitigation.comparison import ComparisonResult
 from fairslm.reporting._guide import CRITERIA_GUIDE
 from fairslm.reporting._html import render_html
 from fairslm.reporting._policy import policy_verdict
+from fairslm.reporting._results import per_model_results, typed_result
 from fairslm.reporting._schema import REPORT_KIND, REPORT_SCHEMA_VERSION, validate_report
 
 __all__ = ["build_report", "write_report"]
@@ -99,8 +101,13 @@ def build_report(
         Extra figures per model, e.g. ``{"baseline": {"accuracy vs true label": 0.91}}``.
     truth_audits : mapping, optional
         Per model, an audit against an unbiased ground truth when one is known.
-    data_audit, counterfactual, comparison, history : result objects or dicts, optional
-        Sections rendered only when given. ``counterfactual`` may map model name -> result.
+    data_audit, counterfactual, comparison : results, their ``to_dict()`` forms or JSON files, optional
+        A :class:`~fairslm.audit.DataAuditResult`, :class:`~fairslm.audit.CounterfactualResult`
+        (or a mapping of model name -> one) and
+        :class:`~fairslm.mitigation.comparison.ComparisonResult`; each is read through its class,
+        which refuses another kind or schema version, and its section is rendered when given.
+    history : dict, optional
+        Trends of earlier audits (``fairslm.governance.trend`` data).
     generation : GenerationAuditResult or mapping of model name -> result, optional
         Counterfactual audits of generated texts, rendered in the "Generated texts" section.
     compliance : result or sequence of results, optional
@@ -157,8 +164,8 @@ def build_report(
         if truth_audits and name in truth_audits:
             entry["truth_audit"] = _audit_dict(truth_audits[name], name)[0]
         entries.append(entry)
-    cf = _per_model(counterfactual, final, "counterfactual result")
-    gen = _per_model(generation, final, "generation audit")
+    cf = per_model_results(CounterfactualResult, counterfactual, final, "counterfactual result")
+    gen = per_model_results(GenerationAuditResult, generation, final, "generation audit")
     final_entry = next(e for e in entries if e["name"] == final)
     report = {
         "kind": REPORT_KIND,
@@ -175,11 +182,11 @@ def build_report(
         },
         "guide": CRITERIA_GUIDE,
         "models": entries,
-        "data_audit": _as_dict(data_audit, "data audit"),
-        "counterfactual": cf,
-        "generation": gen,
+        "data_audit": _stored(data_audit, DataAuditResult, "data audit"),
+        "counterfactual": _stored_per_model(cf),
+        "generation": _stored_per_model(gen),
         "mitigation": dict(json_safe(dict(mitigation))) if mitigation else None,
-        "comparison": _as_dict(comparison, "comparison"),
+        "comparison": _stored(comparison, ComparisonResult, "comparison"),
         "history": _as_dict(history, "history"),
         "compliance": _compliance_list(compliance),
         "provenance": dict(json_safe(dict(provenance or {}))),
@@ -189,13 +196,15 @@ def build_report(
     return report
 
 
-def _per_model(obj: Any, final: str, what: str) -> dict[str, Any] | None:
-    """Results by model name: a mapping of them as given, or one result for the final model."""
-    if obj is None:
+def _stored(obj: Any, cls: type[Any], what: str) -> dict[str, Any] | None:
+    """A result's JSON form, read through its class (which checks it), or None."""
+    return None if obj is None else typed_result(cls, obj, what).to_dict()
+
+
+def _stored_per_model(results: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if results is None:
         return None
-    if isinstance(obj, Mapping) and "kind" not in obj:
-        return {str(k): _as_dict(v, what) for k, v in obj.items()}
-    return {str(final): _as_dict(obj, what)}
+    return {name: None if r is None else r.to_dict() for name, r in results.items()}
 
 
 def _compliance_list(obj: Any) -> list[dict[str, Any]] | None:
