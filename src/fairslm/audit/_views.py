@@ -191,20 +191,30 @@ def build_view(
     tp, fp = vd.conf[:, 1, 1].tolist(), vd.conf[:, 0, 1].tolist()
     fn, tn = vd.conf[:, 1, 0].tolist(), vd.conf[:, 0, 0].tolist()
     groups = []
-    for i, lab in enumerate(labels):
-        metrics = {m: v[i] for m, v in rates.items()}
+    metric_names = list(rates)
+    metric_rows = zip(*rates.values(), strict=True) if rates else iter(() for _ in labels)
+    interval_names = list(group_ci)
+    interval_rows = (
+        zip(*(zip(lo, hi, strict=True) for lo, hi in group_ci.values()), strict=True)
+        if group_ci else iter(() for _ in labels)
+    )
+    for lab, vals, row, ci_row, n_i, w_i, ok_i, tp_i, fp_i, fn_i, tn_i in zip(
+        labels, values, metric_rows, interval_rows, counts, weights, sufficient, tp, fp, fn, tn,
+        strict=True,
+    ):
+        metrics = dict(zip(metric_names, row, strict=True))
         groups.append(
             GroupResult(
                 label=lab,
-                values=dict(zip(t.features, values[i], strict=True)),
-                count=int(round(counts[i])),
-                share=counts[i] / n_total,
-                weight=weights[i],
-                sufficient=sufficient[i],
+                values=dict(zip(t.features, vals, strict=True)),
+                count=int(round(n_i)),
+                share=n_i / n_total,
+                weight=w_i,
+                sufficient=ok_i,
                 metrics=metrics,
                 undefined={m: reasons[m] for m, v in metrics.items() if v != v},  # v != v: NaN
-                confusion={"tp": tp[i], "fp": fp[i], "fn": fn[i], "tn": tn[i]},
-                intervals={m: (lo[i], hi[i]) for m, (lo, hi) in group_ci.items()},
+                confusion={"tp": tp_i, "fp": fp_i, "fn": fn_i, "tn": tn_i},
+                intervals=dict(zip(interval_names, ci_row, strict=True)),
             )
         )
     disp: dict[str, DisparityResult] = {}
@@ -212,22 +222,38 @@ def build_view(
         ci = vd.disp_ci.get(m)
         test = vd.tests.get(m)
         ratio, difference = d.ratio.tolist(), d.difference.tolist()
-        if ci is not None:
-            r_lo, r_hi = ci["ratio"][0].tolist(), ci["ratio"][1].tolist()
-            d_lo, d_hi = ci["difference"][0].tolist(), ci["difference"][1].tolist()
-        if test is not None:
-            p_raw, p_holm, test_name = test[0].tolist(), test[1].tolist(), test[2].tolist()
-        by_group: dict[str, dict[str, Any]] = {}
-        for i, lab in enumerate(labels):
-            entry: dict[str, Any] = {"ratio": ratio[i], "difference": difference[i]}
-            if ci is not None:
-                entry["ratio_interval"] = [r_lo[i], r_hi[i]]
-                entry["difference_interval"] = [d_lo[i], d_hi[i]]
-            if test is not None:
-                entry["p_value"] = p_raw[i]
-                entry["p_value_holm"] = p_holm[i]
-                entry["test"] = test_name[i]
-            by_group[lab] = entry
+        # Dict literals over zipped columns: this loop runs once per group and metric.
+        if ci is not None and test is not None:
+            entries = [
+                {"ratio": r, "difference": df, "ratio_interval": [rl, rh],
+                 "difference_interval": [dl, dh], "p_value": p, "p_value_holm": ph, "test": tn}
+                for r, df, rl, rh, dl, dh, p, ph, tn in zip(
+                    ratio, difference, ci["ratio"][0].tolist(), ci["ratio"][1].tolist(),
+                    ci["difference"][0].tolist(), ci["difference"][1].tolist(),
+                    test[0].tolist(), test[1].tolist(), test[2].tolist(), strict=True,
+                )
+            ]
+        elif ci is not None:
+            entries = [
+                {"ratio": r, "difference": df, "ratio_interval": [rl, rh],
+                 "difference_interval": [dl, dh]}
+                for r, df, rl, rh, dl, dh in zip(
+                    ratio, difference, ci["ratio"][0].tolist(), ci["ratio"][1].tolist(),
+                    ci["difference"][0].tolist(), ci["difference"][1].tolist(), strict=True,
+                )
+            ]
+        elif test is not None:
+            entries = [
+                {"ratio": r, "difference": df, "p_value": p, "p_value_holm": ph, "test": tn}
+                for r, df, p, ph, tn in zip(
+                    ratio, difference, test[0].tolist(), test[1].tolist(), test[2].tolist(),
+                    strict=True,
+                )
+            ]
+        else:
+            entries = [{"ratio": r, "difference": df}
+                       for r, df in zip(ratio, difference, strict=True)]
+        by_group: dict[str, dict[str, Any]] = dict(zip(labels, entries, strict=True))
         ref_label = "overall" if d.reference_index is None else labels[d.reference_index]
         disp[m] = DisparityResult(
             metric=m,

@@ -8,30 +8,35 @@ on a cluster; all give identical tables. The input checks and the group encoding
 encodes groups the same way.
 """
 
-from fairslm.engines._aggregate import check_columns, quote_backtick
-from fairslm.engines._duckdb import DEFAULT_MEMORY_LIMIT, count_table_from_file
-from fairslm.engines._inputs import (
-    MISSING_LABEL,
-    encode_features,
-    encode_labels,
-    group_labels,
-    to_1d,
-    validate_weights,
-)
-from fairslm.engines._median import MedianTable, median_count_table
-from fairslm.engines._numpy import count_table_from_arrays, count_table_from_codes
-from fairslm.engines._spark import (
-    SparkSource,
-    count_table_from_spark,
-    is_remote_path,
-    spark_source,
-)
-from fairslm.engines._spark_session import (
-    is_spark_dataframe,
-    pandas_interop,
-    spark_errors,
-    spark_session,
-)
+from typing import TYPE_CHECKING
+
+from fairslm._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from fairslm.engines._aggregate import check_columns, quote_backtick
+    from fairslm.engines._duckdb import DEFAULT_MEMORY_LIMIT, count_table_from_file
+    from fairslm.engines._inputs import (
+        MISSING_LABEL,
+        encode_features,
+        encode_labels,
+        group_labels,
+        to_1d,
+        validate_weights,
+    )
+    from fairslm.engines._median import MedianTable, median_count_table
+    from fairslm.engines._numpy import count_table_from_arrays, count_table_from_codes
+    from fairslm.engines._spark import (
+        SparkSource,
+        count_table_from_spark,
+        is_remote_path,
+        spark_source,
+    )
+    from fairslm.engines._spark_session import (
+        is_spark_dataframe,
+        pandas_interop,
+        spark_errors,
+        spark_session,
+    )
 
 __all__ = [
     "DEFAULT_MEMORY_LIMIT",
@@ -57,3 +62,22 @@ __all__ = [
     "to_1d",
     "validate_weights",
 ]
+
+# Each name is imported from its module on first use, so that importing the package (as
+# every command of the CLI does) costs only what is used.
+__getattr__, __dir__ = lazy_exports(__name__, {
+    "fairslm.engines._aggregate": ("check_columns", "quote_backtick"),
+    "fairslm.engines._duckdb": ("DEFAULT_MEMORY_LIMIT", "count_table_from_file"),
+    "fairslm.engines._inputs": (
+        "MISSING_LABEL", "encode_features", "encode_labels", "group_labels", "to_1d",
+        "validate_weights",
+    ),
+    "fairslm.engines._median": ("MedianTable", "median_count_table"),
+    "fairslm.engines._numpy": ("count_table_from_arrays", "count_table_from_codes"),
+    "fairslm.engines._spark": (
+        "SparkSource", "count_table_from_spark", "is_remote_path", "spark_source",
+    ),
+    "fairslm.engines._spark_session": (
+        "is_spark_dataframe", "pandas_interop", "spark_errors", "spark_session",
+    ),
+})

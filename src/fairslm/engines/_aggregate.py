@@ -13,14 +13,13 @@ and turned into the :class:`~fairslm.metrics.CountTable` the numpy engine builds
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
 
-from fairslm._missing import missing_mask
+from fairslm._missing import missing_mask, null_mask
 from fairslm.engines._inputs import ALL_ZERO_WEIGHTS, encode_features, encode_labels
 from fairslm.exceptions import InvalidDataError
 from fairslm.metrics import CountTable
@@ -128,7 +127,7 @@ def aggregate_sql(
 
 
 def table_from_aggregate(
-    agg: pd.DataFrame,
+    agg: Mapping[str, NDArray[Any]],
     name: str,
     *,
     y_true: str,
@@ -140,14 +139,28 @@ def table_from_aggregate(
     pos_label: object | None,
     missing: str,
 ) -> CountTable:
-    is_score = agg["is_score"].to_numpy().astype(bool)
-    conf = agg[~is_score].reset_index(drop=True)
-    n = conf["n"].to_numpy().astype(np.float64)
+    """The :class:`~fairslm.metrics.CountTable` of the aggregation query's result.
+
+    ``agg`` maps each result column to a numpy array, NULL read as ``None`` (text) or ``NaN``
+    (numbers), as pandas would read it.
+    """
+    cols = {k: np.asarray(v) for k, v in agg.items()}
+    # An empty string is missing, as the same empty CSV field is (read as NULL).
+    missing_of = {}
+    for i in range(len(sensitive)):
+        key = f"s{i}"
+        missing_of[key] = missing_mask(cols[key])
+        if missing_of[key].any():
+            cols[key] = cols[key].astype(object)
+            cols[key][missing_of[key]] = None
+    is_score = cols["is_score"].astype(bool)
+    conf = {k: v[~is_score] for k, v in cols.items()}
+    n = conf["n"].astype(np.float64)
     total = int(n.sum())
     if total == 0:
         raise InvalidDataError(f"predictions file {name} has no rows")
     for col, key in ((y_true, "yt"), (y_pred, "yp")):
-        bad = conf[key].isna().to_numpy()
+        bad = null_mask(conf[key])
         if bad.any():
             raise InvalidDataError(
                 f"column {col!r} of {name} has {int(n[bad].sum())} missing (NULL/NaN) value(s) "
@@ -164,17 +177,15 @@ def table_from_aggregate(
         if w_neg:
             raise InvalidDataError(
                 f"the weight column of {name} has {w_neg} negative value(s) (smallest "
-                f"{float(conf['w_min'].min()):g}); weights must be non-negative"
+                f"{float(np.nanmin(conf['w_min'].astype(np.float64))):g}); weights must be "
+                "non-negative"
             )
-        if not np.isfinite(conf["wsum"].to_numpy(dtype=np.float64)).all():
+        if not np.isfinite(conf["wsum"].astype(np.float64)).all():
             raise InvalidDataError(f"the weight column of {name} has infinite values")
-        if not (conf["wsum"].to_numpy(dtype=np.float64) > 0).any():
+        if not (conf["wsum"].astype(np.float64) > 0).any():
             raise InvalidDataError(ALL_ZERO_WEIGHTS.format(what=f"the weight column of {name}"))
     for i, s in enumerate(sensitive):
-        # An empty string is missing, as the same empty CSV field is (read as NULL).
-        for frame in (conf, agg):
-            frame.loc[missing_mask(frame[f"s{i}"]), f"s{i}"] = None
-        n_missing = int(n[conf[f"s{i}"].isna().to_numpy()].sum())
+        n_missing = int(n[missing_of[f"s{i}"][~is_score]].sum())
         if n_missing and missing == "error":
             raise InvalidDataError(
                 f"sensitive feature {s!r} has {n_missing} missing value(s) out of {total} rows "
@@ -182,28 +193,30 @@ def table_from_aggregate(
                 "(missing='group') to audit them as their own group (empty strings count as "
                 "missing)"
             )
-    score = agg[is_score].reset_index(drop=True) if scored else None
+    score = {k: v[is_score] for k, v in cols.items()} if scored else None
     if score is not None:
         s_bad = int(score["s_bad"].sum())
         if s_bad:
             raise InvalidDataError(f"the score column of {name} has {s_bad} NULL/NaN value(s)")
-        lo, hi = float(score["smin"].min()), float(score["smax"].max())
+        lo = float(np.nanmin(score["smin"].astype(np.float64), initial=np.inf))
+        hi = float(np.nanmax(score["smax"].astype(np.float64), initial=-np.inf))
         if lo < 0 or hi > 1:
             raise InvalidDataError(
                 f"scores in {name} must be probabilities in [0, 1]; found values from {lo:g} "
                 f"to {hi:g}. Pass the predicted probability of the positive class"
             )
-    rows = conf if score is None else pd.concat([conf, score], ignore_index=True)
-    n_conf = len(conf)
+    rows = conf if score is None else {k: np.concatenate([conf[k], score[k]]) for k in conf}
+    n_conf = len(n)
+    n_rows = len(rows["n"])
     feats = {s: rows[f"s{i}"] for i, s in enumerate(sensitive)}
-    features, levels, codes = encode_features(feats, len(rows), missing=missing)
-    yt_all = _column_values(rows["yt"])
-    classes, tc_all, pc = encode_labels(yt_all[:n_conf], _column_values(conf["yp"]), pos_label)
+    features, levels, codes = encode_features(feats, n_rows, missing=missing)
+    yt_all = rows["yt"]
+    classes, tc_all, pc = encode_labels(yt_all[:n_conf], conf["yp"], pos_label)
     # Score rows' labels are a subset of the confusion rows' labels: map them on the classes.
     lookup = {c: i for i, c in enumerate(classes)}
     tc_score = np.asarray([lookup[_py(v)] for v in yt_all[n_conf:]], dtype=np.int64)
     sizes = [len(lv) for lv in levels]
-    combined = np.zeros(len(rows), dtype=np.int64)
+    combined = np.zeros(n_rows, dtype=np.int64)
     for c, size in zip(codes, sizes, strict=True):
         combined = combined * size + c
     uniq = np.unique(combined[:n_conf])
@@ -215,8 +228,8 @@ def table_from_aggregate(
     if weighted:
         wsum = np.zeros_like(counts)
         wsq = np.zeros_like(counts)
-        np.add.at(wsum, (g[:n_conf], tc_all, pc), conf["wsum"].to_numpy(dtype=np.float64))
-        np.add.at(wsq, (g[:n_conf], tc_all, pc), conf["wsq"].to_numpy(dtype=np.float64))
+        np.add.at(wsum, (g[:n_conf], tc_all, pc), conf["wsum"].astype(np.float64))
+        np.add.at(wsq, (g[:n_conf], tc_all, pc), conf["wsq"].astype(np.float64))
     else:
         wsum = wsq = counts
     s_counts = s_wsum = s_sums = s_sq = edges = None
@@ -224,16 +237,16 @@ def table_from_aggregate(
         nb = int(n_score_bins)
         edges = np.linspace(0.0, 1.0, nb + 1)
         gi = g[n_conf:]
-        sb = score["sb"].to_numpy().astype(np.int64)
+        sb = score["sb"].astype(np.int64)
         s_counts = np.zeros((n_groups, k, nb))
-        np.add.at(s_counts, (gi, tc_score, sb), score["n"].to_numpy(dtype=np.float64))
+        np.add.at(s_counts, (gi, tc_score, sb), score["n"].astype(np.float64))
         s_sums = np.zeros_like(s_counts)
-        np.add.at(s_sums, (gi, tc_score, sb), score["ssum"].to_numpy(dtype=np.float64))
+        np.add.at(s_sums, (gi, tc_score, sb), score["ssum"].astype(np.float64))
         s_sq = np.zeros_like(s_counts)
-        np.add.at(s_sq, (gi, tc_score, sb), score["ssq"].to_numpy(dtype=np.float64))
+        np.add.at(s_sq, (gi, tc_score, sb), score["ssq"].astype(np.float64))
         if weighted:
             s_wsum = np.zeros_like(s_counts)
-            np.add.at(s_wsum, (gi, tc_score, sb), score["wsum"].to_numpy(dtype=np.float64))
+            np.add.at(s_wsum, (gi, tc_score, sb), score["wsum"].astype(np.float64))
         else:
             s_wsum = s_counts
     keys = np.stack(np.unravel_index(uniq, sizes), axis=1).astype(np.int64)
@@ -256,9 +269,3 @@ def table_from_aggregate(
 
 def _py(v: Any) -> object:
     return v.item() if isinstance(v, np.generic) else v
-
-
-def _column_values(col: pd.Series) -> NDArray[Any]:
-    if isinstance(col.dtype, pd.StringDtype) or col.dtype == object:
-        return np.asarray(col.astype(object))
-    return col.to_numpy()

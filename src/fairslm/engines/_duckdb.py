@@ -3,7 +3,9 @@
 DuckDB streams the file through a hash aggregate whose state is one row per
 (group, y_true, y_pred) cell, so memory stays flat in the number of rows and files larger than
 memory work. The small aggregated result is then validated and turned into the same
-:class:`~fairslm.metrics.CountTable` the numpy engine builds from arrays.
+:class:`~fairslm.metrics.CountTable` the numpy engine builds from arrays. The result is read as
+numpy arrays, not a pandas DataFrame: importing pandas would cost an audit of a file more than
+the audit itself.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
+import numpy as np
+from numpy.typing import NDArray
 
 from fairslm._userfiles import check_input_file, table_read_error, utf8_problem
 from fairslm.engines._aggregate import (
@@ -188,7 +191,7 @@ _PANDAS_TRUE = frozenset({"True", "TRUE", "true"})
 _PANDAS_FALSE = frozenset({"False", "FALSE", "false"})
 
 
-def pandas_booleans(labels: pd.Series) -> pd.Series:
+def pandas_booleans(labels: NDArray[Any]) -> NDArray[Any]:
     """Text labels as pandas would read them from a CSV: booleans when every value is spelt
     True/False (any of pandas' spellings), otherwise the text as written ("yes"/"no" stay).
 
@@ -196,23 +199,39 @@ def pandas_booleans(labels: pd.Series) -> pd.Series:
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> pandas_booleans(pd.Series(["yes", "no"])).tolist()
+    >>> pandas_booleans(np.array(["yes", "no"], dtype=object)).tolist()
     ['yes', 'no']
-    >>> pandas_booleans(pd.Series(["TRUE", "false"])).tolist()
-    [True, False]
+    >>> pandas_booleans(np.array(["TRUE", "false", None], dtype=object)).tolist()
+    [True, False, None]
     """
-    present = set(labels.dropna().astype(str))
+    values = labels.tolist()
+    present = {str(v) for v in values if not (v is None or v != v)}
     if present and present <= _PANDAS_TRUE | _PANDAS_FALSE:
-        return labels.map(lambda v: v if v is None or v != v else str(v) in _PANDAS_TRUE)
+        out = np.empty(len(values), dtype=object)
+        out[:] = [v if v is None or v != v else str(v) in _PANDAS_TRUE for v in values]
+        return out
     return labels
 
 
-def _run(con: Any, sql: str, name: str, weight: str | None, y_score: str | None) -> pd.DataFrame:
+def _unmasked(values: Any) -> NDArray[Any]:
+    """A column of DuckDB's ``fetchnumpy`` with NULLs as pandas reads them: ``NaN`` in numbers,
+    ``None`` in anything else."""
+    mask = getattr(values, "mask", None)
+    data = np.asarray(getattr(values, "data", values))
+    if mask is None or not np.any(mask):
+        return data
+    out = data.astype(np.float64 if data.dtype.kind in "iuf" else object)
+    out[np.asarray(mask, dtype=bool)] = np.nan if data.dtype.kind in "iuf" else None
+    return out
+
+
+def _run(
+    con: Any, sql: str, name: str, weight: str | None, y_score: str | None
+) -> dict[str, NDArray[Any]]:
     import duckdb
 
     try:
-        return con.execute(sql).df()
+        return {k: _unmasked(v) for k, v in con.execute(sql).fetchnumpy().items()}
     except duckdb.Error as exc:
         msg = str(exc).splitlines()[0]
         if "Conversion Error" in msg or "Could not convert" in msg:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
 
-from fairslm._missing import blank_string
+from fairslm._missing import blank_string, null_mask
 from fairslm.exceptions import InvalidDataError
 
 __all__ = [
@@ -24,17 +24,34 @@ __all__ = [
 
 MISSING_LABEL = "(missing)"
 
+# From this many values on, pandas' hash table factorises (O(n)) instead of numpy's sort
+# (O(n log n)) or a Python dict; below it, importing pandas (half a second) would cost more
+# than the work.
+_HASH_FROM = 100_000
+
+
+def _is_pandas(value: Any, kind: str) -> bool:
+    """Whether ``value`` is a pandas ``kind``; pandas is never imported to find out."""
+    pd = sys.modules.get("pandas")
+    return pd is not None and isinstance(value, getattr(pd, kind))
+
+
+def _is_categorical(col: Any) -> bool:
+    return _is_pandas(col, "Series") and isinstance(
+        col.dtype, sys.modules["pandas"].CategoricalDtype
+    )
+
 
 def to_1d(values: Any, name: str) -> NDArray[Any]:
     """Return ``values`` as a 1-D numpy array, refusing 2-D input with a clear message."""
-    if isinstance(values, pd.DataFrame):
+    if _is_pandas(values, "DataFrame"):
         if values.shape[1] != 1:
             raise InvalidDataError(
                 f"{name} must be one column; got a DataFrame with columns {list(values.columns)}"
             )
         values = values.iloc[:, 0]
-    if isinstance(values, pd.Series):
-        if isinstance(values.dtype, pd.CategoricalDtype):
+    if _is_pandas(values, "Series"):
+        if _is_categorical(values):
             return np.asarray(values.astype(object))
         return values.to_numpy()
     arr = np.asarray(values)
@@ -46,11 +63,11 @@ def to_1d(values: Any, name: str) -> NDArray[Any]:
 
 
 def _features_dict(sensitive_features: Any) -> dict[str, Any]:
-    if isinstance(sensitive_features, pd.DataFrame):
+    if _is_pandas(sensitive_features, "DataFrame"):
         if sensitive_features.shape[1] == 0:
             raise InvalidDataError("sensitive_features is a DataFrame with no columns")
         return {str(c): sensitive_features[c] for c in sensitive_features.columns}
-    if isinstance(sensitive_features, pd.Series):
+    if _is_pandas(sensitive_features, "Series"):
         name = sensitive_features.name if sensitive_features.name is not None else "sensitive_feature"
         return {str(name): sensitive_features}
     if isinstance(sensitive_features, Mapping):
@@ -58,7 +75,8 @@ def _features_dict(sensitive_features: Any) -> dict[str, Any]:
             raise InvalidDataError("sensitive_features is an empty mapping")
         return {str(k): v for k, v in sensitive_features.items()}
     if isinstance(sensitive_features, (list, tuple)) and sensitive_features and all(
-        isinstance(v, (np.ndarray, pd.Series, list, tuple)) for v in sensitive_features
+        isinstance(v, (np.ndarray, list, tuple)) or _is_pandas(v, "Series")
+        for v in sensitive_features
     ):
         return {f"sensitive_feature_{i}": v for i, v in enumerate(sensitive_features)}
     arr = np.asarray(sensitive_features)
@@ -73,20 +91,25 @@ def _python_scalar(v: Any) -> object:
 
 def level_order(uniques: NDArray[Any]) -> NDArray[np.int64]:
     """Order of levels: natural (numbers, strings) where comparable, else by their text."""
+    values = list(uniques)
+    if all(type(v) is str for v in values):
+        return np.argsort(np.asarray(values, dtype=str), kind="stable")
     try:
-        return np.asarray(pd.Index(uniques).argsort(), dtype=np.int64)
+        return np.asarray(sorted(range(len(values)), key=values.__getitem__), dtype=np.int64)
     except TypeError:  # mixed types
         return np.argsort(np.asarray([str(u) for u in uniques]), kind="stable")
 
 
-def _categorical_codes(col: pd.Series) -> tuple[NDArray[np.integer], NDArray[Any]]:
+def _categorical_codes(col: Any) -> tuple[NDArray[np.integer], NDArray[Any]]:
     """A categorical's codes, used directly (no hashing); unused categories stay for now."""
     return col.cat.codes.to_numpy(), np.asarray(col.cat.categories, dtype=object)
 
 
 def _arrow_strings(col: Any) -> Any:
     """The pyarrow ChunkedArray behind a pandas string Series, or None."""
-    if not isinstance(col, pd.Series) or not isinstance(col.dtype, pd.StringDtype):
+    if not _is_pandas(col, "Series") or not isinstance(
+        col.dtype, sys.modules["pandas"].StringDtype
+    ):
         return None
     return getattr(col.array, "_pa_array", None)
 
@@ -109,10 +132,41 @@ def _arrow_codes(chunked: Any) -> tuple[NDArray[np.integer], NDArray[Any]]:
     )
 
 
-def _factorize(arr: NDArray[Any]) -> tuple[NDArray[np.integer], NDArray[Any]]:
-    """Factorise in order of appearance (one hash pass); levels are sorted on the table."""
-    raw_codes, uniques_idx = pd.factorize(arr, sort=False, use_na_sentinel=True)
-    return raw_codes, np.asarray(uniques_idx, dtype=object)
+def _factorize(
+    arr: NDArray[Any], *, sort: bool = False
+) -> tuple[NDArray[np.int64], NDArray[Any]]:
+    """Codes of the values (-1 for nulls) and the distinct values, as ``pandas.factorize``.
+
+    Levels come in order of appearance or sorted (``sort=True``, which raises TypeError for
+    values that cannot be compared); callers that need them sorted sort them afterwards.
+    """
+    if len(arr) >= _HASH_FROM:
+        import pandas as pd
+
+        codes, uniques = pd.factorize(arr, sort=sort, use_na_sentinel=True)
+        return codes.astype(np.int64, copy=False), np.asarray(uniques, dtype=object)
+    null = null_mask(arr)
+    if arr.dtype != object:
+        found, inverse = np.unique(arr[~null], return_inverse=True)  # sorted
+        codes = np.full(len(arr), -1, dtype=np.int64)
+        codes[~null] = inverse.reshape(-1)
+        return codes, found.astype(object)
+    index: dict[Any, int] = {}
+    codes = np.fromiter(
+        (-1 if n else index.setdefault(v, len(index))
+         for v, n in zip(arr.tolist(), null.tolist(), strict=True)),
+        dtype=np.int64, count=len(arr),
+    )
+    uniques = np.empty(len(index), dtype=object)
+    for i, v in enumerate(index):
+        uniques[i] = v
+    if sort:
+        order = np.asarray(sorted(range(len(uniques)), key=uniques.__getitem__), dtype=np.int64)
+        lut = np.empty(len(order) + 1, dtype=np.int64)
+        lut[order] = np.arange(len(order))
+        lut[-1] = -1  # nulls stay -1
+        codes, uniques = lut[codes], uniques[order]
+    return codes, uniques
 
 
 def _sort_codes(
@@ -160,14 +214,14 @@ def encode_features(
     levels: list[tuple[object, ...]] = []
     codes: list[NDArray[np.int64]] = []
     for name, col in cols.items():
-        if isinstance(col, pd.Series) and isinstance(col.dtype, pd.CategoricalDtype):
+        if _is_categorical(col):
             if len(col) != n_rows:
                 raise InvalidDataError(
                     f"sensitive feature {name!r} has {len(col)} values but y_true has {n_rows}"
                 )
             raw, uniques = _categorical_codes(col)
         else:
-            if isinstance(col, pd.Series) and len(col) != n_rows:
+            if _is_pandas(col, "Series") and len(col) != n_rows:
                 raise InvalidDataError(
                     f"sensitive feature {name!r} has {len(col)} values but y_true has {n_rows}"
                 )
@@ -212,7 +266,7 @@ def encode_labels(
     """Encode ``y_true`` and ``y_pred`` on one sorted set of classes."""
     for name, arr in (("y_true", y_true), ("y_pred", y_pred)):
         if arr.dtype.kind in "fc" or arr.dtype == object:
-            nan = pd.isna(arr)
+            nan = null_mask(arr)
             if nan.any():
                 raise InvalidDataError(
                     f"{name} has {int(nan.sum())} missing (NaN/None) value(s); first at row "
@@ -251,7 +305,7 @@ def encode_labels(
     if y_true.dtype.kind in "fc" and y_pred.dtype.kind in "fc":
         both = np.concatenate([y_true, y_pred])
     try:
-        codes, uniques = pd.factorize(both, sort=True)
+        codes, uniques = _factorize(both, sort=True)
     except TypeError as exc:
         raise InvalidDataError(
             "y_true and y_pred mix label types that cannot be compared (e.g. strings and "

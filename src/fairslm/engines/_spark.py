@@ -202,7 +202,7 @@ def count_table_from_spark(
         finally:
             session.catalog.dropTempView(view)
     return table_from_aggregate(
-        agg, src.name, y_true=y_true, y_pred=y_pred, sensitive=sensitive,
+        {c: agg[c].to_numpy() for c in agg.columns}, src.name, y_true=y_true, y_pred=y_pred, sensitive=sensitive,
         weighted=weight is not None, scored=y_score is not None, n_score_bins=n_score_bins,
         pos_label=pos_label, missing=missing,
     )

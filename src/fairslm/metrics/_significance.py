@@ -16,6 +16,8 @@ denominator and the weighted proportion (Kish 1965); Fisher's test rounds those 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -95,8 +97,6 @@ def two_proportion_tests(
     Returns the p-values (NaN where a side has no trials) and the test used per entry
     (``"z"``, ``"fisher"`` or ``"none"``).
     """
-    from scipy import special
-
     x1, n1, x2, n2 = (np.asarray(a, dtype=np.float64) for a in (x1, n1, x2, n2))
     shape = np.broadcast(x1, n1, x2, n2).shape
     x1, n1, x2, n2 = (np.broadcast_to(a, shape) for a in (x1, n1, x2, n2))
@@ -110,7 +110,7 @@ def two_proportion_tests(
     with np.errstate(divide="ignore", invalid="ignore"):
         se = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
         z = (x1 / n1 - x2 / n2) / se
-    pz = np.where(se > 0, 2 * special.ndtr(-np.abs(z)), 1.0)
+    pz = np.where(se > 0, normal_two_sided_p(z), 1.0)
     p = np.where(use_z, pz, p)
     tests = np.where(use_z, "z", tests)
     small = valid & ~use_z
@@ -130,9 +130,34 @@ def fisher_p_values(x1: Array, n1: Array, x2: Array, n2: Array) -> Array:
     c = np.rint(x2).astype(np.int64)
     b = np.maximum(np.rint(n1).astype(np.int64) - a, 0)
     d = np.maximum(np.rint(n2).astype(np.int64) - c, 0)
-    tables, inverse = np.unique(np.stack([a, b, c, d], axis=1), axis=0, return_inverse=True)
-    unique_p = np.array([fisher_exact_p(*(int(v) for v in t)) for t in tables])
+    # One sort of one integer key per table: np.unique(axis=0) on the 4 columns sorts rows of
+    # a structured view, tens of times slower at 100,000 tables.
+    cells = np.stack([a, b, c, d], axis=1)
+    radix = int(cells.max(initial=0)) + 1
+    if radix ** 4 < 2**62:
+        key = ((a * radix + b) * radix + c) * radix + d
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        tables = cells[first]
+    else:
+        tables, inverse = np.unique(cells, axis=0, return_inverse=True)
+    unique_p = np.array([fisher_exact_p(*(int(v) for v in t)) for t in tables.tolist()])
     return np.asarray(unique_p[inverse.reshape(-1)], dtype=np.float64)
+
+
+def normal_two_sided_p(z: Array) -> Array:
+    """Two-sided p-value ``2 * Phi(-|z|)`` of standard normal statistics, as ``erfc(|z|/sqrt 2)``.
+
+    The standard library's ``math.erfc`` keeps ``scipy`` out of every audit's start-up.
+
+    Examples
+    --------
+    >>> normal_two_sided_p(np.array([0.0, 1.959963984540054])).round(6).tolist()
+    [1.0, 0.05]
+    """
+    scaled = np.abs(np.asarray(z, dtype=np.float64)) / math.sqrt(2.0)
+    return np.array([math.erfc(v) for v in scaled.ravel().tolist()], dtype=np.float64).reshape(
+        scaled.shape
+    )
 
 
 def fisher_exact_p(a: int, b: int, c: int, d: int) -> float:
@@ -141,15 +166,13 @@ def fisher_exact_p(a: int, b: int, c: int, d: int) -> float:
     The sum of the hypergeometric probabilities of every table with the same margins that is
     no more likely than the one observed (Fisher 1935; Agresti 2013 sec. 3.5.1), with the
     relative tolerance of ``1 + 1e-7`` that :func:`scipy.stats.fisher_exact` uses for ties.
-    Computed with ``scipy.special.gammaln`` so that it needs no import of ``scipy.stats``.
+    Computed with the standard library's ``math.lgamma``, so that it needs no import of scipy.
 
     Examples
     --------
     >>> round(fisher_exact_p(1, 3, 3, 1), 4)
     0.4857
     """
-    from scipy import special
-
     n1, n2, k = a + b, c + d, a + c
     n = n1 + n2
     if n1 == 0 or n2 == 0 or k == 0 or k == n:
@@ -157,13 +180,17 @@ def fisher_exact_p(a: int, b: int, c: int, d: int) -> float:
     support = np.arange(max(0, k - n2), min(n1, k) + 1, dtype=np.float64)
 
     def log_choose(top: float, r: Array) -> Array:
-        return np.asarray(special.gammaln(top + 1) - special.gammaln(r + 1)
-                          - special.gammaln(top - r + 1))
+        r = np.atleast_1d(r)
+        return math.lgamma(top + 1) - _lgamma(r + 1) - _lgamma(top - r + 1)
 
     log_pmf = log_choose(n1, support) + log_choose(n2, k - support) - log_choose(n, np.array(k))
     observed = log_pmf[a - int(support[0])]
     p = float(np.exp(log_pmf[log_pmf <= observed + np.log1p(1e-7)]).sum())
     return min(1.0, p)
+
+
+def _lgamma(x: Array) -> Array:
+    return np.array([math.lgamma(v) for v in x.tolist()], dtype=np.float64)
 
 
 def holm(p_values: Array) -> Array:

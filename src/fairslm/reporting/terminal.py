@@ -83,7 +83,8 @@ def print_audit_summary(result: AuditResult, console: Any = None) -> None:
                       *[format_number(g.metrics.get(key)) for _, key in cols])
         console.print(t)
         if len(shown) < len(view.groups):
-            small = sum(not g.sufficient for g in view.groups if g not in shown)
+            on_screen = set(map(id, shown))  # by identity: comparing results field by field is slow
+            small = sum(not g.sufficient for g in view.groups if id(g) not in on_screen)
             console.print(f"  ... and {len(view.groups) - len(shown):,} more groups ({small:,} of "
                           f"them below {result.options['min_group_size']} rows); the JSON holds "
                           "every group")
