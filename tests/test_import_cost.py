@@ -90,3 +90,32 @@ def test_file_audit_needs_no_pandas_or_scipy(tmp_path: Path) -> None:
     audit = json.loads((tmp_path / "audit.json").read_text())
     # The empty strings of h are missing values, audited as their own group.
     assert {g["label"] for g in audit["views"][0]["groups"]} >= {"F, a", "M, (missing)"}
+
+
+@pytest.mark.parametrize("values", [
+    ["b", "a", None, "b", float("nan"), "c"],
+    [3, 1, 2, 3, 1],
+    [2.5, float("nan"), -1.0, 2.5],
+    [True, False, True],
+    ["x", 1, "y"],
+])
+def test_factorize_without_pandas_matches_pandas(values: list[object]) -> None:
+    from fairslm.engines._inputs import _factorize, level_order
+
+    arr = np.asarray(values, dtype=object) if any(isinstance(v, str) for v in values) else (
+        np.asarray(values))
+    codes, uniques = _factorize(arr)
+    pd_codes, pd_uniques = pd.factorize(arr, use_na_sentinel=True)
+    # Same groups, whatever the order of their levels.
+    assert [None if c < 0 else uniques[c] for c in codes] == [
+        None if c < 0 else pd_uniques[c] for c in pd_codes]
+    if all(isinstance(v, str) for v in uniques) or all(
+            not isinstance(v, str) for v in uniques):
+        assert [uniques[i] for i in level_order(uniques)] == sorted(uniques)
+        sorted_codes, sorted_uniques = _factorize(arr, sort=True)
+        pd_sorted_codes, pd_sorted_uniques = pd.factorize(arr, sort=True)
+        assert sorted_codes.tolist() == pd_sorted_codes.tolist()
+        assert list(sorted_uniques) == list(pd_sorted_uniques)
+    else:
+        with pytest.raises(TypeError):
+            _factorize(arr, sort=True)
