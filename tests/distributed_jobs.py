@@ -21,7 +21,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def load_test_train() -> Any:
-    """The module tests/test_train.py (its tiny BERT builder and toy rows)."""
+    """The module tests/test_train.py (its toy rows and run settings)."""
     spec = importlib.util.spec_from_file_location("test_train", HERE / "test_train.py")
     assert spec is not None and spec.loader is not None
     mod = importlib.util.module_from_spec(spec)
@@ -143,8 +143,10 @@ TRAINER_BATCH = 16  # the global batch: 16 rows in one process, 8 on each of 2 r
 def write_toy_files(root: Path) -> Path:
     """A dropout-free tiny BERT (each rank would draw its own dropout masks) and the toy rows,
     as files under ``root``."""
+    from fairslm.models._testing import make_tiny_bert_classifier
+
     tt = load_test_train()
-    model = tt.build_tiny_bert(root / "model")
+    model = make_tiny_bert_classifier(root / "model")
     cfg = json.loads((model / "config.json").read_text())
     cfg.update(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
     (model / "config.json").write_text(json.dumps(cfg))

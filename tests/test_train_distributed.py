@@ -105,6 +105,7 @@ def test_two_ranks_train_the_one_process_objective(ddp_runs, tmp_path, name):
         c["step"] for c in meta1["selection"]["candidates"]]
 
 
+@pytest.mark.slow
 def test_a_group_on_one_rank_gets_its_global_rate(ddp_runs):
     """Group 1 has rows on rank 0's shard only; both ranks still hold the batch's rates."""
     per_rank = json.loads((ddp_runs / "group_on_one_rank.json").read_text())

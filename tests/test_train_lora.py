@@ -18,6 +18,9 @@ tt = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(tt)
 
 LABEL_WORDS = {"nurse": "nurse", "surgeon": "surgeon"}
+# Every word of the toy rows is one token, so each label word is a single token.
+WORDS = ("he she operates surgery doctor cares nurse ward hospital patients team years works "
+         "in the with").split()
 
 
 def build_tiny_llama(path: Path) -> Path:
@@ -27,7 +30,7 @@ def build_tiny_llama(path: Path) -> Path:
 
     from fairslm.training._model import quiet_transformers
 
-    vocab = {t: i for i, t in enumerate(["<pad>", "<unk>", "<s>", "</s>", "Answer", ":", *tt.WORDS])}
+    vocab = {t: i for i, t in enumerate(["<pad>", "<unk>", "<s>", "</s>", "Answer", ":", *WORDS])}
     tok = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
     tok.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Whitespace()])
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>", pad_token="<pad>",

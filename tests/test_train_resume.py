@@ -40,11 +40,6 @@ FAIR = {
 }
 
 
-@pytest.fixture(scope="module")
-def tiny_bert(tmp_path_factory) -> Path:
-    return tt.build_tiny_bert(tmp_path_factory.mktemp("tiny-bert"))
-
-
 def _same_weights(a: Path, b: Path) -> None:
     from safetensors.numpy import load_file
 
