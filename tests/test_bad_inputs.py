@@ -147,6 +147,12 @@ COMMANDS: list[Command] = [
             ("data-audit", "{data}", "--label", "{label}", "--sensitive", "{sensitive}",
              "--no-probe", "-o", "{out}"),
             inputs={"data": "table"}, weight_args=("--weight", "{weight}")),
+    Command("data-audit-spark",
+            ("data-audit", "{data}", "--label", "{label}", "--sensitive", "{sensitive}",
+             "--engine", "spark", "--spark-master", "local[2]", "-o", "{out}"),
+            inputs={"data": "table"}, weight_args=("--weight", "{weight}"),
+            # data-audit has no --missing: the advice is the local engine's.
+            expect={"nan-sensitive": (BAD, ("missing", "gender", "explicit value"))}),
     Command("debias",
             ("debias", "{data}", "--label", "{label}", "--sensitive", "{sensitive}",
              "--method", "reweigh", "-o", "{out}"),
@@ -154,6 +160,14 @@ COMMANDS: list[Command] = [
             weight_args=("--weight", "{weight}"),
             # Reweighing needs every (group, label) cell; groups of two rows leave some empty.
             expect={"many-groups": (BAD, ("cell",))}),
+    Command("debias-spark",
+            ("debias", "{data}", "--label", "{label}", "--sensitive", "{sensitive}",
+             "--method", "reweigh", "--engine", "spark", "--spark-master", "local[2]",
+             "-o", "{out}"),
+            inputs={"data": "table"}, out_name="debiased.parquet",
+            weight_args=("--weight", "{weight}"),
+            expect={"many-groups": (BAD, ("cell",)),
+                    "nan-sensitive": (BAD, ("missing", "gender", "explicit value"))}),
     Command("debias-report",
             ("debias", "{data}", "--label", "{label}", "--sensitive", "{sensitive}",
              "--method", "reweigh", "-o", "debiased.parquet", "--report", "{out}"),
@@ -219,6 +233,12 @@ COMMANDS: list[Command] = [
     Command("train", ("train", "--config", "{train}", "-o", "{outdir}"),
             inputs={"train": "toml", "data": "table"}, output="outdir", output_kind="workdir",
             files={"train": _TRAIN}),
+    # torchrun launches take minutes: only the cases refused before any process starts.
+    Command("train-nproc",
+            ("train", "--config", "{train}", "-o", "{outdir}", "--nproc", "2", "--backend",
+             "gloo"),
+            inputs={"train": "toml", "data": "table"}, output="outdir", output_kind="workdir",
+            files={"train": _TRAIN}, runs=False),
     Command("sweep",
             ("sweep", "--config", "{train}", "-o", "{outdir}", "--grid", "learning_rate=0.001"),
             inputs={"train": "toml"}, output="outdir", output_kind="workdir",
@@ -623,6 +643,8 @@ def _cases() -> list[pytest.param]:
                     continue
                 if cls_name in cmd.expect:
                     case.codes, case.message = cmd.expect[cls_name]
+                if not cmd.runs and case.codes != BAD:
+                    continue  # a valid input would start the slow work
                 tag = "" if slot in ("none", "data", "out", "outdir") else f"-{slot}"
                 params.append(pytest.param(cmd, case, id=f"{cmd.name}-{cls_name}{tag}"))
     return params
@@ -720,3 +742,31 @@ def test_bad_input(cmd: Command, case: Case, template: Path, tmp_path: Path,
     assert temps == [], f"temp files left: {temps}\n{shown}"
     if case.check is not None:
         case.check(ws)
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (("--nproc", "0"), r"--nproc"),
+    (("--nproc", "two"), r"--nproc"),
+    (("--nproc", "2", "--backend", "mpi"), r"unknown backend 'mpi'"),
+    (("--nproc", "64"), r"shared by 64 processes"),
+    (("--nproc", "2", "-o", "{train}"), r"{train}"),
+    (("--nproc", "2", "-o", "{data}"), r"{data}"),
+])
+def test_train_launch_options_refused_before_any_process(
+        extra: tuple[str, ...], message: str, template: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """``train --nproc/--backend`` values that cannot run stop before torchrun starts."""
+    ws = tmp_path / "ws"
+    shutil.copytree(template, ws)
+    monkeypatch.chdir(ws)
+    subs = {**BASE, "train": "config-train.toml"}
+    (ws / subs["train"]).write_text(_TRAIN.format(**subs))
+    before = _snapshot(ws)
+    argv = ["train", "--config", subs["train"], *(a.format(**subs) for a in extra)]
+    if "-o" not in extra:
+        argv += ["-o", "outdir"]
+    code, out, err = _run(argv, capsys, interrupt=False)
+    shown = f"fairslm {' '.join(argv)} -> {code}\n{out[-2000:]}\n{err[-2000:]}"
+    assert code == 2 and "Traceback" not in out + err, shown
+    assert re.search(message.format(**subs), err), shown
+    assert _snapshot(ws) == before, shown

@@ -17,7 +17,18 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["blank_string", "missing_mask", "null_mask"]
+__all__ = ["FILL_OR_DROP", "GROUP_FILL_OR_DROP", "blank_string", "missing_mask", "null_mask"]
+
+# What to do about missing sensitive values: commands without --missing (data audits)...
+FILL_OR_DROP = (
+    "fill them with an explicit value such as 'unknown' or drop the rows (empty strings count "
+    "as missing)"
+)
+# ... and the audits, which can also keep them as a group of their own.
+GROUP_FILL_OR_DROP = (
+    "Fill them, drop those rows, or pass --missing group (missing='group') to audit them as "
+    "their own group (empty strings count as missing)"
+)
 
 
 def blank_string(value: Any) -> bool:

@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
+from fairslm._missing import FILL_OR_DROP
 from fairslm._version import __version__
 from fairslm.audit._data_audit import (
     DEFAULT_AGGREGATION_TVD,
@@ -170,7 +171,7 @@ def audit_data_spark(
         frame = frame.withColumn(y, F.lit(0))
     table = count_table_from_spark(
         dataclasses.replace(src, frame=frame), y_true=y, y_pred=y, sensitive=features,
-        weight=weight,
+        weight=weight, missing_advice=FILL_OR_DROP,
     )
     classes = list(table.classes)
     pos = None if pos_label is None or label is None else resolve_pos_label(classes, pos_label)

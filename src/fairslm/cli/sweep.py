@@ -23,7 +23,7 @@ def _fmt(iv: Any, digits: int = 4) -> str:
     return f"{iv.mean:.{digits}f} [{iv.low:.{digits}f}, {iv.high:.{digits}f}]"
 
 
-@files(inputs=["config"], outputs={"output_dir": "workdir"}, staged=False)
+@files(inputs=["config"], outputs={"out": "workdir", "output_dir": "workdir"}, staged=False)
 def sweep_command(
     config: Path = typer.Option(..., "--config", "-c", help="TOML file with the shared run configuration."),
     grid: list[str] = typer.Option(..., "--grid", "-g",

@@ -19,7 +19,7 @@ def register(app: typer.Typer) -> None:
     app.command("train")(train_command)
 
 
-@files(inputs=["config"], outputs={"output_dir": "workdir"}, staged=False)
+@files(inputs=["config"], outputs={"out": "workdir", "output_dir": "workdir"}, staged=False)
 def train_command(
     config: Path = typer.Option(..., "--config", "-c", help="TOML file with the run configuration."),
     resume: bool = typer.Option(False, "--resume", help="Continue from the newest checkpoint."),

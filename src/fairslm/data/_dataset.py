@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from fairslm._missing import missing_mask
+from fairslm._missing import FILL_OR_DROP, missing_mask
 from fairslm.data._readers import read_source
 from fairslm.data._spec import DatasetSpec
 from fairslm.exceptions import InvalidDataError
@@ -154,8 +154,7 @@ class Dataset:
                 bad = np.flatnonzero(blank)
                 raise InvalidDataError(
                     f"sensitive column {col!r} has {len(bad)} missing value(s) (row(s) {_rows(bad)}); "
-                    "fill them with an explicit value such as 'unknown' or drop the rows (empty "
-                    "strings count as missing)"
+                    f"{FILL_OR_DROP}"
                 )
             values = s.unique()
             if len(values) < 2:

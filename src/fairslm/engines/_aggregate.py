@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from fairslm._missing import missing_mask, null_mask
+from fairslm._missing import GROUP_FILL_OR_DROP, missing_mask, null_mask
 from fairslm.engines._inputs import ALL_ZERO_WEIGHTS, encode_features, encode_labels
 from fairslm.exceptions import InvalidDataError
 from fairslm.metrics import CountTable
@@ -138,11 +138,13 @@ def table_from_aggregate(
     n_score_bins: int,
     pos_label: object | None,
     missing: str,
+    missing_advice: str = GROUP_FILL_OR_DROP,
 ) -> CountTable:
     """The :class:`~fairslm.metrics.CountTable` of the aggregation query's result.
 
     ``agg`` maps each result column to a numpy array, NULL read as ``None`` (text) or ``NaN``
-    (numbers), as pandas would read it.
+    (numbers), as pandas would read it. ``missing_advice`` ends the message about missing
+    sensitive values (what the calling command offers to do about them).
     """
     cols = {k: np.asarray(v) for k, v in agg.items()}
     # An empty string is missing, as the same empty CSV field is (read as NULL).
@@ -158,7 +160,7 @@ def table_from_aggregate(
     n = conf["n"].astype(np.float64)
     total = int(n.sum())
     if total == 0:
-        raise InvalidDataError(f"predictions file {name} has no rows")
+        raise InvalidDataError(f"{name} has no rows")
     for col, key in ((y_true, "yt"), (y_pred, "yp")):
         bad = null_mask(conf[key])
         if bad.any():
@@ -189,9 +191,7 @@ def table_from_aggregate(
         if n_missing and missing == "error":
             raise InvalidDataError(
                 f"sensitive feature {s!r} has {n_missing} missing value(s) out of {total} rows "
-                f"in {name}. Fill them, drop those rows, or pass --missing group "
-                "(missing='group') to audit them as their own group (empty strings count as "
-                "missing)"
+                f"in {name}. {missing_advice[0].upper()}{missing_advice[1:]}"
             )
     score = {k: v[is_score] for k, v in cols.items()} if scored else None
     if score is not None:

@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from fairslm._missing import GROUP_FILL_OR_DROP
 from fairslm._userfiles import utf8_problem
 from fairslm.engines._aggregate import (
     aggregate_sql,
@@ -159,6 +160,7 @@ def count_table_from_spark(
     missing: str = "error",
     spark: Any = None,
     format: str | None = None,
+    missing_advice: str = GROUP_FILL_OR_DROP,
 ) -> CountTable:
     """Aggregate a Spark DataFrame, table or path into a :class:`~fairslm.metrics.CountTable`.
 
@@ -178,6 +180,9 @@ def count_table_from_spark(
         The session to use; defaults to the DataFrame's own, else the active one.
     format : str, optional
         Spark's name of the file format when the path does not tell it.
+    missing_advice : str, optional
+        What the message about missing sensitive values tells the user to do (a command
+        without ``--missing group`` says so).
     """
     sensitive = [str(s) for s in sensitive]
     if not sensitive:
@@ -204,5 +209,5 @@ def count_table_from_spark(
     return table_from_aggregate(
         {c: agg[c].to_numpy() for c in agg.columns}, src.name, y_true=y_true, y_pred=y_pred, sensitive=sensitive,
         weighted=weight is not None, scored=y_score is not None, n_score_bins=n_score_bins,
-        pos_label=pos_label, missing=missing,
+        pos_label=pos_label, missing=missing, missing_advice=missing_advice,
     )

@@ -8,9 +8,8 @@ augmentation stay single-machine: they need every row, and augmentation every te
 from __future__ import annotations
 
 import copy
+import dataclasses
 import os
-import shutil
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -57,19 +56,23 @@ def _refuse_output(out: str, source: Any) -> None:
 
 
 def write_parquet_dataset(frame: Any, out: str) -> None:
-    """Write ``frame`` as a Parquet folder; a local folder appears whole or not at all."""
+    """Write ``frame`` as a Parquet folder; a local folder appears whole or not at all.
+
+    A local folder is written into a fairslm temp folder beside it and renamed into place with
+    the command's other outputs (:func:`fairslm._atomic.atomic_directory`), so an interrupted
+    or failed write leaves nothing behind and a stale temp folder is cleaned up next time.
+    """
+    from fairslm._atomic import atomic_directory
+
     if is_remote_path(out):
         with spark_errors(f"the output {out}"):
             frame.write.mode("errorifexists").parquet(out)
         return
-    target = Path(out)
-    tmp = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex[:8]}")
-    try:
-        with spark_errors(f"the output {out}"):
-            frame.write.parquet(str(tmp))
-        os.replace(tmp, target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    # Whole, as the input is: the JVM resolves a relative path against its own working folder,
+    # which is not this process's once it has changed folder.
+    with atomic_directory(Path(out).absolute()) as tmp, spark_errors(f"the output {out}"):
+        # The temp folder is this write's own and empty: Spark may replace it.
+        frame.write.mode("overwrite").parquet(str(tmp))
 
 
 def debias_spark(
@@ -112,7 +115,8 @@ def debias_spark(
     frame = src.frame_with_text(sensitive)
     check_columns(frame.columns, src.name, y_true=label, y_pred=label, sensitive=sensitive,
                   weight=weight)
-    table = cell_table_spark(frame, label, sensitive, weight)
+    # The source keeps its name for messages ("x.csv has no rows", not "the DataFrame").
+    table = cell_table_spark(dataclasses.replace(src, frame=frame), label, sensitive, weight)
     pos = None
     if pos_label is not None:
         match = [c for c in table.classes if str(c) == str(pos_label)]

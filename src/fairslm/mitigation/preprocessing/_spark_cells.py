@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from fairslm._missing import FILL_OR_DROP
 from fairslm.engines import count_table_from_spark, quote_backtick, spark_errors
 from fairslm.exceptions import InvalidDataError
 from fairslm.metrics import CountTable
@@ -36,11 +37,11 @@ def spark_names(label: Any, sensitive: Any, weight: Any) -> tuple[str, list[str]
 
 
 def cell_table_spark(frame: Any, label: Any, sensitive: Any, weight: Any) -> CountTable:
-    """The (group, label) cells of a Spark DataFrame: rows and weight sums per cell."""
+    """The (group, label) cells of a Spark DataFrame (or source): rows and weight sums per cell."""
     label, names, weight = spark_names(label, sensitive, weight)
     # Labels stand in for decisions: the diagonal of each group's table holds its cells.
     return count_table_from_spark(frame, y_true=label, y_pred=label, sensitive=names,
-                                  weight=weight)
+                                  weight=weight, missing_advice=FILL_OR_DROP)
 
 
 def join_factors(
