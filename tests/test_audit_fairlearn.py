@@ -131,3 +131,43 @@ def test_marginal_views_match_single_feature_metricframe() -> None:
     for g in res.view("sex").groups:
         for m in METRICS:
             assert g.metrics[m] == pytest.approx(mf.by_group.loc[g.label, m], abs=TOL, rel=0)
+
+
+@pytest.mark.parametrize("reference", ["b", "largest"])
+def test_named_and_largest_references_fold_like_to_overall(reference: str) -> None:
+    """Against a group, the summary ratio is Fairlearn's ``to_overall`` fold with that group's
+    value in place of the overall one: min over groups of min(m_g / m_ref, m_ref / m_g)."""
+    y_true, y_pred, sf, _ = _data(3, 1, False)
+    mf = _frame(y_true, y_pred, sf, None)
+    sizes = sf.iloc[:, 0].value_counts()
+    ref = sizes.idxmax() if reference == "largest" else reference
+    res = audit_predictions(y_true, y_pred, sensitive_features=sf, reference_group=reference,
+                            significance=False)
+    view = res.view()
+    for metric in ("selection_rate", "true_positive_rate", "false_positive_rate", "precision"):
+        by_group = mf.by_group[metric]
+        folded = np.minimum(by_group / by_group[ref], by_group[ref] / by_group)
+        disp = view.disparities[metric]
+        assert disp.reference == ref
+        assert disp.ratio == pytest.approx(float(folded.min()), abs=TOL), metric
+
+
+def test_reading_names_the_group_that_decides_a_two_sided_ratio() -> None:
+    """A group far above the reference decides the ratio: the reading names it, in the right
+    direction, and it is among the failing groups."""
+    def decisions(rate: float, n: int = 100) -> list[int]:
+        k = round(rate * n)
+        return [1] * k + [0] * (n - k)
+
+    y = np.array(decisions(0.5) + decisions(0.9) + decisions(0.45))
+    groups = np.array(["A"] * 100 + ["B"] * 100 + ["C"] * 100)
+    selected = pd.Series(y).groupby(groups).mean()
+    for reference, ref_value in (("A", selected["A"]), ("overall", y.mean())):
+        res = audit_predictions(y, y, sensitive_features=groups, reference_group=reference,
+                                significance=False)
+        sp = res.view().criteria[0]
+        assert sp.name == "statistical_parity" and sp.verdict == "fail"
+        assert sp.ratio == pytest.approx(ref_value / selected["B"], abs=TOL)
+        assert "B" in sp.failing_groups
+        assert sp.reading.startswith("B receives positive decisions ")
+        assert "more often than" in sp.reading

@@ -311,9 +311,19 @@ def _criterion(
             f"{c.replace('_', ' ')} cannot be judged."
         )
     else:
-        r_worst = float(first.ratio[worst_idx]) if worst_idx is not None else float("nan")
-        reading = _reading(c, mets[pick], worst_label or "?", ref_label, float(r), r_worst,
-                           threshold)
+        # The summary ratio is two-sided: a group far above the reference (1.8 times its
+        # selection rate folds to 0.56) can decide it rather than the group worst off. The
+        # reading then names that group, so that its numbers are the ones that decide.
+        shown_idx = worst_idx
+        folded = fold_ratio(first.ratio)
+        judged = np.flatnonzero(vd.sufficient & ~np.isnan(folded))
+        if worst_idx is not None and judged.size:
+            drive = int(judged[np.argmin(folded[judged])])
+            if folded[drive] < folded[worst_idx]:
+                shown_idx = drive
+        shown = labels[shown_idx] if shown_idx is not None else "?"
+        r_shown = float(first.ratio[shown_idx]) if shown_idx is not None else float("nan")
+        reading = _reading(c, mets[pick], shown, ref_label, float(r), r_shown, threshold)
     if vd.label is not None:
         reading = f"For class {vd.label}: {reading}"
     ci = vd.crit_ci.get(c)
