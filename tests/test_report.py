@@ -296,3 +296,26 @@ def test_sections_render_the_same_from_results_and_from_their_json(tmp_path):
                          counterfactual={"mitigated": tmp_path / "cf.json"})
     assert render_html(typed) == render_html(files)
     assert "<mark class='old'>She</mark> leads." in render_html(files)
+
+
+def test_html_of_many_groups_shows_the_ones_that_matter_and_says_how_many_more():
+    from fairslm.reporting._html import MAX_GROUPS_SHOWN
+
+    rng = np.random.default_rng(0)
+    n_small = 300
+    # Two groups large enough to judge (one selected far less often) and many of two rows.
+    groups = np.array(["big"] * 200 + ["low"] * 200 + [f"s{i:03d}" for i in range(n_small)
+                                                       for _ in range(2)])
+    y_pred = np.r_[rng.random(200) < 0.6, rng.random(200) < 0.2,
+                   rng.random(2 * n_small) < 0.5].astype(int)
+    y_true = rng.integers(0, 2, len(groups))
+    audit = fairslm.audit_predictions(y_true, y_pred, sensitive_features=groups)
+    html = render_html(build_report(audit))
+    # Rows of small groups in the groups table and the confusion table: the two large groups
+    # and 48 small ones are shown.
+    assert html.count("<td>s") == 2 * (MAX_GROUPS_SHOWN - 2)
+    assert ">big<" in html and ">low<" in html
+    assert f"Showing {MAX_GROUPS_SHOWN} of {n_small + 2:,} groups" in html
+    assert f"{n_small + 2 - MAX_GROUPS_SHOWN:,} more are not shown" in html
+    # Few groups: every one is shown, with no note.
+    assert "more are not shown" not in render_html(build_report(_audit()))

@@ -37,6 +37,36 @@ _GROUP_COLUMNS = (
     ("accuracy", "accuracy"),
 )
 
+# Groups a view's tables and plots show: a page of 10,000 groups takes minutes to open and
+# nobody reads it; the JSON files keep every group.
+MAX_GROUPS_SHOWN = 50
+
+
+def _furthest_from_parity(view: GroupView, label: str) -> float:
+    """The group's smallest folded ratio (min(r, 1/r)) over the view's metrics; 1.0 if none."""
+    folded = [0.0 if r == 0 else min(r, 1 / r)
+              for d in view.disparities.values()
+              if (r := number(d.by_group.get(label, {}).get("ratio"))) is not None and r >= 0]
+    return min(folded, default=1.0)
+
+
+def groups_shown(view: GroupView, limit: int = MAX_GROUPS_SHOWN) -> list[Any]:
+    """The groups a view's tables and plots show, in the view's order.
+
+    All of them up to ``limit``; beyond, first the reference and the groups that decide a
+    criterion (worst or failing), then the groups large enough to judge, furthest from parity
+    first, then the small ones.
+    """
+    groups = list(view.groups)
+    if len(groups) <= limit:
+        return groups
+    named = {c.reference for c in view.criteria} | {c.worst_group for c in view.criteria}
+    named |= {g for c in view.criteria for g in c.failing_groups}
+    ranked = sorted(groups, key=lambda g: (g.label not in named, not g.sufficient,
+                                           _furthest_from_parity(view, g.label)))
+    keep = {id(g) for g in ranked[:limit]}
+    return [g for g in groups if id(g) in keep]
+
 
 
 def _iv(iv: Any) -> tuple[float, float] | None:
@@ -141,8 +171,9 @@ def _view_section(view: GroupView, options: Mapping[str, Any]) -> str:
     out.append(table(["criterion", "ratio [interval]", "verdict", "worst group", "reference",
                       "reading"], rows))
     # Per-group table with intervals; insufficient groups marked.
+    shown_groups = groups_shown(view)
     rows = []
-    for g in view.groups:
+    for g in shown_groups:
         cells = [e(g.label) + ("" if g.sufficient else
                                f" <span class='badge insufficient'>n &lt; {e(min_n)}</span>"),
                  f"<span class='num'>{g.count}</span>", fmt(number(g.share))]
@@ -156,6 +187,17 @@ def _view_section(view: GroupView, options: Mapping[str, Any]) -> str:
                              + interval(_iv(g.intervals.get(key))))
         rows.append(cells)
     out.append("<h4>Groups</h4>")
+    if len(shown_groups) < len(view.groups):
+        rest_ids = set(map(id, shown_groups))
+        rest = [g for g in view.groups if id(g) not in rest_ids]
+        small = sum(not g.sufficient for g in rest)
+        out.append(
+            f"<p class='muted'>Showing {len(shown_groups):,} of {len(view.groups):,} groups "
+            "(here and in the plots below): the reference, the groups that decide a criterion "
+            f"and those furthest from parity. {len(rest):,} more are not shown ({small:,} of "
+            f"them with fewer than {e(min_n)} rows); the audit's JSON file holds every group."
+            "</p>"
+        )
     out.append(table(["group", "n", "share", *[h for _, h in _GROUP_COLUMNS]], rows))
     # Disparity plots: one per metric behind the criteria.
     shown = []
@@ -166,7 +208,7 @@ def _view_section(view: GroupView, options: Mapping[str, Any]) -> str:
             shown.append(metric)
             d = view.disparities[metric]
             plot_rows = []
-            for g in view.groups:
+            for g in shown_groups:
                 info = d.by_group.get(g.label, {})
                 lo, hi = info.get("ratio_interval") or [None, None]
                 r = number(info.get("ratio"))
@@ -183,7 +225,7 @@ def _view_section(view: GroupView, options: Mapping[str, Any]) -> str:
                 title=f"{metric.replace('_', ' ')} ratio vs {d.reference}",
             ))
     conf = [(str(g.label), {k: number(x) for k, x in g.confusion.items()})
-            for g in view.groups if g.confusion]
+            for g in shown_groups if g.confusion]
     if conf:
         out.append("<h4>Confusion breakdown</h4>")
         out.append(confusion_bars(conf, title="share of each group's rows by outcome"))
