@@ -78,9 +78,9 @@ def test_json_roundtrip_and_svg(tmp_path):
 
 
 def test_from_dict_rejects_other_kinds():
-    with pytest.raises(InvalidDataError, match="not a fairslm comparison: kind is 'x'"):
+    with pytest.raises(InvalidDataError, match=r"not a fairslm comparison \(kind='x'\); expected the JSON written by fairslm compare"):
         ComparisonResult.from_dict({"kind": "x"})
-    with pytest.raises(InvalidDataError, match="comparison schema version '9' is not supported"):
+    with pytest.raises(InvalidDataError, match="comparison has schema version '9', newer than this fairslm reads .*upgrade fairslm"):
         ComparisonResult.from_dict({"kind": "fairslm.comparison", "schema_version": "9"})
 
 

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from fairslm._artifact import JsonArtifact, float_or_nan, json_safe
+from fairslm._artifact import JsonArtifact, check_kind_version, float_or_nan, json_safe
 from fairslm._missing import missing_mask
 from fairslm._version import __version__
 from fairslm.audit import AuditResult, audit_predictions
@@ -101,16 +101,8 @@ class ComparisonResult(JsonArtifact):
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ComparisonResult:
         """Rebuild from :meth:`to_dict` output (audits are not stored)."""
-        if data.get("kind") != COMPARISON_KIND:
-            raise InvalidDataError(
-                f"not a fairslm comparison: kind is {data.get('kind')!r}, expected {COMPARISON_KIND!r}"
-            )
-        found = str(data.get("schema_version"))
-        if found.split(".")[0] != COMPARISON_SCHEMA_VERSION.split(".")[0]:
-            raise InvalidDataError(
-                f"comparison schema version {data.get('schema_version')!r} is not supported "
-                f"(this fairslm reads {COMPARISON_SCHEMA_VERSION} and older 1.x)"
-            )
+        check_kind_version(dict(data), kind=COMPARISON_KIND, version=COMPARISON_SCHEMA_VERSION,
+                           what="comparison", written_by="fairslm compare")
         rows = tuple(
             ComparisonRow(
                 name=r["name"], accuracy=float_or_nan(r["accuracy"]), ratio=float_or_nan(r["ratio"]),
