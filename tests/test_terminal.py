@@ -45,3 +45,35 @@ def test_missing_numbers_read_n_a_everywhere() -> None:
     print_trend({"points": [point]}, model="m", criterion="statistical_parity", console=console)
     text = console.export_text()
     assert "n/a" in text and "nan" not in text
+
+
+def test_run_summary_fits_80_columns_without_cutting_names() -> None:
+    from fairslm.reporting import print_run_summary
+
+    failing = {"criterion": "statistical_parity", "view": "gender & race & age_band",
+               "ratio": 0.0, "worst_group": "female, Hispanic, 40_and_over"}
+    run = {
+        "steps": [{"name": "counterfactual", "status": "ran", "seconds": 39.0}],
+        "models": {
+            "baseline": {"verdict": "fail", "failing": [failing], "worst ratio": 0.0,
+                         "worst view": "gender", "accuracy (labels)": 0.836,
+                         "accuracy (true label)": 0.769, "evidence": "-"},
+            "mitigated with a long name": {
+                "verdict": "pass", "failing": [], "worst ratio": 0.8747, "worst view": "race",
+                "accuracy (labels)": 0.715, "accuracy (true label)": float("nan"),
+                "evidence": "thin on race: 0.875 (interval 0.69-1.00)"},
+        },
+        "verdict": "pass", "final_model": "mitigated with a long name",
+        "report": {"html": "fairslm-demo/report.html"},
+    }
+    console = _console()
+    print_run_summary(run, console)
+    text = console.export_text()
+    assert "…" not in text
+    assert max(len(line) for line in text.splitlines()) <= 80
+    for piece in ("baseline: FAIL", "mitigated with a long name: PASS", "accuracy (true label): 0.769",
+                  "accuracy (true label): n/a", "evidence: thin on race: 0.875 (interval 0.69-1.00)",
+                  "failing: statistical_parity on gender & race & age_band: 0.000",
+                  "40_and_over)"):
+        assert piece in text
+    assert "evidence: -" not in text

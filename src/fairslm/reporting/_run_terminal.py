@@ -59,21 +59,19 @@ def print_run_summary(run: Mapping[str, Any], console: Any = None) -> None:
     console.print(steps)
     models = run.get("models", {})
     if models:
-        keys: list[str] = []
-        for m in models.values():
-            keys += [k for k in m if k not in ("verdict", "failing") and k not in keys]
-        t = Table(title="models")
-        for col in ("model", "policy", *keys, "failing"):
-            t.add_column(col)
+        # One block per model, one "name: value" line per figure: a table with a column per
+        # figure cut its headers ("accura…", "eviden…") at 80 columns.
+        console.print("[bold]models[/bold]")
         for name, m in models.items():
             style = "green" if m["verdict"] == "pass" else "bold red"
-            failing = "; ".join(
-                f"{f['criterion']} on {f['view']}: {format_number(f['ratio'])} ({f['worst_group']})"
-                for f in m.get("failing", [])
-            )
-            t.add_row(escape(name), f"[{style}]{m['verdict']}[/{style}]",
-                      *[format_number(m.get(k)) for k in keys], escape(failing) or "-")
-        console.print(t)
+            console.print(f"{escape(name)}: [{style}]{str(m['verdict']).upper()}[/{style}]")
+            for key, value in m.items():
+                if key in ("verdict", "failing") or value == "-":
+                    continue
+                console.print(f"  {escape(str(key))}: {escape(format_number(value))}")
+            for f in m.get("failing", []):
+                console.print(f"  failing: {escape(str(f['criterion']))} on {escape(str(f['view']))}: "
+                              f"{format_number(f['ratio'])} ({escape(str(f['worst_group']))})")
     verdict = run.get("verdict")
     if verdict:
         style = "green" if verdict == "pass" else "bold red"
