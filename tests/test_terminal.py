@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from rich.console import Console
 
@@ -12,6 +14,16 @@ from fairslm.reporting.terminal import print_audit_summary, print_trend
 
 def _console() -> Console:
     return Console(width=80, record=True, force_terminal=False, color_system=None)
+
+
+def _printed_in_80_columns(print_fn: Any, obj: Any) -> str:
+    """What ``print_fn(obj, console)`` prints at 80 columns, checked to fit with nothing cut."""
+    console = _console()
+    print_fn(obj, console)
+    text = console.export_text()
+    assert "…" not in text
+    assert max(len(line) for line in text.splitlines()) <= 80
+    return text
 
 
 def test_audit_summary_fits_80_columns_without_cutting_names() -> None:
@@ -25,11 +37,7 @@ def test_audit_summary_fits_80_columns_without_cutting_names() -> None:
         criteria=["statistical_parity", "equal_opportunity", "predictive_parity",
                   "equalized_odds", "error_rate_parity"],
     )
-    console = _console()
-    print_audit_summary(res, console)
-    text = console.export_text()
-    assert "…" not in text
-    assert max(len(line) for line in text.splitlines()) <= 80
+    text = _printed_in_80_columns(print_audit_summary, res)
     for name in ("statistical_parity", "equal_opportunity", "predictive_parity",
                  "equalized_odds", "error_rate_parity", "female, Hispanic"):
         assert name in text
@@ -66,11 +74,7 @@ def test_run_summary_fits_80_columns_without_cutting_names() -> None:
         "verdict": "pass", "final_model": "mitigated with a long name",
         "report": {"html": "fairslm-demo/report.html"},
     }
-    console = _console()
-    print_run_summary(run, console)
-    text = console.export_text()
-    assert "…" not in text
-    assert max(len(line) for line in text.splitlines()) <= 80
+    text = _printed_in_80_columns(print_run_summary, run)
     for piece in ("baseline: FAIL", "mitigated with a long name: PASS", "accuracy (true label): 0.769",
                   "accuracy (true label): n/a", "evidence: thin on race: 0.875 (interval 0.69-1.00)",
                   "failing: statistical_parity on gender & race & age_band: 0.000",
