@@ -71,3 +71,19 @@ def test_round_trip_keeps_intervals_and_tests(rich_result: AuditResult, tmp_path
     assert {"ratio_interval_low", "ratio_interval_high", "p_value_holm", "test"} <= set(frame)
     crit = again.view("sex").criterion("statistical_parity")
     assert crit.ratio_interval == rich_result.view("sex").criterion("statistical_parity").ratio_interval
+
+
+def test_the_json_written_is_the_json_safe_form(rich_result: AuditResult) -> None:
+    """to_json writes straight from the objects; it must say exactly what to_dict says."""
+    from fairslm._artifact import json_text
+
+    fast, slow = rich_result.to_json(), json.dumps(rich_result.to_dict(), indent=2)
+    assert json.dumps(json.loads(fast)) == json.dumps(json.loads(slow))  # values and key order
+    assert "NaN" not in fast and "Infinity" not in fast
+    # What orjson does not take goes through json_safe and json, with the same result.
+    data = {1: (np.float32(0.5), float("nan")), "x": np.int64(3), (1, 2): "t", "n": 2**70,
+            "é": float("-inf")}
+    assert json.loads(json_text(data)) == {"1": [0.5, None], "x": 3, "(1, 2)": "t", "n": 2**70,
+                                           "é": None}
+    assert '"é"' in json_text({"é": [np.float64("nan"), np.array([1.0, np.nan])]})
+    assert json.loads(json_text({"a": np.array([1.0, np.nan])})) == {"a": [1.0, None]}

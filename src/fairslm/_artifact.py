@@ -14,6 +14,8 @@ from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
+import orjson
+
 from fairslm._atomic import write_text_atomic
 from fairslm._userfiles import read_user_text
 from fairslm.exceptions import InvalidDataError
@@ -98,21 +100,52 @@ def float_or_nan(value: Any) -> float:
     return float("nan") if value is None else float(value)
 
 
-# Documents larger than this are written without indentation: Python's indenting encoder is
-# pure Python, about 20 times slower than the compact C encoder (5 s against 0.25 s for the
-# 30 MB audit of 10,000 groups), and nobody reads a file that size by eye.
+# Documents larger than this are written without indentation: nobody reads a file that size by
+# eye, and it halves the size of the audit of 10,000 groups (16 MB against 31 MB).
 _INDENT_UP_TO = 1_000_000
+_ORJSON_OPTIONS = orjson.OPT_SERIALIZE_NUMPY
 
 
 def json_text(data: Any) -> str:
-    """``data`` as JSON text (NaN as ``null``), indented unless it is over a megabyte."""
-    return _dumps(json_safe(data))
+    """``data`` as JSON text (NaN as ``null``), indented unless it is over a megabyte.
+
+    ``data`` may hold dataclasses, tuples, numpy values and NaN: the result is that of
+    :func:`json_safe` followed by :func:`json.dumps`, written by orjson in one pass (an audit of
+    10,000 groups: 0.08 s against 0.7 s). What orjson does not take (keys that are not strings,
+    integers past 64 bits, other types) goes through :func:`json_safe` and :mod:`json`.
+
+    Examples
+    --------
+    >>> print(json_text({"ratio": float("nan"), "interval": (0.5, 1.0)}))
+    {
+      "ratio": null,
+      "interval": [
+        0.5,
+        1.0
+      ]
+    }
+    """
+    try:
+        raw = orjson.dumps(data, default=_orjson_default, option=_ORJSON_OPTIONS)
+        if len(raw) <= _INDENT_UP_TO:
+            raw = orjson.dumps(
+                data, default=_orjson_default, option=_ORJSON_OPTIONS | orjson.OPT_INDENT_2
+            )
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return _dumps(json_safe(data))
+    return raw.decode("utf-8")
+
+
+def _orjson_default(value: Any) -> Any:
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        return value.item()  # a numpy scalar orjson does not know (float16, longdouble)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def _dumps(safe: Any) -> str:
-    text = json.dumps(safe, allow_nan=False)
+    text = json.dumps(safe, allow_nan=False, ensure_ascii=False)
     if len(text) <= _INDENT_UP_TO:
-        text = json.dumps(safe, indent=2, allow_nan=False)
+        text = json.dumps(safe, indent=2, allow_nan=False, ensure_ascii=False)
     return text
 
 
@@ -192,19 +225,25 @@ class JsonArtifact:
     _kind: ClassVar[str]
     _what: ClassVar[str]
 
+    def _json_form(self) -> dict[str, Any]:
+        """What the JSON holds before the JSON-safe conversion: ``kind``, then every field.
+
+        Subclasses that write another layout override this (not :meth:`to_dict`), so that
+        :meth:`to_dict` and :meth:`to_json` always agree.
+        """
+        names = _FIELD_NAMES.get(type(self))
+        if names is None:
+            names = _FIELD_NAMES.setdefault(type(self), tuple(f.name for f in fields(self)))
+        return {"kind": self._kind, **{n: getattr(self, n) for n in names}}
+
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready form (already through :func:`json_safe`), with ``kind`` first."""
-        return {"kind": self._kind, **json_safe(self)}
+        """Plain JSON-ready form (through :func:`json_safe`), with ``kind`` first."""
+        return json_safe(self._json_form())  # type: ignore[no-any-return]
 
     def to_json(self, path: str | os.PathLike[str] | None = None) -> str:
         """JSON text; also written whole to ``path`` when given."""
-        data = self.to_dict()
-        try:
-            # to_dict is JSON-safe already: a second json_safe walk would cost as much again
-            # (a third of a second for an audit of 10,000 groups).
-            text = _dumps(data)
-        except (TypeError, ValueError):  # an override that returns numpy values or NaN
-            text = json_text(data)
+        # Straight from the objects: no json_safe copy of a million values first.
+        text = json_text(self._json_form())
         if path is not None:
             write_text_atomic(text + "\n", path)
         return text

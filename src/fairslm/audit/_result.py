@@ -171,9 +171,9 @@ class AuditResult(JsonArtifact):
         """True when :attr:`verdict` is ``"pass"``: no criterion fails and one was judged."""
         return self.verdict == "pass"
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready form, with the overall :attr:`verdict` after ``schema_version``."""
-        data = super().to_dict()
+    def _json_form(self) -> dict[str, Any]:
+        """The fields, with the overall :attr:`verdict` after ``schema_version``."""
+        data = super()._json_form()
         return {"kind": data.pop("kind"), "schema_version": data.pop("schema_version"),
                 "verdict": self.verdict, **data}
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from fairslm._artifact import JsonArtifact, check_kind_version, float_or_nan, json_safe
+from fairslm._artifact import JsonArtifact, check_kind_version, float_or_nan
 from fairslm.metrics import SeedInterval, seed_interval
 from fairslm.training._result import TrainResult
 
@@ -194,8 +194,8 @@ class SweepResult(JsonArtifact):
             return None
         return max(ok, key=lambda c: -math.inf if math.isnan(c.accuracy.low) else c.accuracy.low)
 
-    def to_dict(self) -> dict[str, Any]:
-        return json_safe({
+    def _json_form(self) -> dict[str, Any]:
+        return {
             "kind": self.kind, "schema_version": self.schema_version, "fairness": self.fairness,
             "seeds": list(self.seeds), "confidence": self.confidence,
             "configs": [c.to_dict() for c in self.configs],
@@ -203,7 +203,7 @@ class SweepResult(JsonArtifact):
             "baseline": [r.to_dict() for r in self.baseline],
             "pareto_front": list(self.pareto_front),
             "root": None if self.root is None else str(self.root),
-        })
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SweepResult:

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from fairslm._artifact import JsonArtifact, check_kind_version, float_or_nan, json_safe
+from fairslm._artifact import JsonArtifact, check_kind_version, float_or_nan
 from fairslm._missing import missing_mask
 from fairslm._version import __version__
 from fairslm.audit import AuditResult, audit_predictions
@@ -81,22 +81,19 @@ class ComparisonResult(JsonArtifact):
             target=t, kind=kind, criterion=self.criterion,
         )
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready dict (NaN becomes null)."""
-        return json_safe(
-            {
-                "kind": self.kind,
-                "schema_version": self.schema_version,
-                "criterion": self.criterion,
-                "threshold": self.threshold,
-                "n_rows": self.n_rows,
-                "rows": [asdict(r) for r in self.rows],
-                "pareto": list(self.pareto),
-                "baseline": self.baseline,
-                "paired": {m: [d.to_dict() for d in ds] for m, ds in self.paired.items()},
-                "provenance": self.provenance,
-            }
-        )
+    def _json_form(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "schema_version": self.schema_version,
+            "criterion": self.criterion,
+            "threshold": self.threshold,
+            "n_rows": self.n_rows,
+            "rows": [asdict(r) for r in self.rows],
+            "pareto": list(self.pareto),
+            "baseline": self.baseline,
+            "paired": {m: [d.to_dict() for d in ds] for m, ds in self.paired.items()},
+            "provenance": self.provenance,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ComparisonResult:
