@@ -2,7 +2,7 @@
 
 20,000 rows in 10,000 groups of two rows (and, for scale, 4,000 rows in 2,000 groups): every
 group is below ``min_group_size``, so none can decide a verdict, but each is still counted,
-tested and written out. Measured in the same run, on the same data:
+tested, given its closed-form (score) intervals and written out. Measured in the same run, on the same data:
 
 * in process: ``fairslm.audit_predictions`` (every metric, disparities, criteria,
   significance tests) against Fairlearn ``MetricFrame`` with six metrics, then ``ratio()`` and

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import numpy as np
 import pytest
 
@@ -126,6 +128,34 @@ def test_interval_method_bootstrap_keeps_the_percentile_intervals() -> None:
     # Balanced accuracy has no closed form: the same bootstrap interval under both methods.
     assert (boot.view("g").group("small").intervals["balanced_accuracy"]
             == score.view("g").group("small").intervals["balanced_accuracy"])
+
+
+@pytest.mark.parametrize("reference", ["min_max", "overall"])
+def test_without_a_bootstrap_the_closed_form_intervals_are_still_given(reference) -> None:
+    rng = np.random.default_rng(4)
+    yt, yp, g = _two_groups(rng, 60, 0.05)
+    kw = {"sensitive_features": {"g": g}, "reference_group": reference}
+    none = audit_predictions(yt, yp, n_bootstrap=0, **kw)
+    boot = audit_predictions(yt, yp, n_bootstrap=50, seed=0, **kw)
+    assert none.extras["intervals"]["ratio"].startswith("MOVER-R")
+    assert "bootstrap" not in none.extras and none.extras["rms_tpr_gap"]["g"]["interval"] is None
+    for m in ("selection_rate", "true_positive_rate", "precision", "error_rate"):
+        for label in ("ref", "small"):
+            assert (none.view("g").group(label).intervals[m]
+                    == boot.view("g").group(label).intervals[m])
+        d0, d1 = none.view("g").disparities[m], boot.view("g").disparities[m]
+        assert (d0.ratio_interval, d0.difference_interval) == (d1.ratio_interval,
+                                                               d1.difference_interval)
+        assert d0.by_group["small"]["ratio_interval"] == d1.by_group["small"]["ratio_interval"]
+    for c0, c1 in zip(none.view("g").criteria, boot.view("g").criteria, strict=True):
+        assert c0.ratio_interval == c1.ratio_interval is not None
+    # No closed form, no bootstrap: no interval rather than a made-up one.
+    assert "balanced_accuracy" not in none.view("g").group("small").intervals
+    assert none.view("g").disparities["balanced_accuracy"].ratio_interval is None
+    # With the percentile method there is nothing to give without replicates.
+    bare = audit_predictions(yt, yp, n_bootstrap=0, interval_method="bootstrap", **kw)
+    assert "intervals" not in bare.extras and bare.view("g").criteria[0].ratio_interval is None
+    assert gc.isenabled()  # paused while the results were built, and resumed
 
 
 def test_unknown_interval_method_is_refused() -> None:

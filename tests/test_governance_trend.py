@@ -14,8 +14,9 @@ pytest.importorskip("matplotlib")
 
 
 def _audit(y_pred, interval=None):
+    # The percentile method without replicates: an audit with no interval at all.
     res = audit_predictions([1, 1, 0, 0, 1, 1, 0, 0], y_pred, min_group_size=1,
-                            sensitive_features=["a"] * 4 + ["b"] * 4)
+                            sensitive_features=["a"] * 4 + ["b"] * 4, interval_method="bootstrap")
     if interval is None:
         return res
     view = res.views[0]

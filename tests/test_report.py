@@ -122,7 +122,11 @@ def test_policy_verdict_says_when_a_pass_is_thin():
     large = fairslm.audit_predictions(yt[:4000], yp[:4000], sensitive_features={"g": g[:4000]},
                               n_bootstrap=20, seed=0).to_dict()
     assert policy_verdict(large, policy)["thin"] == []
-    assert policy_verdict(_fair_audit().to_dict(), policy)["without_interval"] == 1
+    assert policy_verdict(_fair_audit().to_dict(), policy)["without_interval"] == 0
+    no_intervals = fairslm.audit_predictions(
+        [1, 1, 0, 0, 1, 1, 0, 0], [1, 1, 0, 0, 1, 1, 0, 0], sensitive_features={"g": list("aaaabbbb")},
+        min_group_size=1, interval_method="bootstrap", n_bootstrap=0)
+    assert policy_verdict(no_intervals.to_dict(), policy)["without_interval"] == 1
 
 
 def test_data_strings_are_escaped_everywhere():

@@ -55,8 +55,10 @@ def test_no_view_judged_is_insufficient_everywhere_and_not_a_pass(tmp_path: Path
     assert sp["verdict"] == "insufficient" and sp["ratio"] != 1.0
     groups = {g["label"]: g["metrics"]["selection_rate"] for g in data["views"][0]["groups"]}
     assert sp["ratio"] == pytest.approx(groups["F"] / groups["M"])
-    assert re.search(r"statistical_parity\s+ratio 0\.\d+\s+difference \S+\s+insufficient",
-                     res.output)
+    # The ratio of the groups that exist, with its (closed-form) interval and the word.
+    assert re.search(
+        r"statistical_parity\s+ratio 0\.\d+ \[0\.\d+, \d\.\d+\]\s+difference \S+\s+insufficient",
+        res.output)
     # The policy decides what "insufficient" means for the exit code; the word stays.
     res = CliRunner().invoke(app, [*_audit_args(path, out), "--on-undecided", "pass"])
     assert res.exit_code == 0 and "overall: INSUFFICIENT" in res.output

@@ -10,9 +10,15 @@ from typing import Any
 
 import numpy as np
 
+from fairslm._gc import gc_paused
 from fairslm._version import __version__
 from fairslm.audit._result import AUDIT_SCHEMA_VERSION, AuditResult
-from fairslm.audit._uncertainty import INTERVAL_METHODS, add_intervals, add_significance
+from fairslm.audit._uncertainty import (
+    INTERVAL_METHODS,
+    add_closed_form_intervals,
+    add_intervals,
+    add_significance,
+)
 from fairslm.audit._views import ViewData, build_view, prepare_view, score_rates
 from fairslm.engines import count_table_from_arrays
 from fairslm.exceptions import ConfigError, InvalidDataError
@@ -237,6 +243,10 @@ def audit_count_table(
         extras.update(info)
         for name, ci in rms_ci.items():
             rms[name]["interval"] = list(ci)
+    elif interval_method == "score":
+        extras.update(add_closed_form_intervals(
+            views, confidence=float(confidence), crit_names=crit_names
+        ))
     if significance:
         for vd in views:
             add_significance(vd)
@@ -245,11 +255,12 @@ def audit_count_table(
             "correction": "Holm, across the groups of each view and metric",
             "weights": "Kish effective sample size" if table.weighted else "none",
         }
-    built = tuple(
-        build_view(vd, crit_names=crit_names, threshold=float(threshold),
-                   min_group_size=int(min_group_size))
-        for vd in views
-    )
+    with gc_paused():
+        built = tuple(
+            build_view(vd, crit_names=crit_names, threshold=float(threshold),
+                       min_group_size=int(min_group_size))
+            for vd in views
+        )
     prov = {"fairslm_version": __version__, "table_sha256": count_table_sha256(table), "seed": seed}
     prov.update(dict(provenance or {}))
     opts = {
@@ -354,9 +365,11 @@ def audit_predictions(
     marginals : bool, default True
         With several sensitive features, also audit each feature's own groups.
     n_bootstrap : int, default 0
-        Confidence intervals of every group metric, disparity and criterion when positive
-        (0: no intervals); the bootstrap replicates, drawn over the count table's cells, for
-        the quantities without a closed-form interval (1000 is a good choice).
+        Bootstrap replicates, drawn over the count table's cells, for the quantities without a
+        closed-form interval (balanced accuracy, the RMS TPR gap; 1000 is a good choice). With
+        0 and ``interval_method="score"`` every proportion metric, disparity and criterion
+        still gets its closed-form interval, and those two get none; with 0 and
+        ``"bootstrap"`` nothing gets an interval.
     confidence : float, default 0.95
         Nominal coverage of the intervals.
     seed : int, optional

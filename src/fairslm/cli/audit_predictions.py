@@ -42,7 +42,9 @@ def audit_predictions_command(
         "error", "--missing", help="Missing sensitive values: error, or group (their own group)."
     ),
     n_bootstrap: int = typer.Option(
-        0, "--n-bootstrap", help="Bootstrap replicates for confidence intervals (e.g. 1000; 0: none)."
+        0, "--n-bootstrap",
+        help="Bootstrap replicates (e.g. 1000) for the intervals without a closed form (balanced "
+             "accuracy, RMS TPR gap); rates, disparities and criteria get score intervals anyway.",
     ),
     confidence: float = typer.Option(0.95, "--confidence", help="Interval coverage."),
     seed: int | None = typer.Option(None, "--seed", help="Bootstrap seed (recorded in the JSON)."),
@@ -65,6 +67,7 @@ def audit_predictions_command(
     An audit in which no criterion could be judged has the verdict "insufficient" and exits 1
     unless --on-undecided pass.
     """
+    from fairslm._gc import gc_paused
     from fairslm.audit import audit_file
     from fairslm.reporting.terminal import print_audit_summary
 
@@ -72,28 +75,31 @@ def audit_predictions_command(
     spark = spark_for(engine, spark_master)
     n_bootstrap = renamed_option(n_bootstrap, bootstrap, new="--n-bootstrap", old="--bootstrap",
                                  default=0)
-    result = audit_file(
-        str(path) if engine == "spark" else path,
-        y_true=y_true,
-        y_pred=y_pred,
-        sensitive=[s.strip() for s in sensitive.split(",") if s.strip()],
-        y_score=y_score,
-        weight=weight,
-        pos_label=pos_label,
-        reference_group=reference,
-        threshold=threshold,
-        min_group_size=min_group_size,
-        missing=missing,
-        n_bootstrap=n_bootstrap,
-        confidence=confidence,
-        seed=seed,
-        stratify=stratify,
-        memory_limit=memory_limit,
-        engine=engine,
-        spark=spark,
-    )
-    result.to_json(out)
-    print_audit_summary(result)
+    # The result of 10,000 groups is a million small objects, none in a cycle: collecting
+    # them while they are built, written and summarised cost a fifth of the command's time.
+    with gc_paused():
+        result = audit_file(
+            str(path) if engine == "spark" else path,
+            y_true=y_true,
+            y_pred=y_pred,
+            sensitive=[s.strip() for s in sensitive.split(",") if s.strip()],
+            y_score=y_score,
+            weight=weight,
+            pos_label=pos_label,
+            reference_group=reference,
+            threshold=threshold,
+            min_group_size=min_group_size,
+            missing=missing,
+            n_bootstrap=n_bootstrap,
+            confidence=confidence,
+            seed=seed,
+            stratify=stratify,
+            memory_limit=memory_limit,
+            engine=engine,
+            spark=spark,
+        )
+        result.to_json(out)
+        print_audit_summary(result)
     typer.echo(f"wrote {out}")
     if history is not None:
         from fairslm.governance import record_audit

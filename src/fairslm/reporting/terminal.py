@@ -58,7 +58,7 @@ def _verdict(verdict: str) -> str:
 def print_audit_summary(result: AuditResult, console: Any = None) -> None:
     """Print per-group rates and the criteria verdicts of each view, laid out for 80 columns.
 
-    Intervals are shown when the audit ran a bootstrap, ROC AUC when it had scores. Each
+    Intervals are shown when the audit has them, ROC AUC when it had scores. Each
     criterion takes a line of its own (its worst group on a second line), so long criterion
     and group names never squeeze a table.
     """
@@ -66,7 +66,7 @@ def print_audit_summary(result: AuditResult, console: Any = None) -> None:
     from rich.table import Table
 
     console = _console(console)
-    with_ci = bool(result.options.get("n_bootstrap"))
+    with_ci = "intervals" in result.extras  # closed-form ones come without a bootstrap
     for view in result.views:
         of_class = f" (class {view.label})" if view.label else ""
         with_auc = any("roc_auc" in g.metrics for g in view.groups)
@@ -104,8 +104,10 @@ def print_audit_summary(result: AuditResult, console: Any = None) -> None:
         boot = (f"{result.options['n_bootstrap']} bootstrap replicates, "
                 f"seed {result.options.get('seed')}")
         if result.options.get("interval_method", "bootstrap") == "score":
+            rest = (f"{boot} for the rest" if result.options.get("n_bootstrap")
+                    else "none for balanced accuracy and the RMS TPR gap (--n-bootstrap)")
             console.print(f"intervals: {conf:.0%} score intervals from the counts (Wilson, Newcombe, "
-                          f"MOVER-R); {boot} for the rest")
+                          f"MOVER-R); {rest}")
         else:
             console.print(f"intervals: {conf:.0%} percentile bootstrap, {boot}")
     verdict = result.verdict
