@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from mitigation_bounds import bounds_for_seed, print_bounds  # noqa: E402
 from mitigation_finetune import Job, StepCache, run_jobs  # noqa: E402
 from mitigation_head import (  # noqa: E402
     fairlearn_thresholds,
@@ -339,6 +340,7 @@ def main(argv: list[str] | None = None) -> int:
 
     finetune_s = 0.0
     complete = True
+    bounds: dict[int, dict[str, dict[str, Any]]] = {}
     if not args.head_only:
         jobs = finetune_jobs(args, D, swapped_train, seeds)
         texts = {"validation": D["validation"].text.tolist(), "test": D["test"].text.tolist(), "swap": swapped_test}
@@ -350,6 +352,11 @@ def main(argv: list[str] | None = None) -> int:
         for seed in seeds:
             if all((lab, seed) in results for lab in labels):
                 finetune_rows(results, seed, labels, D, args, reporter(seed))
+                if "baseline" in labels:
+                    sc = {lab: results[(lab, seed)]["scores"]["test"] for lab in labels}
+                    bounds[seed] = bounds_for_seed(
+                        y, g, sc["baseline"],
+                        {lab: ((v >= 0.5).astype(int), v) for lab, v in sc.items()}, seed)
             else:
                 complete = False
     if not args.finetune_only:
@@ -366,6 +373,8 @@ def main(argv: list[str] | None = None) -> int:
         print_seed_table(per_seed)
     agg = aggregate(per_seed)
     print_table(agg)
+    if bounds:
+        print_bounds(bounds)
     wall = time.perf_counter() - t_start
     print(f"\nseeds {', '.join(map(str, sorted(per_seed)))}; training time of the cached fine-tunes "
           f"{finetune_s / 3600:.2f} h (wall, one core a run); this invocation {wall / 60:.1f} min wall"
@@ -373,7 +382,8 @@ def main(argv: list[str] | None = None) -> int:
     args.results_dir.mkdir(parents=True, exist_ok=True)
     out = args.results_dir / "mitigation.json"
     out.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, "per_seed": per_seed,
-                               "aggregate": agg, "finetune_cpu_s": finetune_s, "wall_s": wall}, indent=1))
+                               "aggregate": agg, "bounds": bounds, "finetune_cpu_s": finetune_s,
+                               "wall_s": wall}, indent=1))
     print(f"wrote {out}")
     return 0
 
