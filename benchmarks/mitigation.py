@@ -2,8 +2,9 @@
 
 Every method runs on the same splits for each seed (``--seeds 5``: seeds 0-4): fine-tuned
 MiniLM (baseline, reweighing, counterfactual augmentation, penalty, constraint target,
-adversary on the representation and on the prediction, and the recipe of
-``docs/mitigation-recipe.md``; group thresholds and Fairlearn's ThresholdOptimizer on the
+adversary on the representation and on the prediction; the augmentation row is the recipe of
+``docs/mitigation-recipe.md``, and one more row adds group thresholds to it; group thresholds
+and Fairlearn's ThresholdOptimizer on the
 baseline's scores) and the head-only mode on frozen, cached embeddings (the same fairness
 methods, plus Fairlearn's ExponentiatedGradient and ThresholdOptimizer and LEACE). A seed sets
 the fine-tune's initialisation and data order, the head's initialisation and the randomised
@@ -23,13 +24,13 @@ rule from separate full-data fine-tunes scored on validation data (plain fine-tu
 0.961, TPR-gap RMS 0.216): penalty weight 5 (0.944, 0.057) over 2 (0.950, 0.145, short of the
 cut); prediction adversary alpha 0.5 (0.947, 0.083) over 1.0 (0.943, 0.050); constraint
 multiplier step 0.25 (0.949, 0.045) over 1.0 (0.844, 0.043). The constraint row keeps the most
-accurate checkpoint that meets its target on validation data. The recipe's row takes the
-counterfactual-augmentation fine-tune and fits group thresholds (equalized odds) on its
-validation scores, the difference bound chosen by the same rule from ``--difference-grid``
+accurate checkpoint that meets its target on validation data. The "augmentation + group
+thresholds" row (the recipe's former third step) takes the counterfactual-augmentation
+fine-tune and fits group thresholds (equalized odds) on its validation scores, the difference bound chosen by the same rule from ``--difference-grid``
 with the model's own 0.5 cut-off as one more candidate; it trains nothing of its own.
 
-A full-data fine-tune takes ~5 minutes on a quiet core and took 32 (baseline) to 50 minutes
-(augmentation, twice the rows) on two shared, busy ones; runs are stored in a step cache as they finish
+A full-data fine-tune takes ~5 minutes on a quiet core and took 10-37 (baseline) to 21-50
+minutes (augmentation, twice the rows) on two shared, busy ones; runs are stored in a step cache as they finish
 (``benchmarks/mitigation_finetune.py``), so the grid runs in chunks: ``--budget-minutes 28``
 starts no run that would end past the budget, and the same command continues later.
 
@@ -65,8 +66,9 @@ REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data" / "biosbias-surgeon-nurse"
 POS = "surgeon"
 FT_BASELINE, HEAD_BASELINE = "fine-tune: baseline", "head: baseline"
-# The recipe (docs/mitigation-recipe.md): this fine-tuning row, then group thresholds.
-RECIPE_BASE, RECIPE = "counterfactual augmentation", "fine-tune: recipe (augmentation + group thresholds)"
+# The recipe (docs/mitigation-recipe.md) is this fine-tuning row; one more row adds group
+# thresholds fitted on validation to it (the recipe's former third step).
+RECIPE_BASE, RECIPE = "counterfactual augmentation", "fine-tune: augmentation + group thresholds"
 
 
 def swap_gender(texts: list[str]) -> list[str]:
@@ -169,7 +171,7 @@ def finetune_jobs(args: argparse.Namespace, D: dict[str, pd.DataFrame], swapped_
 def finetune_rows(results: dict[tuple[str, int], dict[str, Any]], seed: int, labels: list[str],
                   D: dict[str, pd.DataFrame], args: argparse.Namespace, report: Any) -> None:
     """Report one seed's fine-tuned rows, the post-processing rows on the baseline's scores and
-    the recipe (counterfactual augmentation, then group thresholds fitted on validation)."""
+    counterfactual augmentation followed by group thresholds fitted on validation."""
     yv, gv = (D["validation"].profession == POS).to_numpy().astype(int), D["validation"].gender.to_numpy()
     gt = D["test"].gender.to_numpy()
     base_val = (results[("baseline", seed)]["scores"]["validation"] >= 0.5).astype(int)

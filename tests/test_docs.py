@@ -127,6 +127,6 @@ def test_the_recipe_pipeline_file_in_the_docs_is_valid(tmp_path):
     (tmp_path / "recipe.toml").write_text(blocks[0], encoding="utf-8")
     cfg = load_pipeline_config(tmp_path / "recipe.toml")
     assert cfg.debias is not None and cfg.debias.steps[0]["method"] == "augment"
-    assert cfg.postprocess is not None and cfg.postprocess.constraint == "equalized_odds"
-    assert cfg.postprocess.options == {"max_difference": 0.08}
-    assert "postprocess" in cfg.steps
+    assert cfg.debias.steps[0]["mode"] == "cda" and "train" in cfg.steps
+    # Group thresholds fitted on validation made every seed worse; the recipe leaves them out.
+    assert cfg.postprocess is None and "postprocess" not in cfg.steps
