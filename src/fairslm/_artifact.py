@@ -72,14 +72,21 @@ _isfinite = math.isfinite
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
+def _field_names(value: Any) -> tuple[str, ...]:
+    """A dataclass instance's field names, looked up once per class."""
+    names = _FIELD_NAMES.get(type(value))
+    if names is None:
+        names = _FIELD_NAMES.setdefault(type(value), tuple(f.name for f in fields(value)))
+    return names
+
+
 def _json_safe_other(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): json_safe(v) for k, v in value.items()}
     if is_dataclass(value) and not isinstance(value, type):
         # One pass instead of dataclasses.asdict (which deep-copies every leaf) and a second
         # walk.
-        names = _FIELD_NAMES.setdefault(type(value), tuple(f.name for f in fields(value)))
-        return {n: json_safe(getattr(value, n)) for n in names}
+        return {n: json_safe(getattr(value, n)) for n in _field_names(value)}
     if isinstance(value, (list, tuple)):
         return [json_safe(v) for v in value]
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
@@ -231,10 +238,7 @@ class JsonArtifact:
         Subclasses that write another layout override this (not :meth:`to_dict`), so that
         :meth:`to_dict` and :meth:`to_json` always agree.
         """
-        names = _FIELD_NAMES.get(type(self))
-        if names is None:
-            names = _FIELD_NAMES.setdefault(type(self), tuple(f.name for f in fields(self)))
-        return {"kind": self._kind, **{n: getattr(self, n) for n in names}}
+        return {"kind": self._kind, **{n: getattr(self, n) for n in _field_names(self)}}
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form (through :func:`json_safe`), with ``kind`` first."""
