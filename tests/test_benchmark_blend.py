@@ -1,0 +1,49 @@
+"""The score blend of benchmarks/mitigation.py: its weight is chosen on validation by a fixed rule."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+mitigation = pytest.importorskip("mitigation")
+
+
+def _case(n: int = 4000, seed: int = 0):
+    """Baseline scores that lean on gender; augmented scores that do not but are noisier."""
+    rng = np.random.default_rng(seed)
+    g = np.where(rng.random(n) < 0.5, "M", "F")
+    y = (rng.random(n) < np.where(g == "M", 0.7, 0.3)).astype(int)
+    signal = np.where(y == 1, 1.0, -1.0)
+    lean = np.where(g == "M", 1.2, -1.2)
+    base = 1 / (1 + np.exp(-(1.5 * signal + lean + rng.normal(0, 1.0, n))))
+    aug = 1 / (1 + np.exp(-(1.5 * signal + rng.normal(0, 1.3, n))))
+    return y, g, {"validation": base}, {"validation": aug}
+
+
+def test_the_weight_is_the_most_accurate_one_that_reaches_the_cut() -> None:
+    y, g, base, aug = _case()
+    w, note = mitigation.blend_on_validation(base, aug, y, g)
+    limit = (1 - mitigation.BLEND_CUT) * mitigation.gap_rms(
+        y, g, (base["validation"] >= 0.5).astype(int)
+    )
+
+    def decide(weight: float) -> np.ndarray:
+        return ((weight * aug["validation"] + (1 - weight) * base["validation"]) >= 0.5).astype(int)
+
+    assert mitigation.gap_rms(y, g, decide(w)) <= limit
+    meeting = [v for v in mitigation.BLEND_WEIGHTS if mitigation.gap_rms(y, g, decide(v)) <= limit]
+    assert (decide(w) == y).mean() == max((decide(v) == y).mean() for v in meeting)
+    assert 0.0 < w < 1.0  # the baseline's accuracy is worth some of its gap here
+    assert note == f"weight {w:.2f} on augmentation"
+
+
+def test_without_a_weight_that_reaches_the_cut_the_augmented_model_is_kept() -> None:
+    y, g, base, _ = _case()
+    w, _ = mitigation.blend_on_validation(
+        base, base, y, g
+    )  # blending a model with itself cuts nothing
+    assert w == 1.0
