@@ -79,13 +79,13 @@ BLEND_CUT, BLEND_WEIGHTS = 0.7, np.linspace(0.0, 1.0, 21)
 
 
 def blend_on_validation(base: dict[str, np.ndarray], aug: dict[str, np.ndarray], y: np.ndarray,
-                        g: np.ndarray) -> tuple[float, str]:
+                        g: np.ndarray, base_rms: float) -> tuple[float, str]:
     """Weight w of the score blend w * augmented + (1 - w) * baseline, chosen on validation.
 
     The most accurate w (on validation) whose validation TPR-gap RMS is at most
-    (1 - BLEND_CUT) times the baseline's; w = 1 (augmentation alone) when none is.
+    (1 - BLEND_CUT) times the baseline's, ``base_rms``; w = 1 (augmentation alone) when none is.
     """
-    limit = (1 - BLEND_CUT) * gap_rms(y, g, (base["validation"] >= 0.5).astype(int))
+    limit = (1 - BLEND_CUT) * base_rms
     best = (-1.0, 1.0)
     for w in BLEND_WEIGHTS:
         pred = ((w * aug["validation"] + (1 - w) * base["validation"]) >= 0.5).astype(int)
@@ -198,7 +198,8 @@ def finetune_rows(results: dict[tuple[str, int], dict[str, Any]], seed: int, lab
     yv, gv = (D["validation"].profession == POS).to_numpy().astype(int), D["validation"].gender.to_numpy()
     gt = D["test"].gender.to_numpy()
     base_val = (results[("baseline", seed)]["scores"]["validation"] >= 0.5).astype(int)
-    limit = (1 - args.cut) * gap_rms(yv, gv, base_val)
+    base_rms = gap_rms(yv, gv, base_val)
+    limit = (1 - args.cut) * base_rms
     for label in labels:
         r = results[(label, seed)]
         scores = r["scores"]
@@ -211,7 +212,7 @@ def finetune_rows(results: dict[tuple[str, int], dict[str, Any]], seed: int, lab
             report(RECIPE, decide(scores["test"], gt), decide(scores["swap"], gt), r["train_s"], note)
             if ("baseline", seed) in results:
                 base = results[("baseline", seed)]
-                w, note = blend_on_validation(base["scores"], scores, yv, gv)
+                w, note = blend_on_validation(base["scores"], scores, yv, gv, base_rms)
                 blend = {k: w * scores[k] + (1 - w) * base["scores"][k] for k in ("test", "swap")}
                 report(BLEND, (blend["test"] >= 0.5).astype(int), (blend["swap"] >= 0.5).astype(int),
                        r["train_s"] + base["train_s"], note)

@@ -26,10 +26,9 @@ def _case(n: int = 4000, seed: int = 0):
 
 def test_the_weight_is_the_most_accurate_one_that_reaches_the_cut() -> None:
     y, g, base, aug = _case()
-    w, note = mitigation.blend_on_validation(base, aug, y, g)
-    limit = (1 - mitigation.BLEND_CUT) * mitigation.gap_rms(
-        y, g, (base["validation"] >= 0.5).astype(int)
-    )
+    base_rms = mitigation.gap_rms(y, g, (base["validation"] >= 0.5).astype(int))
+    w, note = mitigation.blend_on_validation(base, aug, y, g, base_rms)
+    limit = (1 - mitigation.BLEND_CUT) * base_rms
 
     def decide(weight: float) -> np.ndarray:
         return ((weight * aug["validation"] + (1 - weight) * base["validation"]) >= 0.5).astype(int)
@@ -43,7 +42,7 @@ def test_the_weight_is_the_most_accurate_one_that_reaches_the_cut() -> None:
 
 def test_without_a_weight_that_reaches_the_cut_the_augmented_model_is_kept() -> None:
     y, g, base, _ = _case()
-    w, _ = mitigation.blend_on_validation(
-        base, base, y, g
-    )  # blending a model with itself cuts nothing
+    base_rms = mitigation.gap_rms(y, g, (base["validation"] >= 0.5).astype(int))
+    # Blending a model with itself cuts nothing.
+    w, _ = mitigation.blend_on_validation(base, base, y, g, base_rms)
     assert w == 1.0

@@ -76,7 +76,7 @@ def _field_names(value: Any) -> tuple[str, ...]:
     """A dataclass instance's field names, looked up once per class."""
     names = _FIELD_NAMES.get(type(value))
     if names is None:
-        names = _FIELD_NAMES.setdefault(type(value), tuple(f.name for f in fields(value)))
+        names = _FIELD_NAMES[type(value)] = tuple(f.name for f in fields(value))
     return names
 
 
