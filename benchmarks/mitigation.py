@@ -157,6 +157,9 @@ def candidate_runs(args: argparse.Namespace, D: dict[str, pd.DataFrame], swapped
     cds = tr.assign(text=np.where(half, swapped_train, tr.text),
                     gender=np.where(half, tr.gender.map({"M": "F", "F": "M"}), tr.gender))
     return [
+        # Two epochs over the augmented rows is twice the baseline's steps per original row; the
+        # baseline trained as long is its like-for-like reference.
+        ("baseline, 2 epochs", {"epochs": 2}, tr),
         ("counterfactual augmentation, 2 epochs", {"epochs": 2}, aug),
         ("counterfactual augmentation + penalty", {"penalty": {"criterion": "equalized_odds", "weight": 2.0}}, aug),
         ("counterfactual substitution", {}, cds),
@@ -298,13 +301,20 @@ def print_seed_table(per_seed: dict[int, dict[str, dict[str, Any]]]) -> None:
 
 # ---------------------------------------------------------------- main
 def parse_seeds(text: str) -> list[int]:
-    """``5`` -> seeds 0-4; ``0,3`` -> seeds 0 and 3; ``2-4`` -> 2, 3, 4."""
-    if "," in text:
-        return [int(x) for x in text.split(",")]
-    if "-" in text:
-        lo, hi = text.split("-")
-        return list(range(int(lo), int(hi) + 1))
-    return list(range(int(text)))
+    """``5`` -> seeds 0-4 (a count, as in ``--seeds 5``); a list ``0,3`` or a range ``2-4`` as
+    ``fairslm sweep --seeds`` reads them."""
+    from fairslm.exceptions import ConfigError
+    from fairslm.training import parse_seeds as parse_seed_list
+
+    if text.strip().isdigit():
+        if int(text) < 1:
+            raise SystemExit(f"--seeds {text} names no seed: give a count of at least 1 (5 -> seeds 0-4), "
+                             "a list 0,3 or a range 2-4")
+        return list(range(int(text)))
+    try:
+        return parse_seed_list(text)
+    except ConfigError as e:
+        raise SystemExit(f"--seeds: {e}") from None
 
 
 def main(argv: list[str] | None = None) -> int:
