@@ -30,7 +30,11 @@ fine-tune and fits group thresholds (equalized odds) on its validation scores, t
 with the model's own 0.5 cut-off as one more candidate; it trains nothing of its own. The
 "augmentation blended with baseline" row averages the two same-seed fine-tunes' scores,
 w * augmented + (1 - w) * baseline, with the most accurate w on validation whose validation cut
-reaches 70% (``blend_on_validation``); it also trains nothing of its own.
+reaches 70% (``blend_on_validation``); it also trains nothing of its own. "Augmentation and
+penalty averaged, blended with baseline" does the same with the mean of the augmentation and
+penalty fine-tunes' scores in place of the augmented one: of four such averages, the one that
+cross-validation within the validation split (``benchmarks/mitigation_blend.py``, printed after
+the tables) found the most accurate at a 70% cut.
 
 A full-data fine-tune takes ~5 minutes on a quiet core and took 10-37 (baseline) to 21-50
 minutes (augmentation, twice the rows) on two shared, busy ones; runs are stored in a step cache as they finish
@@ -56,6 +60,14 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from mitigation_blend import (  # noqa: E402
+    AUG,
+    PEN,
+    blend_on_validation,
+    cross_validate,
+    mean_scores,
+    print_cross_validation,
+)
 from mitigation_bounds import bounds_for_seed, print_bounds  # noqa: E402
 from mitigation_finetune import Job, StepCache, run_jobs  # noqa: E402
 from mitigation_head import (  # noqa: E402
@@ -73,25 +85,7 @@ FT_BASELINE, HEAD_BASELINE = "fine-tune: baseline", "head: baseline"
 # thresholds fitted on validation to it (the recipe's former third step).
 RECIPE_BASE, RECIPE = "counterfactual augmentation", "fine-tune: augmentation + group thresholds"
 BLEND = "fine-tune: augmentation blended with baseline"
-# The blend weight is the most accurate on validation whose validation cut reaches the recipe's
-# mean target; a grid of 21 weights.
-BLEND_CUT, BLEND_WEIGHTS = 0.7, np.linspace(0.0, 1.0, 21)
-
-
-def blend_on_validation(base: dict[str, np.ndarray], aug: dict[str, np.ndarray], y: np.ndarray,
-                        g: np.ndarray, base_rms: float) -> tuple[float, str]:
-    """Weight w of the score blend w * augmented + (1 - w) * baseline, chosen on validation.
-
-    The most accurate w (on validation) whose validation TPR-gap RMS is at most
-    (1 - BLEND_CUT) times the baseline's, ``base_rms``; w = 1 (augmentation alone) when none is.
-    """
-    limit = (1 - BLEND_CUT) * base_rms
-    best = (-1.0, 1.0)
-    for w in BLEND_WEIGHTS:
-        pred = ((w * aug["validation"] + (1 - w) * base["validation"]) >= 0.5).astype(int)
-        if gap_rms(y, g, pred) <= limit:
-            best = max(best, (float((pred == y).mean()), float(w)))
-    return best[1], f"weight {best[1]:.2f} on augmentation"
+BLEND_AVG = "fine-tune: augmentation and penalty averaged, blended with baseline"
 
 
 def swap_gender(texts: list[str]) -> list[str]:
@@ -219,6 +213,13 @@ def finetune_rows(results: dict[tuple[str, int], dict[str, Any]], seed: int, lab
                 blend = {k: w * scores[k] + (1 - w) * base["scores"][k] for k in ("test", "swap")}
                 report(BLEND, (blend["test"] >= 0.5).astype(int), (blend["swap"] >= 0.5).astype(int),
                        r["train_s"] + base["train_s"], note)
+                if (PEN, seed) in results:
+                    fair = mean_scores(results, (AUG, PEN), seed)
+                    w, _ = blend_on_validation(base["scores"], fair, yv, gv, base_rms)
+                    note = f"weight {w:.2f} on the average"
+                    blend = {k: w * fair[k] + (1 - w) * base["scores"][k] for k in ("test", "swap")}
+                    report(BLEND_AVG, (blend["test"] >= 0.5).astype(int), (blend["swap"] >= 0.5).astype(int),
+                           r["train_s"] + base["train_s"] + results[(PEN, seed)]["train_s"], note)
         if label != "baseline":
             continue
         decide, note = thresholds_on_validation(scores["validation"], yv, gv, limit, args.difference_grid,
@@ -417,6 +418,10 @@ def main(argv: list[str] | None = None) -> int:
     print_table(agg)
     if bounds:
         print_bounds(bounds)
+    if not args.head_only and "baseline" in labels:
+        yv = (D["validation"].profession == POS).to_numpy().astype(int)
+        print_cross_validation(cross_validate(results, sorted(bounds), yv, D["validation"].gender.to_numpy()),
+                               sorted(bounds))
     wall = time.perf_counter() - t_start
     print(f"\nseeds {', '.join(map(str, sorted(per_seed)))}; training time of the cached fine-tunes "
           f"{finetune_s / 3600:.2f} h (wall, one core a run); this invocation {wall / 60:.1f} min wall"
