@@ -209,17 +209,17 @@ def finetune_rows(results: dict[tuple[str, int], dict[str, Any]], seed: int, lab
             report(RECIPE, decide(scores["test"], gt), decide(scores["swap"], gt), r["train_s"], note)
             if ("baseline", seed) in results:
                 base = results[("baseline", seed)]
-                w, note = blend_on_validation(base["scores"], scores, yv, gv, base_rms)
-                blend = {k: w * scores[k] + (1 - w) * base["scores"][k] for k in ("test", "swap")}
-                report(BLEND, (blend["test"] >= 0.5).astype(int), (blend["swap"] >= 0.5).astype(int),
-                       r["train_s"] + base["train_s"], note)
-                if (PEN, seed) in results:
-                    fair = mean_scores(results, (AUG, PEN), seed)
-                    w, _ = blend_on_validation(base["scores"], fair, yv, gv, base_rms)
-                    note = f"weight {w:.2f} on the average"
-                    blend = {k: w * fair[k] + (1 - w) * base["scores"][k] for k in ("test", "swap")}
-                    report(BLEND_AVG, (blend["test"] >= 0.5).astype(int), (blend["swap"] >= 0.5).astype(int),
-                           r["train_s"] + base["train_s"] + results[(PEN, seed)]["train_s"], note)
+                # Each blend: (row, fair fine-tunes whose scores are averaged, how the note names them).
+                blends = ((BLEND, (AUG,), "augmentation"), (BLEND_AVG, (AUG, PEN), "the average"))
+                for row, fair_labels, name in blends:
+                    if not all((lab, seed) in results for lab in fair_labels):
+                        continue
+                    fair = mean_scores(results, fair_labels, seed)
+                    w = blend_on_validation(base["scores"], fair, yv, gv, base_rms)
+                    blend = {k: (w * fair[k] + (1 - w) * base["scores"][k] >= 0.5).astype(int)
+                             for k in ("test", "swap")}
+                    train_s = base["train_s"] + sum(results[(lab, seed)]["train_s"] for lab in fair_labels)
+                    report(row, blend["test"], blend["swap"], train_s, f"weight {w:.2f} on {name}")
         if label != "baseline":
             continue
         decide, note = thresholds_on_validation(scores["validation"], yv, gv, limit, args.difference_grid,
@@ -418,10 +418,11 @@ def main(argv: list[str] | None = None) -> int:
     print_table(agg)
     if bounds:
         print_bounds(bounds)
+    combinations: list[dict[str, Any]] = []
     if not args.head_only and "baseline" in labels:
         yv = (D["validation"].profession == POS).to_numpy().astype(int)
-        print_cross_validation(cross_validate(results, sorted(bounds), yv, D["validation"].gender.to_numpy()),
-                               sorted(bounds))
+        combinations = cross_validate(results, sorted(bounds), yv, D["validation"].gender.to_numpy())
+        print_cross_validation(combinations, sorted(bounds))
     wall = time.perf_counter() - t_start
     print(f"\nseeds {', '.join(map(str, sorted(per_seed)))}; training time of the cached fine-tunes "
           f"{finetune_s / 3600:.2f} h (wall, one core a run); this invocation {wall / 60:.1f} min wall"
@@ -429,7 +430,8 @@ def main(argv: list[str] | None = None) -> int:
     args.results_dir.mkdir(parents=True, exist_ok=True)
     out = args.results_dir / "mitigation.json"
     out.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, "per_seed": per_seed,
-                               "aggregate": agg, "bounds": bounds, "finetune_cpu_s": finetune_s,
+                               "aggregate": agg, "bounds": bounds,
+                               "cross_validation": combinations, "finetune_cpu_s": finetune_s,
                                "wall_s": wall}, indent=1))
     print(f"wrote {out}")
     return 0

@@ -27,20 +27,21 @@ AUG, PEN, CON = "counterfactual augmentation", "penalty (equalized odds)", "cons
 COMBINATIONS: tuple[tuple[str, ...], ...] = ((AUG,), (AUG, PEN), (AUG, CON), (AUG, PEN, CON))
 
 
-def blend_on_validation(base: dict[str, np.ndarray], aug: dict[str, np.ndarray], y: np.ndarray,
-                        g: np.ndarray, base_rms: float) -> tuple[float, str]:
-    """Weight w of the score blend w * augmented + (1 - w) * baseline, chosen on validation.
+def blend_on_validation(base: dict[str, np.ndarray], fair: dict[str, np.ndarray], y: np.ndarray,
+                        g: np.ndarray, base_rms: float) -> float:
+    """Weight w of the score blend w * fair + (1 - w) * baseline, chosen on validation.
 
     The most accurate w (on validation) whose validation TPR-gap RMS is at most
-    (1 - BLEND_CUT) times the baseline's, ``base_rms``; w = 1 (augmentation alone) when none is.
+    (1 - BLEND_CUT) times the baseline's, ``base_rms``; w = 1 (the fair scores alone) when none
+    is.
     """
     limit = (1 - BLEND_CUT) * base_rms
     best = (-1.0, 1.0)
     for w in BLEND_WEIGHTS:
-        pred = ((w * aug["validation"] + (1 - w) * base["validation"]) >= 0.5).astype(int)
+        pred = ((w * fair["validation"] + (1 - w) * base["validation"]) >= 0.5).astype(int)
         if gap_rms(y, g, pred) <= limit:
             best = max(best, (float((pred == y).mean()), float(w)))
-    return best[1], f"weight {best[1]:.2f} on augmentation"
+    return best[1]
 
 
 def mean_scores(results: dict[tuple[str, int], dict[str, Any]], labels: tuple[str, ...],
@@ -81,7 +82,7 @@ def cross_validate(results: dict[tuple[str, int], dict[str, Any]], seeds: list[i
                 f = fair[r["combination"]]
                 w = 1.0
                 if r["blended"]:
-                    w, _ = blend_on_validation({"validation": base[fit]}, {"validation": f[fit]}, y[fit], g[fit],
+                    w = blend_on_validation({"validation": base[fit]}, {"validation": f[fit]}, y[fit], g[fit],
                                                gap_rms(y[fit], g[fit], (base[fit] >= 0.5).astype(int)))
                 pred = ((w * f[ev] + (1 - w) * base[ev]) >= 0.5).astype(int)
                 sums[id(r)] += (100 * (1 - gap_rms(y[ev], g[ev], pred) / base_rms),

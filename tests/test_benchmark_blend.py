@@ -27,7 +27,7 @@ def _case(n: int = 4000, seed: int = 0):
 def test_the_weight_is_the_most_accurate_one_that_reaches_the_cut() -> None:
     y, g, base, aug = _case()
     base_rms = mitigation.gap_rms(y, g, (base["validation"] >= 0.5).astype(int))
-    w, note = mitigation.blend_on_validation(base, aug, y, g, base_rms)
+    w = mitigation.blend_on_validation(base, aug, y, g, base_rms)
     limit = (1 - mitigation.BLEND_CUT) * base_rms
 
     def decide(weight: float) -> np.ndarray:
@@ -37,14 +37,13 @@ def test_the_weight_is_the_most_accurate_one_that_reaches_the_cut() -> None:
     meeting = [v for v in mitigation.BLEND_WEIGHTS if mitigation.gap_rms(y, g, decide(v)) <= limit]
     assert (decide(w) == y).mean() == max((decide(v) == y).mean() for v in meeting)
     assert 0.0 < w < 1.0  # the baseline's accuracy is worth some of its gap here
-    assert note == f"weight {w:.2f} on augmentation"
 
 
 def test_without_a_weight_that_reaches_the_cut_the_augmented_model_is_kept() -> None:
     y, g, base, _ = _case()
     base_rms = mitigation.gap_rms(y, g, (base["validation"] >= 0.5).astype(int))
     # Blending a model with itself cuts nothing.
-    w, _ = mitigation.blend_on_validation(base, base, y, g, base_rms)
+    w = mitigation.blend_on_validation(base, base, y, g, base_rms)
     assert w == 1.0
 
 
