@@ -78,12 +78,13 @@ def cross_validate(results: dict[tuple[str, int], dict[str, Any]], seeds: list[i
         for fit, ev in folds:
             base_pred = (base[ev] >= 0.5).astype(int)
             base_rms, base_acc = gap_rms(y[ev], g[ev], base_pred), (base_pred == y[ev]).mean()
+            fit_rms = gap_rms(y[fit], g[fit], (base[fit] >= 0.5).astype(int))
             for r in rows:
                 f = fair[r["combination"]]
                 w = 1.0
                 if r["blended"]:
-                    w = blend_on_validation({"validation": base[fit]}, {"validation": f[fit]}, y[fit], g[fit],
-                                               gap_rms(y[fit], g[fit], (base[fit] >= 0.5).astype(int)))
+                    w = blend_on_validation({"validation": base[fit]}, {"validation": f[fit]},
+                                            y[fit], g[fit], fit_rms)
                 pred = ((w * f[ev] + (1 - w) * base[ev]) >= 0.5).astype(int)
                 sums[id(r)] += (100 * (1 - gap_rms(y[ev], g[ev], pred) / base_rms),
                                 100 * ((pred == y[ev]).mean() - base_acc))
