@@ -71,15 +71,16 @@ from mitigation_blend import (  # noqa: E402
 from mitigation_bounds import bounds_for_seed, print_bounds  # noqa: E402
 from mitigation_finetune import Job, StepCache, run_jobs  # noqa: E402
 from mitigation_head import (  # noqa: E402
+    POS,
     fairlearn_thresholds,
     gap_rms,
     head_only_rows,
+    labels_and_groups,
     thresholds_on_validation,
 )
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data" / "biosbias-surgeon-nurse"
-POS = "surgeon"
 FT_BASELINE, HEAD_BASELINE = "fine-tune: baseline", "head: baseline"
 # The recipe (docs/mitigation-recipe.md) is this fine-tuning row; one more row adds group
 # thresholds fitted on validation to it (the recipe's former third step).
@@ -192,7 +193,7 @@ def finetune_rows(results: dict[tuple[str, int], dict[str, Any]], seed: int, lab
                   D: dict[str, pd.DataFrame], args: argparse.Namespace, report: Any) -> None:
     """Report one seed's fine-tuned rows, the post-processing rows on the baseline's scores and
     counterfactual augmentation followed by group thresholds fitted on validation."""
-    yv, gv = (D["validation"].profession == POS).to_numpy().astype(int), D["validation"].gender.to_numpy()
+    yv, gv = labels_and_groups(D["validation"])
     gt = D["test"].gender.to_numpy()
     base_val = (results[("baseline", seed)]["scores"]["validation"] >= 0.5).astype(int)
     base_rms = gap_rms(yv, gv, base_val)
@@ -243,6 +244,23 @@ def _fmt(iv: Any, scale: float = 1.0, digits: int = 3, sign: str = "") -> str:
     return f"{iv.mean * scale:{sign}.{digits}f} ± {half:.{digits}f}"
 
 
+def reference(method: str, rows: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    """The same-seed row ``method`` is measured against.
+
+    A fine-tune trained longer than the default (label ending ", N epochs") is measured against
+    the baseline trained as long, so more training is not counted as mitigation; that baseline
+    itself, and every other fine-tuned row, against the default baseline; head-only rows against
+    the head-only baseline.
+    """
+    if not method.startswith("fine-tune"):
+        return rows.get(HEAD_BASELINE)
+    _, sep, epochs = method.rpartition(", ")
+    longer = f"{FT_BASELINE}, {epochs}"
+    if sep and epochs.endswith(" epochs") and method != longer:
+        return rows.get(longer)
+    return rows.get(FT_BASELINE)
+
+
 def aggregate(per_seed: dict[int, dict[str, dict[str, Any]]]) -> list[dict[str, Any]]:
     """Per method: mean and 95% interval over seeds of each column, against same-seed baselines."""
     from fairslm.metrics import seed_interval
@@ -259,7 +277,7 @@ def aggregate(per_seed: dict[int, dict[str, dict[str, Any]]]) -> list[dict[str, 
             if m not in rows:
                 continue
             r = rows[m]
-            base = rows.get(FT_BASELINE if m.startswith("fine-tune") else HEAD_BASELINE)
+            base = reference(m, rows)
             dacc = (r["accuracy"] - base["accuracy"]) * 100 if base else float("nan")
             cut = (1 - r["rms"] / base["rms"]) * 100 if base and base["rms"] > 0 else float("nan")
             for k, v in (("accuracy", r["accuracy"]), ("dacc", dacc), ("rms", r["rms"]), ("cut", cut),
@@ -370,8 +388,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.max_rows is not None:
         D = {k: v.sample(n=min(args.max_rows, len(v)), random_state=0).reset_index(drop=True) for k, v in D.items()}
     swapped_test, swapped_train = swap_gender(D["test"].text.tolist()), swap_gender(D["train"].text.tolist())
-    y = (D["test"].profession == POS).to_numpy().astype(int)
-    g = D["test"].gender.to_numpy()
+    y, g = labels_and_groups(D["test"])
     per_seed: dict[int, dict[str, dict[str, Any]]] = {s: {} for s in seeds}
 
     def reporter(seed: int) -> Any:
@@ -384,6 +401,7 @@ def main(argv: list[str] | None = None) -> int:
     finetune_s = 0.0
     complete = True
     bounds: dict[int, dict[str, dict[str, Any]]] = {}
+    trained: list[int] = []  # seeds whose fine-tunes are all present
     if not args.head_only:
         jobs = finetune_jobs(args, D, swapped_train, seeds)
         texts = {"validation": D["validation"].text.tolist(), "test": D["test"].text.tolist(), "swap": swapped_test}
@@ -394,6 +412,7 @@ def main(argv: list[str] | None = None) -> int:
         finetune_s = sum(r["train_s"] for r in results.values())
         for seed in seeds:
             if all((lab, seed) in results for lab in labels):
+                trained.append(seed)
                 finetune_rows(results, seed, labels, D, args, reporter(seed))
                 if "baseline" in labels:
                     sc = {lab: results[(lab, seed)]["scores"]["test"] for lab in labels}
@@ -420,9 +439,8 @@ def main(argv: list[str] | None = None) -> int:
         print_bounds(bounds)
     combinations: list[dict[str, Any]] = []
     if not args.head_only and "baseline" in labels:
-        yv = (D["validation"].profession == POS).to_numpy().astype(int)
-        combinations = cross_validate(results, sorted(bounds), yv, D["validation"].gender.to_numpy())
-        print_cross_validation(combinations, sorted(bounds))
+        combinations = cross_validate(results, trained, *labels_and_groups(D["validation"]))
+        print_cross_validation(combinations, trained)
     wall = time.perf_counter() - t_start
     print(f"\nseeds {', '.join(map(str, sorted(per_seed)))}; training time of the cached fine-tunes "
           f"{finetune_s / 3600:.2f} h (wall, one core a run); this invocation {wall / 60:.1f} min wall"

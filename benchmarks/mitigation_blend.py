@@ -68,7 +68,7 @@ def cross_validate(results: dict[tuple[str, int], dict[str, Any]], seeds: list[i
             rows.append({"combination": combo, "blended": blended, "cut": [], "dacc": []})
     for s in seeds:
         base = results[("baseline", s)]["scores"]["validation"]
-        fair = {r["combination"]: mean_scores(results, r["combination"], s)["validation"] for r in rows}
+        fair = {c: mean_scores(results, c, s)["validation"] for c in dict.fromkeys(r["combination"] for r in rows)}
         folds = []
         for _ in range(repeats):
             perm = rng.permutation(y.size)

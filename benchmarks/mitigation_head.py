@@ -16,6 +16,11 @@ import pandas as pd
 POS = "surgeon"
 
 
+def labels_and_groups(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """A split's 0/1 labels (1 = surgeon) and gender column."""
+    return (df.profession == POS).to_numpy().astype(int), df.gender.to_numpy()
+
+
 def gap_rms(y: np.ndarray, g: np.ndarray, pred: np.ndarray) -> float:
     """TPR-gap RMS over the two classes (De-Arteaga et al. 2019)."""
     gaps = []
@@ -104,8 +109,8 @@ def head_only_rows(E: dict[str, np.ndarray], D: dict[str, pd.DataFrame], args: A
     )
     from fairslm.mitigation.preprocessing import Reweighing
 
-    ytr, gtr = (D["train"].profession == POS).to_numpy().astype(int), D["train"].gender.to_numpy()
-    yv, gv = (D["validation"].profession == POS).to_numpy().astype(int), D["validation"].gender.to_numpy()
+    ytr, gtr = labels_and_groups(D["train"])
+    yv, gv = labels_and_groups(D["validation"])
     gap = float("inf")
 
     def sweep(label: str, make: Any, grid: list[Any], X: np.ndarray = E["train"], y: np.ndarray = ytr,
