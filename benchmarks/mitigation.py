@@ -216,7 +216,7 @@ def finetune_rows(results: dict[tuple[str, int], dict[str, Any]], seed: int, lab
                     if not all((lab, seed) in results for lab in fair_labels):
                         continue
                     fair = mean_scores(results, fair_labels, seed)
-                    w = blend_on_validation(base["scores"], fair, yv, gv, base_rms)
+                    w = blend_on_validation(base["scores"], fair, yv, gv)
                     blend = {k: (w * fair[k] + (1 - w) * base["scores"][k] >= 0.5).astype(int)
                              for k in ("test", "swap")}
                     train_s = base["train_s"] + sum(results[(lab, seed)]["train_s"] for lab in fair_labels)

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from fairslm.mitigation.postprocessing import choose_blend_weight
 from mitigation_head import gap_rms
 
 # The recipe's mean target for the cut; a grid of 21 weights.
@@ -28,20 +29,13 @@ COMBINATIONS: tuple[tuple[str, ...], ...] = ((AUG,), (AUG, PEN), (AUG, CON), (AU
 
 
 def blend_on_validation(base: dict[str, np.ndarray], fair: dict[str, np.ndarray], y: np.ndarray,
-                        g: np.ndarray, base_rms: float) -> float:
-    """Weight w of the score blend w * fair + (1 - w) * baseline, chosen on validation.
-
-    The most accurate w (on validation) whose validation TPR-gap RMS is at most
-    (1 - BLEND_CUT) times the baseline's, ``base_rms``; w = 1 (the fair scores alone) when none
-    is.
-    """
-    limit = (1 - BLEND_CUT) * base_rms
-    best = (-1.0, 1.0)
-    for w in BLEND_WEIGHTS:
-        pred = ((w * fair["validation"] + (1 - w) * base["validation"]) >= 0.5).astype(int)
-        if gap_rms(y, g, pred) <= limit:
-            best = max(best, (float((pred == y).mean()), float(w)))
-    return best[1]
+                        g: np.ndarray) -> float:
+    """Weight w of the score blend w * fair + (1 - w) * baseline, chosen on validation by
+    ``fairslm.mitigation.postprocessing.choose_blend_weight``: the most accurate w whose
+    validation TPR-gap RMS is at most (1 - BLEND_CUT) times the baseline's; w = 1 (the fair
+    scores alone) when none is."""
+    return choose_blend_weight(y, fair["validation"], base["validation"], g, cut=BLEND_CUT,
+                               weights=BLEND_WEIGHTS).weight
 
 
 def mean_scores(results: dict[tuple[str, int], dict[str, Any]], labels: tuple[str, ...],
@@ -78,13 +72,12 @@ def cross_validate(results: dict[tuple[str, int], dict[str, Any]], seeds: list[i
         for fit, ev in folds:
             base_pred = (base[ev] >= 0.5).astype(int)
             base_rms, base_acc = gap_rms(y[ev], g[ev], base_pred), (base_pred == y[ev]).mean()
-            fit_rms = gap_rms(y[fit], g[fit], (base[fit] >= 0.5).astype(int))
             for r in rows:
                 f = fair[r["combination"]]
                 w = 1.0
                 if r["blended"]:
                     w = blend_on_validation({"validation": base[fit]}, {"validation": f[fit]},
-                                            y[fit], g[fit], fit_rms)
+                                            y[fit], g[fit])
                 pred = ((w * f[ev] + (1 - w) * base[ev]) >= 0.5).astype(int)
                 sums[id(r)] += (100 * (1 - gap_rms(y[ev], g[ev], pred) / base_rms),
                                 100 * ((pred == y[ev]).mean() - base_acc))

@@ -68,3 +68,25 @@ def tiny_encoder(tmp_path_factory) -> Path:
     from fairslm.models._testing import make_tiny_bert_classifier
 
     return make_tiny_bert_classifier(tmp_path_factory.mktemp("tiny-encoder"), with_head=False)
+
+
+def _leaning_scores(n: int = 4000, seed: int = 0):
+    """(y, group, fair, baseline): baseline scores that lean on the group ("M"/"F"); fair scores
+    that do not, but are noisier. The case the score blends trade between."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    g = np.where(rng.random(n) < 0.5, "M", "F")
+    y = (rng.random(n) < np.where(g == "M", 0.7, 0.3)).astype(int)
+    signal = np.where(y == 1, 1.0, -1.0)
+    lean = np.where(g == "M", 1.2, -1.2)
+    base = 1 / (1 + np.exp(-(1.5 * signal + lean + rng.normal(0, 1.0, n))))
+    fair = 1 / (1 + np.exp(-(1.5 * signal + rng.normal(0, 1.3, n))))
+    return y, g, fair, base
+
+
+@pytest.fixture(scope="session")
+def leaning_scores():
+    """Builds the synthetic case of :func:`_leaning_scores` (``leaning_scores(seed=1)``)."""
+    return _leaning_scores
+

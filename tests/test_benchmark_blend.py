@@ -12,22 +12,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 mitigation = pytest.importorskip("mitigation_blend")
 
 
-def _case(n: int = 4000, seed: int = 0):
-    """Baseline scores that lean on gender; augmented scores that do not but are noisier."""
-    rng = np.random.default_rng(seed)
-    g = np.where(rng.random(n) < 0.5, "M", "F")
-    y = (rng.random(n) < np.where(g == "M", 0.7, 0.3)).astype(int)
-    signal = np.where(y == 1, 1.0, -1.0)
-    lean = np.where(g == "M", 1.2, -1.2)
-    base = 1 / (1 + np.exp(-(1.5 * signal + lean + rng.normal(0, 1.0, n))))
-    aug = 1 / (1 + np.exp(-(1.5 * signal + rng.normal(0, 1.3, n))))
-    return y, g, {"validation": base}, {"validation": aug}
+def _case(make, seed: int = 0):
+    y, g, fair, base = make(seed=seed)
+    return y, g, {"validation": base}, {"validation": fair}
 
 
-def test_the_weight_is_the_most_accurate_one_that_reaches_the_cut() -> None:
-    y, g, base, aug = _case()
+def test_the_weight_is_the_most_accurate_one_that_reaches_the_cut(leaning_scores) -> None:
+    y, g, base, aug = _case(leaning_scores)
     base_rms = mitigation.gap_rms(y, g, (base["validation"] >= 0.5).astype(int))
-    w = mitigation.blend_on_validation(base, aug, y, g, base_rms)
+    w = mitigation.blend_on_validation(base, aug, y, g)
     limit = (1 - mitigation.BLEND_CUT) * base_rms
 
     def decide(weight: float) -> np.ndarray:
@@ -39,20 +32,19 @@ def test_the_weight_is_the_most_accurate_one_that_reaches_the_cut() -> None:
     assert 0.0 < w < 1.0  # the baseline's accuracy is worth some of its gap here
 
 
-def test_without_a_weight_that_reaches_the_cut_the_augmented_model_is_kept() -> None:
-    y, g, base, _ = _case()
-    base_rms = mitigation.gap_rms(y, g, (base["validation"] >= 0.5).astype(int))
+def test_without_a_weight_that_reaches_the_cut_the_augmented_model_is_kept(leaning_scores) -> None:
+    y, g, base, _ = _case(leaning_scores)
     # Blending a model with itself cuts nothing.
-    w = mitigation.blend_on_validation(base, base, y, g, base_rms)
+    w = mitigation.blend_on_validation(base, base, y, g)
     assert w == 1.0
 
 
 
-def test_cross_validation_scores_every_combination_out_of_sample() -> None:
-    y, g, base, aug = _case()  # the same labels and groups for every seed, as the splits are
+def test_cross_validation_scores_every_combination_out_of_sample(leaning_scores) -> None:
+    y, g, base, aug = _case(leaning_scores)  # the same labels and groups for every seed, as the splits are
     results = {}
     for s in range(2):
-        _, _, _, other = _case(seed=1 + s)  # another fair model: same rows, its own noise
+        _, _, _, other = _case(leaning_scores, seed=1 + s)  # another fair model: same rows, its own noise
         results[("baseline", s)] = {"scores": base}
         results[(mitigation.AUG, s)] = {"scores": aug}
         results[(mitigation.PEN, s)] = {"scores": other}

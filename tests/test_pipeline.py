@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
+from pathlib import Path
 
 import pytest
 
@@ -89,3 +91,56 @@ def test_run_command_json_and_exit_code(tmp_path, tiny_bert, capsys):
     assert trend["model"] == "screener" and trend["criterion"] == "statistical_parity"
     assert len(trend["points"]) == 2
     assert "Audit history" in (tmp_path / "out" / "report.html").read_text()
+
+
+@pytest.mark.slow
+def test_blend_with_the_baseline_is_audited_as_the_mitigated_model(tmp_path, tiny_bert):
+    """postprocess method "blend": the weight is chosen on validation, the blend is a model folder
+    that the audit, the counterfactual test and the comparison load like any other."""
+    from fairslm.models import BlendAdapter, load_model
+    from fairslm.pipeline._config import pipeline_config_from_dict
+
+    raw = _config(tmp_path / "out", tiny_bert).model_dump(mode="json", exclude_none=True)
+    raw.pop("debias")
+    raw["steps"] = ["baseline", "audit_baseline", "train", "postprocess", "audit", "counterfactual",
+                    "compare", "report"]
+    raw["postprocess"] = {"method": "blend", "cut": 0.5, "sensitive": "gender"}
+    cfg = pipeline_config_from_dict(raw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a 4-step random model may not reach the cut
+        result = run_pipeline(cfg)
+    step = next(s for s in result.steps if s.name == "postprocess")
+    blend = step.manifest["blend"]
+    assert step.manifest["method"] == "blend" and 0.0 <= blend["weight"] <= 1.0
+    assert blend["cut"] == 0.5 and blend["met"] in (True, False)
+    folder = Path(step.folder) / "model"
+    meta = json.loads((folder / "fairslm.json").read_text())
+    assert meta["kind"] == "blend" and sum(c["weight"] for c in meta["components"]) == pytest.approx(1)
+    assert isinstance(load_model(folder), BlendAdapter)
+    assert result.final_model == "mitigated" and "accuracy (labels)" in result.models["mitigated"]
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert [m["name"] for m in report["models"]] == ["baseline", "mitigated"]
+    assert set(report["counterfactual"]) == {"baseline", "mitigated"}
+    assert report["mitigation"]["postprocess_fitted"]["blend"]["weight"] == blend["weight"]
+    # Rerun: every step is reused, the blend folder found where the run left it.
+    again = run_pipeline(cfg)
+    assert {s.status for s in again.steps if s.name != "report"} == {"reused"}
+    assert again.models == result.models and again.steps[3].folder == step.folder
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"postprocess": {"method": "blend"}, "steps": ["baseline", "postprocess", "audit", "report"]},
+     "list both 'baseline' and 'train'"),
+    ({"postprocess": {"method": "blend", "options": {"target": 0.9}}}, "remove options"),
+    ({"postprocess": {"cut": 0.7}}, "cut is the blend's option"),
+    ({"postprocess": {"method": "blend", "cut": 1.5}}, "cut"),
+])
+def test_blend_settings_are_checked_before_anything_runs(tmp_path, change, message):
+    from fairslm.exceptions import ConfigError
+    from fairslm.pipeline._config import pipeline_config_from_dict
+
+    cfg = _config(tmp_path / "out", tmp_path).model_dump(mode="json", exclude_none=True)
+    cfg["steps"] = ["baseline", "train", "postprocess", "audit", "report"]
+    cfg.update(change)
+    with pytest.raises(ConfigError, match=message):
+        pipeline_config_from_dict(cfg)

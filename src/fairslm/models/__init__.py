@@ -1,13 +1,14 @@
 """Models seen through one interface: :class:`ModelAdapter` and :func:`load_model`.
 
 Adapters for Hugging Face sequence classifiers, causal LMs scored through label words,
-scikit-learn text pipelines (skops), plain callables and predictions files; the packaged
-all-MiniLM-L6-v2 encoder (sentence embeddings, and a base to fine-tune); fast, cached,
-length-sorted batched inference; text generation with fixed, recorded decoding settings;
-GGUF files imported as model directories.
+scikit-learn text pipelines (skops), plain callables and predictions files, and score blends
+of models; the packaged all-MiniLM-L6-v2 encoder (sentence embeddings, and a base to
+fine-tune); fast, cached, length-sorted batched inference; text generation with fixed,
+recorded decoding settings; GGUF files imported as model directories.
 """
 
 from fairslm.models._base import METADATA_FILE, ModelAdapter
+from fairslm.models._blend import BlendAdapter, save_blend
 from fairslm.models._cache import ScoreCache
 from fairslm.models._callable import CallableAdapter
 from fairslm.models._decoding import DEFAULT_MAX_NEW_TOKENS, DecodingSettings, GenerationCache
@@ -27,6 +28,7 @@ __all__ = [
     "DEFAULT_MAX_NEW_TOKENS",
     "KINDS",
     "METADATA_FILE",
+    "BlendAdapter",
     "CallableAdapter",
     "DecodingSettings",
     "GenerationCache",
@@ -45,6 +47,7 @@ __all__ = [
     "load_minilm_classifier",
     "load_model",
     "quiet_transformers",
+    "save_blend",
     "save_sklearn_model",
     "score_spark",
     "spark_model",

@@ -8,6 +8,7 @@ from typing import Any
 
 from fairslm.exceptions import ConfigError, ModelLoadError
 from fairslm.models._base import ModelAdapter, read_metadata
+from fairslm.models._blend import BLEND_KIND, BlendAdapter, blend_components
 from fairslm.models._callable import CallableAdapter
 from fairslm.models._hf_causal import HFCausalLMAdapter
 from fairslm.models._hf_classifier import HFClassifierAdapter
@@ -17,7 +18,7 @@ from fairslm.models._source import read_config, resolve_local
 
 __all__ = ["KINDS", "load_model"]
 
-KINDS = ("hf-classifier", "hf-causal-lm", "sklearn", "callable", "predictions")
+KINDS = ("hf-classifier", "hf-causal-lm", "sklearn", "callable", "predictions", BLEND_KIND)
 
 _CACHE = ("cache", "cache_dir", "metadata")
 _TORCH = ("batch_size", "max_batch_tokens", "max_length", "num_threads", "show_progress", "device")
@@ -28,6 +29,8 @@ OPTIONS: dict[str, tuple[str, ...]] = {
     "sklearn": (*_CACHE, "trusted"),
     "callable": (*_CACHE, "classes", "fingerprint", "batch_size"),
     "predictions": ("text_column", "proba_columns", "prediction_column", "classes", "metadata"),
+    # Passed on to each component, as far as its kind takes them.
+    BLEND_KIND: (*_TORCH, *_CACHE),
 }
 
 
@@ -91,9 +94,10 @@ def load_model(
         Hugging Face Hub ID (resolved in the local cache; downloaded only with
         ``allow_download=True``), a fitted scikit-learn pipeline, or a callable
         ``texts -> probabilities``.
-    kind : {"hf-classifier", "hf-causal-lm", "sklearn", "callable", "predictions"}, optional
+    kind : {"hf-classifier", "hf-causal-lm", "sklearn", "callable", "predictions", "blend"}, optional
         Detected when omitted: from ``fairslm.json``'s ``"kind"``, the files present and the
-        architecture in ``config.json``.
+        architecture in ``config.json``. A ``"blend"`` folder (``fairslm.models.save_blend``)
+        averages the scores of the model folders it names.
     allow_pickle : bool, default False
         Load ``.bin``/``.pt`` pickled weights when no safetensors exist. Unpickling runs code
         from the file: only for files you trust.
@@ -130,6 +134,18 @@ def load_model(
             f"unknown option{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} "
             f"for a model of kind {kind!r}; its options are: {', '.join(sorted(OPTIONS[kind]))}"
         )
+    if kind == BLEND_KIND:
+        if path is None or not path.is_dir():
+            raise ConfigError("kind='blend' needs a blend folder (written by fairslm.models.save_blend)")
+        metadata = kw.pop("metadata", None)
+        parts = blend_components(path, read_metadata(path))
+        models = []
+        for p, _ in parts:
+            sub = _detect(str(p), p)
+            models.append(load_model(p, allow_pickle=allow_pickle, trust_remote_code=trust_remote_code,
+                                     **{k: v for k, v in kw.items() if k in OPTIONS[sub]}))
+        return BlendAdapter(models, [w for _, w in parts],
+                            metadata=read_metadata(path) if metadata is None else metadata)
     if kind == "callable":
         if path is not None or not callable(source):
             raise ConfigError("kind='callable' needs a function texts -> probabilities as source")

@@ -47,7 +47,7 @@ STEP_HELP = {
     "audit_baseline": "audit the baseline on the evaluation split",
     "debias": "reweigh, resample or augment the training data ([debias] steps)",
     "train": "fine-tune under fairness constraints ([train])",
-    "postprocess": "group decision thresholds ([postprocess])",
+    "postprocess": "group decision thresholds, or a blend with the baseline ([postprocess])",
     "audit": "audit the mitigated model on the evaluation split",
     "counterfactual": "swap group words in the texts and measure how decisions change",
     "compare": "compare the models: criteria, accuracy, Pareto front",
@@ -107,12 +107,25 @@ class DebiasSection(FrozenModel):
 
 
 class PostprocessSection(FrozenModel):
-    """Group-specific decision thresholds fitted on the validation split."""
+    """Fitted on the validation split: group-specific decision thresholds on one model
+    (``method = "group_thresholds"``), or the weight of a score blend of the fine-tuned model
+    with the baseline (``method = "blend"``: the most accurate weight that removes ``cut`` of
+    the baseline's TPR-gap RMS)."""
 
-    method: Literal["group_thresholds"] = "group_thresholds"
+    method: Literal["group_thresholds", "blend"] = "group_thresholds"
     constraint: str = "statistical_parity"
-    sensitive: str | None = None  # the column whose groups get thresholds (default: the first)
+    sensitive: str | None = None  # the column whose groups count (default: the first)
     options: dict[str, Any] = Field(default_factory=dict)
+    cut: float | None = Field(default=None, gt=0, lt=1)  # blend only; default BLEND_CUT
+
+    @model_validator(mode="after")
+    def _options_of_the_method(self) -> PostprocessSection:
+        if self.method == "blend" and self.options:
+            raise ValueError("postprocess.options are group-threshold options; method 'blend' takes "
+                             "only cut (and sensitive): remove options")
+        if self.method == "group_thresholds" and self.cut is not None:
+            raise ValueError("postprocess.cut is the blend's option; set method = \"blend\" or remove cut")
+        return self
 
 
 class AuditSection(FrozenModel):
@@ -219,6 +232,10 @@ class PipelineConfig(FrozenModel):
         for step, section in need.items():
             if step in self.steps and getattr(self, section) is None:
                 raise ValueError(f"step {step!r} is listed but the [{section}] section is missing")
+        if (self.postprocess is not None and self.postprocess.method == "blend"
+                and "postprocess" in self.steps and not {"baseline", "train"} <= set(self.steps)):
+            raise ValueError("postprocess method 'blend' blends the fine-tuned model with the "
+                             "baseline: list both 'baseline' and 'train' before 'postprocess'")
         for where, settings in (("train", self.train),
                                 ("baseline.train", self.baseline.train if self.baseline else None)):
             if settings is not None:

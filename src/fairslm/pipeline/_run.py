@@ -215,6 +215,9 @@ def _build_report(cfg: PipelineConfig, state: RunState, out: Path,
             "debias_steps": None if cfg.debias is None else cfg.debias.steps,
             "training": cfg.train,
             "postprocess": None if cfg.postprocess is None else cfg.postprocess.model_dump(),
+            # What post-processing fitted on validation: the thresholds, or the blend's weight.
+            "postprocess_fitted": None if state.postprocess is None else {
+                k: v for k, v in state.postprocess.items() if k in ("thresholds", "blend")},
             "data_before_after": None if state.debias is None else {
                 k: state.debias.get(k) for k in ("before", "after")},
         }

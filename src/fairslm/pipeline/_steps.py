@@ -186,6 +186,41 @@ def load_debias(state: RunState, folder: Path, manifest: dict[str, Any]) -> None
 
 
 # -- post-processing -----------------------------------------------------------------------
+def _positive_scores(model: Any, ds: Any) -> np.ndarray:
+    """The model's probability of ``ds``'s positive label on each of its texts."""
+    classes = list(model.classes_)
+    pos = ds.pos_label
+    idx = next((i for i, c in enumerate(classes) if c == pos or str(c) == str(pos)), len(classes) - 1)
+    return np.asarray(model.predict_proba(ds.texts), dtype=float)[:, idx]
+
+
+def _blend_step(state: RunState, folder: Path, column: str) -> dict[str, Any]:
+    from fairslm.mitigation.postprocessing import choose_blend_weight
+    from fairslm.models import load_model, save_blend
+
+    pp = state.config.postprocess
+    assert pp is not None
+    val = state.validation
+    if val is None:
+        raise ConfigError("postprocess method 'blend' chooses its weight on the validation split, "
+                          "and data.validation_split is not set; name the validation split")
+    fair, base = state.models[MITIGATED], state.models[BASELINE]
+    y = (np.asarray(val.labels).astype(str) == str(val.pos_label)).astype(int)
+    choice = choose_blend_weight(
+        y, _positive_scores(load_model(fair), val), _positive_scores(load_model(base), val),
+        val.frame[column].astype(str).to_numpy(), **({} if pp.cut is None else {"cut": pp.cut}))
+    save_blend(folder / "model", {fair: choice.weight, base: 1 - choice.weight})
+    info = {"model_dir": "model", "method": "blend", "sensitive_column": column,
+            "blend": {"fine-tuned": str(fair), "baseline": str(base), **choice.to_dict()}}
+    if not choice.met:
+        import warnings
+
+        warnings.warn(f"postprocess blend: no weight removes {choice.cut:.0%} of the baseline's "
+                      f"validation TPR-gap RMS; the fine-tuned model is kept alone "
+                      f"(gap {choice.gap:.3f} against {choice.baseline_gap:.3f})", stacklevel=2)
+    return info
+
+
 def postprocess_step(state: RunState, folder: Path) -> dict[str, Any]:
     from fairslm.mitigation.postprocessing import GroupThresholdOptimizer
     from fairslm.models import load_model
@@ -193,14 +228,14 @@ def postprocess_step(state: RunState, folder: Path) -> dict[str, Any]:
     cfg = state.config
     pp = cfg.postprocess
     assert pp is not None  # checked by PipelineConfig
+    column = pp.sensitive or cfg.data.sensitive[0]
+    if pp.method == "blend":
+        return _blend_step(state, folder, column)
     source = state.models.get(MITIGATED) or state.models[BASELINE]
     val = state.validation if state.validation is not None else state.train
-    column = pp.sensitive or cfg.data.sensitive[0]
     model = load_model(source)
-    classes = list(model.classes_)
     pos = val.pos_label
-    idx = next((i for i, c in enumerate(classes) if c == pos or str(c) == str(pos)), len(classes) - 1)
-    scores = np.asarray(model.predict_proba(val.texts), dtype=float)[:, idx]
+    scores = _positive_scores(model, val)
     opt = GroupThresholdOptimizer(constraint=pp.constraint, pos_label=pos, **pp.options)
     opt.fit(np.asarray(val.labels), scores, sensitive_features=val.frame[column].astype(str).to_numpy())
     info = {"model_path": str(source), "sensitive_column": column, "constraint": pp.constraint,
@@ -210,7 +245,7 @@ def postprocess_step(state: RunState, folder: Path) -> dict[str, Any]:
 
 
 def load_postprocess(state: RunState, folder: Path, manifest: dict[str, Any]) -> None:
-    state.models[MITIGATED] = Path(manifest["model_path"])
+    state.models[MITIGATED] = model_output(folder, manifest)
     state.postprocess = manifest
 
 
@@ -219,7 +254,9 @@ def _audit_model(state: RunState, name: str, folder: Path) -> dict[str, Any]:
     from fairslm.pipeline._model_audit import audit_model
 
     a = state.config.audit
-    thresholds = state.postprocess if name == MITIGATED and state.postprocess else None
+    # Group thresholds are applied by the audit; a blend is a model folder of its own.
+    pp = state.postprocess
+    thresholds = pp if name == MITIGATED and pp and "thresholds" in pp else None
     res = audit_model(
         state.models[name], state.eval, truth=state.eval_truth,
         group_thresholds=None if thresholds is None else thresholds["thresholds"],
