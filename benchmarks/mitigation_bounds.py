@@ -109,7 +109,8 @@ def bounds_for_seed(y: np.ndarray, g: np.ndarray, base_scores: np.ndarray,
 def print_bounds(bounds: dict[int, dict[str, dict[str, Any]]]) -> None:
     print()
     print("Test-split noise (95% paired bootstrap over test rows) and the upper bound of group "
-          "thresholds fitted on the test split itself (not a method; see mitigation_bounds.py)")
+          "thresholds fitted on the test split itself (not a method; see mitigation_bounds.py); "
+          "every row against the one-epoch baseline")
     print("| seed | model | cut % [95%] | Δacc pts [95%] | best Δacc at cut ≥ 60% | best Δacc at cut ≥ 70% |")
     print("|---|---|---|---|---|---|")
 
