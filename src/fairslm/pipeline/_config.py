@@ -116,7 +116,7 @@ class PostprocessSection(FrozenModel):
     constraint: str = "statistical_parity"
     sensitive: str | None = None  # the column whose groups count (default: the first)
     options: dict[str, Any] = Field(default_factory=dict)
-    cut: float | None = Field(default=None, gt=0, lt=1)  # blend only; default BLEND_CUT
+    cut: float | None = Field(default=None, gt=0, lt=1)  # blend only; default 0.7
 
     @model_validator(mode="after")
     def _options_of_the_method(self) -> PostprocessSection:
