@@ -124,7 +124,7 @@ def save_blend(folder: str | os.PathLike[str], components: Mapping[str | os.Path
             stored = os.path.relpath(target, root.resolve())
         except ValueError:  # another drive (Windows)
             stored = str(target)
-        rows.append({"model": stored, "weight": w})
+        rows.append({"model": stored, "weight": round(w, 12)})
     return write_json_atomic({"kind": BLEND_KIND, "components": rows}, root / METADATA_FILE)
 
 

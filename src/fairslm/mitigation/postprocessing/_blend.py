@@ -130,7 +130,7 @@ def choose_blend_weight(
     base_gap = class_gap_rms(y, base_pred, sensitive_features)
     limit = (1 - cut) * base_gap
     best: tuple[float, float, float] | None = None  # (accuracy, weight, gap)
-    for w in grid:
+    for w in np.round(grid, 12):  # 0.7, not linspace's 0.7000000000000001
         pred = decide(float(w))
         gap = class_gap_rms(y, pred, sensitive_features)
         if gap <= limit:
