@@ -130,3 +130,22 @@ def test_the_recipe_pipeline_file_in_the_docs_is_valid(tmp_path):
     assert cfg.debias.steps[0]["mode"] == "cda" and "train" in cfg.steps
     # Group thresholds fitted on validation made every seed worse; the recipe leaves them out.
     assert cfg.postprocess is None and "postprocess" not in cfg.steps
+
+
+def test_the_blended_recipe_in_the_docs_is_valid(tmp_path):
+    """The recipe's blended variant, as the docs describe it ("postprocess" after "train", plus
+    the printed [postprocess] block), passes the pipeline's validation."""
+    import tomllib
+
+    from fairslm.pipeline import load_pipeline_config
+
+    text = (DOCS / "mitigation-recipe.md").read_text(encoding="utf-8")
+    recipe, blend = re.findall(r"```toml\n(.*?)```", text, flags=re.S)[:2]
+    steps = tomllib.loads(recipe)["steps"]
+    steps.insert(steps.index("train") + 1, "postprocess")
+    body = re.sub(r"steps = \[.*?\]\n", "", recipe, count=1, flags=re.S)
+    (tmp_path / "recipe.toml").write_text(f"steps = {steps!r}\n".replace("'", '"') + body + blend,
+                                          encoding="utf-8")
+    cfg = load_pipeline_config(tmp_path / "recipe.toml")
+    assert cfg.postprocess is not None and cfg.postprocess.method == "blend"
+    assert cfg.postprocess.cut == 0.7 and cfg.steps.index("postprocess") > cfg.steps.index("train")
