@@ -22,12 +22,10 @@ def labels_and_groups(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 
 def gap_rms(y: np.ndarray, g: np.ndarray, pred: np.ndarray) -> float:
-    """TPR-gap RMS over the two classes (De-Arteaga et al. 2019)."""
-    gaps = []
-    for cls in (1, 0):
-        r = [(pred[(y == cls) & (g == s)] == cls).mean() for s in ("M", "F")]
-        gaps.append(r[0] - r[1])
-    return float(np.sqrt(np.mean(np.square(gaps))))
+    """TPR-gap RMS over the two classes (De-Arteaga et al. 2019): fairslm's ``class_gap_rms``."""
+    from fairslm.mitigation.postprocessing import class_gap_rms
+
+    return class_gap_rms(y, pred, g)
 
 
 def choose(cands: list[tuple[str, Any, np.ndarray]], yv: np.ndarray, gv: np.ndarray,
