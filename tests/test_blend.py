@@ -106,6 +106,31 @@ def test_a_damaged_blend_folder_says_what_is_wrong(meta, message, tmp_path, two_
         load_model(tmp_path)
 
 
+def test_a_blend_of_blends_is_the_flattened_weighted_mean(two_models, tmp_path) -> None:
+    """An ensemble folder blended with a baseline: the weights multiply through."""
+    fair, base = two_models
+    save_blend(tmp_path / "ensemble", {fair: 1.0, base: 1.0})
+    save_blend(tmp_path / "final", {tmp_path / "ensemble": 0.7, base: 0.3})
+    p_fair, p_base = load_model(fair).predict_proba(TRAIN), load_model(base).predict_proba(TRAIN)
+    np.testing.assert_allclose(load_model(tmp_path / "final").predict_proba(TRAIN),
+                               0.35 * p_fair + 0.65 * p_base)
+
+
+def test_blends_naming_each_other_in_a_loop_are_refused(two_models, tmp_path) -> None:
+    fair, _ = two_models
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    for me, other in (("a", "b"), ("b", "a")):
+        meta = {"kind": "blend", "components": [{"model": "../" + other, "weight": 1},
+                                                {"model": str(fair), "weight": 1}]}
+        (tmp_path / me / "fairslm.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelLoadError, match="name each other in a loop"):
+        load_model(tmp_path / "a")
+    # The failed load leaves nothing behind: an unrelated blend still loads.
+    save_blend(tmp_path / "ok", {fair: 1.0})
+    assert isinstance(load_model(tmp_path / "ok"), BlendAdapter)
+
+
 # -- the weight ------------------------------------------------------------------------------
 def _tpr_gap_rms(y, g, pred) -> float:
     """De-Arteaga et al.'s TPR-gap RMS for two groups, written out."""

@@ -7,6 +7,7 @@ import re
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytest.importorskip("torch")
@@ -105,6 +106,7 @@ def test_blend_with_the_baseline_is_audited_as_the_mitigated_model(tmp_path, tin
     raw["steps"] = ["baseline", "audit_baseline", "train", "postprocess", "audit", "counterfactual",
                     "compare", "report"]
     raw["postprocess"] = {"method": "blend", "cut": 0.5, "sensitive": "gender"}
+    raw["train"]["seeds"] = [0, 1]  # an ensemble of two fine-tunes, blended with the baseline
     cfg = pipeline_config_from_dict(raw)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a 4-step random model may not reach the cut
@@ -117,6 +119,18 @@ def test_blend_with_the_baseline_is_audited_as_the_mitigated_model(tmp_path, tin
     meta = json.loads((folder / "fairslm.json").read_text())
     assert meta["kind"] == "blend" and sum(c["weight"] for c in meta["components"]) == pytest.approx(1)
     assert isinstance(load_model(folder), BlendAdapter)
+    # The fine-tuned side is itself a blend: the two seeds' models, averaged.
+    train = next(s for s in result.steps if s.name == "train")
+    assert [m["seed"] for m in train.manifest["train"]["members"]] == [0, 1]
+    assert train.manifest["train"]["steps"] == 8
+    members = json.loads((Path(train.folder) / "model" / "fairslm.json").read_text())["components"]
+    assert [c["model"] for c in members] == ["../model-seed0", "../model-seed1"]
+    assert [c["weight"] for c in members] == [0.5, 0.5]
+    one, two = (load_model(Path(train.folder) / f"model-seed{s}") for s in (0, 1))
+    texts = ["she is a nurse", "he is a surgeon"]
+    assert not np.allclose(one.predict_proba(texts), two.predict_proba(texts))  # two seeds, two models
+    np.testing.assert_allclose(load_model(Path(train.folder) / "model").predict_proba(texts),
+                               (one.predict_proba(texts) + two.predict_proba(texts)) / 2)
     assert result.final_model == "mitigated" and "accuracy (labels)" in result.models["mitigated"]
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert [m["name"] for m in report["models"]] == ["baseline", "mitigated"]
@@ -142,5 +156,22 @@ def test_blend_settings_are_checked_before_anything_runs(tmp_path, change, messa
     cfg = _config(tmp_path / "out", tmp_path).model_dump(mode="json", exclude_none=True)
     cfg["steps"] = ["baseline", "train", "postprocess", "audit", "report"]
     cfg.update(change)
+    with pytest.raises(ConfigError, match=message):
+        pipeline_config_from_dict(cfg)
+
+
+@pytest.mark.parametrize(("seeds", "message"), [
+    ({"seeds": [0, 0]}, "repeats a seed"),
+    ({"seeds": []}, "list of whole numbers"),
+    ({"seeds": [0, "5"]}, "list of whole numbers"),
+    ({"seeds": 2}, "list of whole numbers"),
+    ({"seeds": [0, 5], "seed": 1}, "both seed and seeds"),
+])
+def test_ensemble_seeds_are_checked_before_anything_runs(tmp_path, seeds, message):
+    from fairslm.exceptions import ConfigError
+    from fairslm.pipeline._config import pipeline_config_from_dict
+
+    cfg = _config(tmp_path / "out", tmp_path).model_dump(mode="json", exclude_none=True)
+    cfg["train"] = {**cfg["train"], **seeds}
     with pytest.raises(ConfigError, match=message):
         pipeline_config_from_dict(cfg)

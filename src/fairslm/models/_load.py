@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,9 @@ from fairslm.models._sklearn import SklearnAdapter
 from fairslm.models._source import read_config, resolve_local
 
 __all__ = ["KINDS", "load_model"]
+
+# The blend folders being loaded by this thread, outermost first (loop detection).
+_BLEND_STACK = threading.local()
 
 KINDS = ("hf-classifier", "hf-causal-lm", "sklearn", "callable", "predictions", BLEND_KIND)
 
@@ -139,11 +143,23 @@ def load_model(
             raise ConfigError("kind='blend' needs a blend folder (written by fairslm.models.save_blend)")
         metadata = kw.pop("metadata", None)
         parts = blend_components(path, read_metadata(path))
-        models = []
-        for p, _ in parts:
-            sub = _detect(str(p), p)
-            models.append(load_model(p, allow_pickle=allow_pickle, trust_remote_code=trust_remote_code,
-                                     **{k: v for k, v in kw.items() if k in OPTIONS[sub]}))
+        # A blend may name blends (an ensemble blended with a baseline); one that leads back to
+        # itself would never finish loading.
+        here = path.resolve()
+        loading: list[Path] = _BLEND_STACK.__dict__.setdefault("paths", [])
+        if here in loading:
+            chain = " -> ".join(map(str, [*loading[loading.index(here):], here]))
+            raise ModelLoadError(f"blend folders name each other in a loop ({chain}); "
+                                 "save the blends again so that none names itself, directly or through another")
+        loading.append(here)
+        try:
+            models = []
+            for p, _ in parts:
+                sub = _detect(str(p), p)
+                models.append(load_model(p, allow_pickle=allow_pickle, trust_remote_code=trust_remote_code,
+                                         **{k: v for k, v in kw.items() if k in OPTIONS[sub]}))
+        finally:
+            loading.pop()
         return BlendAdapter(models, [w for _, w in parts],
                             metadata=read_metadata(path) if metadata is None else metadata)
     if kind == "callable":

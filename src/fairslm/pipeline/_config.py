@@ -259,10 +259,20 @@ def _check_training(where: str, settings: dict[str, Any], sensitive: list[str]) 
     for key in ("output_dir", "data"):
         if key in settings:
             raise ValueError(f"{where}.{key} is set by the pipeline; remove it")
+    if "seeds" in settings:
+        seeds = settings.pop("seeds")
+        if (not isinstance(seeds, list) or not seeds
+                or any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in seeds)):
+            raise ValueError(f"{where}.seeds must be a list of whole numbers >= 0 (one fine-tune per "
+                             f"seed, averaged), e.g. seeds = [0, 5]; got {seeds!r}")
+        if len(set(seeds)) != len(seeds):
+            raise ValueError(f"{where}.seeds {seeds} repeats a seed; the same seed trains the same model")
+        if "seed" in settings:
+            raise ValueError(f"{where} sets both seed and seeds; keep seeds (one fine-tune per seed)")
     try:
         TrainConfig(output_dir=Path("."), **settings)
     except ValidationError as exc:
-        valid = (set(TrainConfig.model_fields) - {"output_dir", "data"}) | {"sensitive"}
+        valid = (set(TrainConfig.model_fields) - {"output_dir", "data"}) | {"sensitive", "seeds"}
         problems = config_problems(exc, TrainConfig, section=where, root_keys=valid)
         raise ValueError("; ".join(problems)) from None
     targets = (settings.get("constraints") or {}).get("targets") or []

@@ -109,27 +109,47 @@ def _with_sensitive(ds: Any, columns: list[str] | None) -> Any:
 
 
 def _train(state: RunState, folder: Path, settings: dict[str, Any], data: Any) -> dict[str, Any]:
+    """Fine-tune one model into ``folder/model``; with the pipeline-only key ``seeds`` (two or
+    more), one fine-tune per seed into ``folder/model-seed<S>`` and ``folder/model`` a blend
+    folder averaging them with equal weights."""
     from fairslm.training import TrainConfig, train
 
     d = state.config.data
     settings = dict(settings)
-    # Pipeline-only key: the sensitive columns whose groups the training sees (default: all).
+    # Pipeline-only keys: the sensitive columns whose groups the training sees (default: all),
+    # and the seeds of an ensemble (default: the run's seed, one model).
     columns = settings.pop("sensitive", None)
+    seeds = settings.pop("seeds", None) or [settings.pop("seed", state.config.seed)]
     unknown = [c for c in columns or [] if c not in d.sensitive]
     if unknown:
         raise ConfigError(f"training sensitive columns {unknown} are not among data.sensitive "
                           f"({', '.join(d.sensitive)})")
-    base = {"seed": state.config.seed, "progress": False}
-    try:
-        cfg = TrainConfig(**{**base, **settings, "output_dir": folder / "model",
-                             "data": {"text": d.text, "label": d.label,
-                                      "sensitive": list(columns or d.sensitive)}})
-    except ValueError as exc:
-        raise ConfigError(f"invalid training settings: {exc}") from None
-    res = train(cfg, train_data=_with_sensitive(data, columns),
-                validation_data=_with_sensitive(state.validation, columns), overwrite=True)
-    info = {"steps": res.steps, "epochs": res.epochs, "train_time_s": res.train_time_s,
-            "feasible": res.feasible, "validation": res.validation}
+    members = []
+    for seed in seeds:
+        out = "model" if len(seeds) == 1 else f"model-seed{seed}"
+        try:
+            cfg = TrainConfig(**{"progress": False, **settings, "seed": seed, "output_dir": folder / out,
+                                 "data": {"text": d.text, "label": d.label,
+                                          "sensitive": list(columns or d.sensitive)}})
+        except ValueError as exc:
+            raise ConfigError(f"invalid training settings: {exc}") from None
+        res = train(cfg, train_data=_with_sensitive(data, columns),
+                    validation_data=_with_sensitive(state.validation, columns), overwrite=True)
+        members.append({"seed": seed, "model_dir": out, "steps": res.steps, "epochs": res.epochs,
+                        "train_time_s": res.train_time_s, "feasible": res.feasible,
+                        "validation": res.validation})
+    if len(members) == 1:
+        info = {k: v for k, v in members[0].items() if k not in ("seed", "model_dir")}
+        return {"model_dir": "model", "train": info}
+    from fairslm.models import save_blend
+
+    # The ensemble: the mean of the members' probabilities (fairslm.models.BlendAdapter).
+    save_blend(folder / "model", {folder / m["model_dir"]: 1.0 for m in members})
+    feasible = [m["feasible"] for m in members]
+    info = {"steps": sum(m["steps"] for m in members), "epochs": members[0]["epochs"],
+            "train_time_s": sum(m["train_time_s"] for m in members),
+            "feasible": None if all(f is None for f in feasible) else all(f is not False for f in feasible),
+            "validation": None, "members": members}
     return {"model_dir": "model", "train": info}
 
 
