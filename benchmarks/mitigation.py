@@ -34,7 +34,12 @@ reaches 70% (``blend_on_validation``); it also trains nothing of its own. "Augme
 penalty averaged, blended with baseline" does the same with the mean of the augmentation and
 penalty fine-tunes' scores in place of the augmented one: of four such averages, the one that
 cross-validation within the validation split (``benchmarks/mitigation_blend.py``, printed after
-the tables) found the most accurate at a 70% cut.
+the tables) found the most accurate at a 70% cut. "Two augmentation fine-tunes averaged" is an
+ensemble (Breiman 1996; Lakshminarayanan et al. 2017): the mean of the scores of seed s's
+augmentation fine-tune and a second one trained the same way with seed s + 5 (``ENSEMBLE_OFFSET``,
+so that with ``--seeds 5`` no fine-tune serves two seeds); "..., blended with baseline" blends
+that mean with the baseline by the same validation rule. The pipeline builds the same model with
+``[train] seeds = [s, s + 5]`` and ``[postprocess] method = "blend"``.
 
 A full-data fine-tune takes ~5 minutes on a quiet core and took 10-37 (baseline) to 21-50
 minutes (augmentation, twice the rows) on two shared, busy ones; runs are stored in a step cache as they finish
@@ -62,6 +67,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mitigation_blend import (  # noqa: E402
     AUG,
+    ENSEMBLE_OFFSET,
     PEN,
     blend_on_validation,
     cross_validate,
@@ -87,6 +93,8 @@ FT_BASELINE, HEAD_BASELINE = "fine-tune: baseline", "head: baseline"
 RECIPE_BASE, RECIPE = "counterfactual augmentation", "fine-tune: augmentation + group thresholds"
 BLEND = "fine-tune: augmentation blended with baseline"
 BLEND_AVG = "fine-tune: augmentation and penalty averaged, blended with baseline"
+ENSEMBLE = "fine-tune: two augmentation fine-tunes averaged"
+ENSEMBLE_BLEND = "fine-tune: two augmentation fine-tunes averaged, blended with baseline"
 
 
 def swap_gender(texts: list[str]) -> list[str]:
@@ -178,14 +186,17 @@ def finetune_jobs(args: argparse.Namespace, D: dict[str, pd.DataFrame], swapped_
         runs = [r for r in runs if r[0] in args.finetune_rows]
     jobs = []
     # Seed by seed, so a chunk finishes whole seeds: a row's cut needs its same-seed baseline.
+    # The augmentation row also trains its ensemble partner (seed + ENSEMBLE_OFFSET).
     for seed in seeds:
-        for label, extra, data in runs:
-            cfg = {**base, **extra, "seed": seed,
+        partner = [(lab, extra, data, seed + ENSEMBLE_OFFSET) for lab, extra, data in runs
+                   if lab == RECIPE_BASE and seed + ENSEMBLE_OFFSET not in seeds]
+        for label, extra, data, run_seed in [(*r, seed) for r in runs] + partner:
+            cfg = {**base, **extra, "seed": run_seed,
                    "data": {**base["data"], **extra.get("data", {})},
-                   "output_dir": str(Path(args.results_dir) / "finetune" / f"{label.replace(' ', '-')}-seed{seed}")}
+                   "output_dir": str(Path(args.results_dir) / "finetune" / f"{label.replace(' ', '-')}-seed{run_seed}")}
             # The weight column named in the config is read from both splits.
             val = D["validation"].assign(weight=1.0) if "weight" in data.columns else D["validation"]
-            jobs.append(Job(label, seed, cfg, data, val))
+            jobs.append(Job(label, run_seed, cfg, data, val))
     return jobs
 
 
@@ -208,18 +219,25 @@ def finetune_rows(results: dict[tuple[str, int], dict[str, Any]], seed: int, lab
             decide, note = thresholds_on_validation(scores["validation"], yv, gv, limit, args.difference_grid,
                                                     keep_plain=True)
             report(RECIPE, decide(scores["test"], gt), decide(scores["swap"], gt), r["train_s"], note)
+            pair = [(AUG, seed), (AUG, seed + ENSEMBLE_OFFSET)]
+            if all(run in results for run in pair):
+                both = mean_scores(results, pair)
+                report(ENSEMBLE, (both["test"] >= 0.5).astype(int), (both["swap"] >= 0.5).astype(int),
+                       sum(results[run]["train_s"] for run in pair), f"seeds {seed} and {seed + ENSEMBLE_OFFSET}")
             if ("baseline", seed) in results:
                 base = results[("baseline", seed)]
                 # Each blend: (row, fair fine-tunes whose scores are averaged, how the note names them).
-                blends = ((BLEND, (AUG,), "augmentation"), (BLEND_AVG, (AUG, PEN), "the average"))
-                for row, fair_labels, name in blends:
-                    if not all((lab, seed) in results for lab in fair_labels):
+                blends = ((BLEND, [(AUG, seed)], "augmentation"),
+                          (BLEND_AVG, [(AUG, seed), (PEN, seed)], "the average"),
+                          (ENSEMBLE_BLEND, pair, "the two"))
+                for row, fair_runs, name in blends:
+                    if not all(run in results for run in fair_runs):
                         continue
-                    fair = mean_scores(results, fair_labels, seed)
+                    fair = mean_scores(results, fair_runs)
                     w = blend_on_validation(base["scores"], fair, yv, gv)
                     blend = {k: (w * fair[k] + (1 - w) * base["scores"][k] >= 0.5).astype(int)
                              for k in ("test", "swap")}
-                    train_s = base["train_s"] + sum(results[(lab, seed)]["train_s"] for lab in fair_labels)
+                    train_s = base["train_s"] + sum(results[run]["train_s"] for run in fair_runs)
                     report(row, blend["test"], blend["swap"], train_s, f"weight {w:.2f} on {name}")
         if label != "baseline":
             continue
@@ -410,6 +428,7 @@ def main(argv: list[str] | None = None) -> int:
                            n_jobs=args.jobs, budget_s=budget, keep_models=args.keep_models)
         labels = list(dict.fromkeys(j.label for j in jobs))
         finetune_s = sum(r["train_s"] for r in results.values())
+        complete = all((j.label, j.seed) in results for j in jobs)
         for seed in seeds:
             if all((lab, seed) in results for lab in labels):
                 trained.append(seed)
@@ -419,8 +438,6 @@ def main(argv: list[str] | None = None) -> int:
                     bounds[seed] = bounds_for_seed(
                         y, g, sc["baseline"],
                         {lab: ((v >= 0.5).astype(int), v) for lab, v in sc.items()}, seed)
-            else:
-                complete = False
     if not args.finetune_only:
         from fairslm.mitigation.head_only import embed_texts
 

@@ -14,6 +14,7 @@ out-of-sample cut and accuracy change per seed. The test split plays no part in 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -24,8 +25,18 @@ from mitigation_head import gap_rms
 # The recipe's mean target for the cut; a grid of 21 weights.
 BLEND_CUT, BLEND_WEIGHTS = 0.7, np.linspace(0.0, 1.0, 21)
 AUG, PEN, CON = "counterfactual augmentation", "penalty (equalized odds)", "constraint target"
-# The fair-score combinations compared by cross_validate (fine-tune row labels).
-COMBINATIONS: tuple[tuple[str, ...], ...] = ((AUG,), (AUG, PEN), (AUG, CON), (AUG, PEN, CON))
+# Seed s's second augmentation fine-tune (the ensemble rows) is trained with seed s + this, so
+# that with --seeds 5 (0-4) no fine-tune serves two seeds.
+ENSEMBLE_OFFSET = 5
+# The fair-score combinations compared by cross_validate: (fine-tune row label, seed offset) runs.
+COMBINATIONS: tuple[tuple[tuple[str, int], ...], ...] = (
+    ((AUG, 0),), ((AUG, 0), (PEN, 0)), ((AUG, 0), (CON, 0)), ((AUG, 0), (PEN, 0), (CON, 0)),
+    ((AUG, 0), (AUG, ENSEMBLE_OFFSET)))
+
+
+def combination_name(combo: tuple[tuple[str, int], ...]) -> tuple[str, ...]:
+    """The runs of a combination as the table names them."""
+    return tuple(lab if not off else f"{lab} (seed + {off})" for lab, off in combo)
 
 
 def blend_on_validation(base: dict[str, np.ndarray], fair: dict[str, np.ndarray], y: np.ndarray,
@@ -38,11 +49,11 @@ def blend_on_validation(base: dict[str, np.ndarray], fair: dict[str, np.ndarray]
                                weights=BLEND_WEIGHTS).weight
 
 
-def mean_scores(results: dict[tuple[str, int], dict[str, Any]], labels: tuple[str, ...],
-                seed: int) -> dict[str, np.ndarray]:
-    """Per split, the mean of the named fine-tunes' scores for one seed."""
-    runs = [results[(lab, seed)]["scores"] for lab in labels]
-    return {k: np.mean([r[k] for r in runs], axis=0) for k in runs[0]}
+def mean_scores(results: dict[tuple[str, int], dict[str, Any]],
+                runs: Sequence[tuple[str, int]]) -> dict[str, np.ndarray]:
+    """Per split, the mean of the named fine-tunes' scores; a run is (row label, seed)."""
+    scores = [results[run]["scores"] for run in runs]
+    return {k: np.mean([r[k] for r in scores], axis=0) for k in scores[0]}
 
 
 def cross_validate(results: dict[tuple[str, int], dict[str, Any]], seeds: list[int], y: np.ndarray,
@@ -56,13 +67,15 @@ def cross_validate(results: dict[tuple[str, int], dict[str, Any]], seeds: list[i
     rng = np.random.default_rng(seed)
     rows = []
     for combo in COMBINATIONS:
-        if not all((lab, s) in results for lab in (*combo, "baseline") for s in seeds):
+        if not all((lab, s + off) in results for lab, off in (*combo, ("baseline", 0)) for s in seeds):
             continue
         for blended in (False, True):
-            rows.append({"combination": combo, "blended": blended, "cut": [], "dacc": []})
+            rows.append({"combination": combination_name(combo), "runs": combo, "blended": blended,
+                         "cut": [], "dacc": []})
     for s in seeds:
         base = results[("baseline", s)]["scores"]["validation"]
-        fair = {c: mean_scores(results, c, s)["validation"] for c in dict.fromkeys(r["combination"] for r in rows)}
+        fair = {c: mean_scores(results, [(lab, s + off) for lab, off in c])["validation"]
+                for c in dict.fromkeys(r["runs"] for r in rows)}
         folds = []
         for _ in range(repeats):
             perm = rng.permutation(y.size)
@@ -73,7 +86,7 @@ def cross_validate(results: dict[tuple[str, int], dict[str, Any]], seeds: list[i
             base_pred = (base[ev] >= 0.5).astype(int)
             base_rms, base_acc = gap_rms(y[ev], g[ev], base_pred), (base_pred == y[ev]).mean()
             for r in rows:
-                f = fair[r["combination"]]
+                f = fair[r["runs"]]
                 w = 1.0
                 if r["blended"]:
                     w = blend_on_validation({"validation": base[fit]}, {"validation": f[fit]},

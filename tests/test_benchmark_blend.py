@@ -48,11 +48,15 @@ def test_cross_validation_scores_every_combination_out_of_sample(leaning_scores)
         results[("baseline", s)] = {"scores": base}
         results[(mitigation.AUG, s)] = {"scores": aug}
         results[(mitigation.PEN, s)] = {"scores": other}
+        results[(mitigation.AUG, s + mitigation.ENSEMBLE_OFFSET)] = {"scores": other}
     rows = mitigation.cross_validate(results, [0, 1], y, g, repeats=3)
-    # The constraint's fine-tunes are missing, so two combinations are compared, each both ways.
+    # The constraint's fine-tunes are missing, so three combinations are compared, each both
+    # ways; the ensemble's second run is the seed's partner (seed + ENSEMBLE_OFFSET).
+    partner = f"{mitigation.AUG} (seed + {mitigation.ENSEMBLE_OFFSET})"
     assert [(r["combination"], r["blended"]) for r in rows] == [
         ((mitigation.AUG,), False), ((mitigation.AUG,), True),
-        ((mitigation.AUG, mitigation.PEN), False), ((mitigation.AUG, mitigation.PEN), True)]
+        ((mitigation.AUG, mitigation.PEN), False), ((mitigation.AUG, mitigation.PEN), True),
+        ((mitigation.AUG, partner), False), ((mitigation.AUG, partner), True)]
     assert all(len(r["cut"]) == len(r["dacc"]) == 2 for r in rows)
     alone, blended = rows[0], rows[1]
     # The augmented model alone cuts most of the gap; blending gives some cut back for accuracy.
@@ -64,4 +68,4 @@ def test_cross_validation_scores_every_combination_out_of_sample(leaning_scores)
 def test_mean_scores_averages_the_named_runs() -> None:
     results = {("a", 0): {"scores": {"test": np.array([0.2, 0.6])}},
                ("b", 0): {"scores": {"test": np.array([0.4, 1.0])}}}
-    np.testing.assert_allclose(mitigation.mean_scores(results, ("a", "b"), 0)["test"], [0.3, 0.8])
+    np.testing.assert_allclose(mitigation.mean_scores(results, [("a", 0), ("b", 0)])["test"], [0.3, 0.8])
