@@ -206,9 +206,11 @@ def finetune_rows(results: dict[tuple[str, int], dict[str, Any]], seed: int, lab
     counterfactual augmentation followed by group thresholds fitted on validation."""
     yv, gv = labels_and_groups(D["validation"])
     gt = D["test"].gender.to_numpy()
-    base_val = (results[("baseline", seed)]["scores"]["validation"] >= 0.5).astype(int)
-    base_rms = gap_rms(yv, gv, base_val)
-    limit = (1 - args.cut) * base_rms
+    # The thresholds' gap bound and the blends need the same-seed baseline; without it (rows run
+    # on their own, e.g. --finetune-rows 'counterfactual augmentation') those rows are left out.
+    base_run = results.get(("baseline", seed))
+    limit = None if base_run is None else (1 - args.cut) * gap_rms(
+        yv, gv, (base_run["scores"]["validation"] >= 0.5).astype(int))
     for label in labels:
         r = results[(label, seed)]
         scores = r["scores"]
@@ -216,16 +218,17 @@ def finetune_rows(results: dict[tuple[str, int], dict[str, Any]], seed: int, lab
         report(f"fine-tune: {label}", (scores["test"] >= 0.5).astype(int), (scores["swap"] >= 0.5).astype(int),
                r["train_s"], note)
         if label == RECIPE_BASE:
-            decide, note = thresholds_on_validation(scores["validation"], yv, gv, limit, args.difference_grid,
-                                                    keep_plain=True)
-            report(RECIPE, decide(scores["test"], gt), decide(scores["swap"], gt), r["train_s"], note)
+            if limit is not None:
+                decide, note = thresholds_on_validation(scores["validation"], yv, gv, limit, args.difference_grid,
+                                                        keep_plain=True)
+                report(RECIPE, decide(scores["test"], gt), decide(scores["swap"], gt), r["train_s"], note)
             pair = [(AUG, seed), (AUG, seed + ENSEMBLE_OFFSET)]
             if all(run in results for run in pair):
                 both = mean_scores(results, pair)
                 report(ENSEMBLE, (both["test"] >= 0.5).astype(int), (both["swap"] >= 0.5).astype(int),
                        sum(results[run]["train_s"] for run in pair), f"seeds {seed} and {seed + ENSEMBLE_OFFSET}")
-            if ("baseline", seed) in results:
-                base = results[("baseline", seed)]
+            if base_run is not None:
+                base = base_run
                 # Each blend: (row, fair fine-tunes whose scores are averaged, how the note names them).
                 blends = ((BLEND, [(AUG, seed)], "augmentation"),
                           (BLEND_AVG, [(AUG, seed), (PEN, seed)], "the average"),
@@ -239,7 +242,7 @@ def finetune_rows(results: dict[tuple[str, int], dict[str, Any]], seed: int, lab
                              for k in ("test", "swap")}
                     train_s = base["train_s"] + sum(results[run]["train_s"] for run in fair_runs)
                     report(row, blend["test"], blend["swap"], train_s, f"weight {w:.2f} on {name}")
-        if label != "baseline":
+        if label != "baseline" or limit is None:
             continue
         decide, note = thresholds_on_validation(scores["validation"], yv, gv, limit, args.difference_grid,
                                                 keep_plain=False)
@@ -318,10 +321,11 @@ def print_table(agg: list[dict[str, Any]]) -> None:
     for a in agg:
         iv = {k: SeedInterval(**a[k]) for k in ("accuracy", "dacc", "rms", "cut", "eo_ratio", "flip", "train_s")}
         base = a["method"] in (FT_BASELINE, HEAD_BASELINE)
+        meets = "n/a" if iv["dacc"].n == 0 else f"{a['meets_per_seed']}/{len(a['seeds'])}"  # no baseline run
         print(f"| {a['method']} | {len(a['seeds'])} | {_fmt(iv['accuracy'])} | "
               f"{'—' if base else _fmt(iv['dacc'], digits=2, sign='+')} | {_fmt(iv['rms'])} | "
               f"{'—' if base else _fmt(iv['cut'], digits=0, sign='+')} | {_fmt(iv['eo_ratio'])} | "
-              f"{_fmt(iv['flip'])} | {'—' if base else str(a['meets_per_seed']) + '/' + str(len(a['seeds']))} | "
+              f"{_fmt(iv['flip'])} | {'—' if base else meets} | "
               f"{iv['train_s'].mean:.1f} |")
 
 

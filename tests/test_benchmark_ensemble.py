@@ -81,3 +81,17 @@ def test_the_ensemble_rows_average_the_two_fine_tunes(leaning_scores) -> None:
     rows.clear()
     mitigation.finetune_rows(results, 0, ["baseline", mitigation.AUG], D, _args(), report)
     assert mitigation.ENSEMBLE not in rows and mitigation.ENSEMBLE_BLEND not in rows
+
+
+def test_rows_run_without_their_baseline_leave_out_what_needs_it(leaning_scores) -> None:
+    """--finetune-rows 'counterfactual augmentation' alone: its rows and the ensemble are
+    reported; the group thresholds and the blends, which need the baseline, are left out."""
+    yv, gv, fair_v, _ = leaning_scores(seed=0)
+    yt, gt, fair_t, _ = leaning_scores(seed=1)
+    D = {"validation": _split(yv, gv), "test": _split(yt, gt)}
+    run = {"scores": {"validation": fair_v, "test": fair_t, "swap": fair_t}, "train_s": 1.0}
+    results = {(mitigation.AUG, 0): run, (mitigation.AUG, 5): run}
+    rows: list[str] = []
+    mitigation.finetune_rows(results, 0, [mitigation.AUG], D, _args(),
+                             lambda name, *a, **k: rows.append(name))
+    assert rows == [f"fine-tune: {mitigation.AUG}", mitigation.ENSEMBLE]
