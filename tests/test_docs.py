@@ -149,3 +149,23 @@ def test_the_blended_recipe_in_the_docs_is_valid(tmp_path):
     cfg = load_pipeline_config(tmp_path / "recipe.toml")
     assert cfg.postprocess is not None and cfg.postprocess.method == "blend"
     assert cfg.postprocess.cut == 0.7 and cfg.steps.index("postprocess") > cfg.steps.index("train")
+
+
+def test_the_ensemble_recipe_in_the_docs_is_valid(tmp_path):
+    """The recipe's ensemble variant (the blended recipe with the printed [train] block: two
+    augmented fine-tunes averaged) passes the pipeline's validation."""
+    import tomllib
+
+    from fairslm.pipeline import load_pipeline_config
+
+    text = (DOCS / "mitigation-recipe.md").read_text(encoding="utf-8")
+    recipe, blend, train = re.findall(r"```toml\n(.*?)```", text, flags=re.S)[:3]
+    steps = tomllib.loads(recipe)["steps"]
+    steps.insert(steps.index("train") + 1, "postprocess")
+    body = re.sub(r"steps = \[.*?\]\n", "", recipe, count=1, flags=re.S)
+    body = re.sub(r"\[train\]\n.*?\n\n", "", body, count=1, flags=re.S)
+    (tmp_path / "recipe.toml").write_text(f"steps = {steps!r}\n".replace("'", '"') + body + blend
+                                          + train, encoding="utf-8")
+    cfg = load_pipeline_config(tmp_path / "recipe.toml")
+    assert cfg.train is not None and cfg.train["seeds"] == [0, 5]
+    assert cfg.postprocess is not None and cfg.postprocess.method == "blend"
