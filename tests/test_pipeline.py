@@ -148,6 +148,7 @@ def test_blend_with_the_baseline_is_audited_as_the_mitigated_model(tmp_path, tin
     ({"postprocess": {"method": "blend", "options": {"target": 0.9}}}, "remove options"),
     ({"postprocess": {"cut": 0.7}}, "cut is the blend's option"),
     ({"postprocess": {"method": "blend", "cut": 1.5}}, "cut"),
+    ({"postprocess": {"method": "blend", "constraint": "equalized_odds"}}, "remove constraint"),
 ])
 def test_blend_settings_are_checked_before_anything_runs(tmp_path, change, message):
     from fairslm.exceptions import ConfigError

@@ -123,6 +123,11 @@ class PostprocessSection(FrozenModel):
         if self.method == "blend" and self.options:
             raise ValueError("postprocess.options are group-threshold options; method 'blend' takes "
                              "only cut (and sensitive): remove options")
+        default = type(self).model_fields["constraint"].default
+        if self.method == "blend" and self.constraint != default:
+            raise ValueError(f"postprocess.constraint ({self.constraint!r}) is the group thresholds' "
+                             "criterion; a blend removes a share of the TPR-gap RMS (cut) instead: "
+                             "remove constraint, or set method = \"group_thresholds\"")
         if self.method == "group_thresholds" and self.cut is not None:
             raise ValueError("postprocess.cut is the blend's option; set method = \"blend\" or remove cut")
         return self
