@@ -228,7 +228,6 @@ def finetune_rows(results: dict[tuple[str, int], dict[str, Any]], seed: int, lab
                 report(ENSEMBLE, (both["test"] >= 0.5).astype(int), (both["swap"] >= 0.5).astype(int),
                        sum(results[run]["train_s"] for run in pair), f"seeds {seed} and {seed + ENSEMBLE_OFFSET}")
             if base_run is not None:
-                base = base_run
                 # Each blend: (row, fair fine-tunes whose scores are averaged, how the note names them).
                 blends = ((BLEND, [(AUG, seed)], "augmentation"),
                           (BLEND_AVG, [(AUG, seed), (PEN, seed)], "the average"),
@@ -237,10 +236,10 @@ def finetune_rows(results: dict[tuple[str, int], dict[str, Any]], seed: int, lab
                     if not all(run in results for run in fair_runs):
                         continue
                     fair = mean_scores(results, fair_runs)
-                    w = blend_on_validation(base["scores"], fair, yv, gv)
-                    blend = {k: (w * fair[k] + (1 - w) * base["scores"][k] >= 0.5).astype(int)
+                    w = blend_on_validation(base_run["scores"], fair, yv, gv)
+                    blend = {k: (w * fair[k] + (1 - w) * base_run["scores"][k] >= 0.5).astype(int)
                              for k in ("test", "swap")}
-                    train_s = base["train_s"] + sum(results[run]["train_s"] for run in fair_runs)
+                    train_s = base_run["train_s"] + sum(results[run]["train_s"] for run in fair_runs)
                     report(row, blend["test"], blend["swap"], train_s, f"weight {w:.2f} on {name}")
         if label != "baseline" or limit is None:
             continue
