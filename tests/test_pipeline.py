@@ -142,6 +142,44 @@ def test_blend_with_the_baseline_is_audited_as_the_mitigated_model(tmp_path, tin
     assert again.models == result.models and again.steps[3].folder == step.folder
 
 
+def test_an_interrupted_ensemble_resumes_with_the_members_that_finished(tmp_path, tiny_bert, monkeypatch):
+    """The train step stops during its third fine-tune: running again trains only that one and
+    keeps the two that finished; --force trains all three again."""
+    import fairslm.training
+    from fairslm.pipeline._config import pipeline_config_from_dict
+
+    raw = _config(tmp_path / "out", tiny_bert).model_dump(mode="json", exclude_none=True)
+    raw.pop("debias")
+    raw["steps"] = ["train", "audit"]
+    raw["train"]["seeds"] = [0, 1, 2]
+    cfg = pipeline_config_from_dict(raw)
+    real_train, trained = fairslm.training.train, []
+
+    def train(config, **kw):
+        trained.append(config.seed)
+        if config.seed == 2 and trained.count(2) == 1:
+            (Path(config.output_dir) / "checkpoints").mkdir(parents=True)  # half-written
+            raise RuntimeError("power cut")
+        return real_train(config, **kw)
+
+    monkeypatch.setattr(fairslm.training, "train", train)
+    with pytest.raises(RuntimeError, match="power cut"):
+        run_pipeline(cfg)
+    assert trained == [0, 1, 2]
+    result = run_pipeline(cfg)
+    assert trained == [0, 1, 2, 2]  # only the unfinished member
+    step = next(s for s in result.steps if s.name == "train")
+    assert step.status == "ran"
+    members = step.manifest["train"]["members"]
+    assert [m["seed"] for m in members] == [0, 1, 2] and all(m["steps"] == 4 for m in members)
+    assert not list((tmp_path / "out" / "cache").glob(".*partial"))
+    components = json.loads((Path(step.folder) / "model" / "fairslm.json").read_text())["components"]
+    assert [c["model"] for c in components] == ["../model-seed0", "../model-seed1", "../model-seed2"]
+    assert "accuracy (labels)" in result.models["mitigated"]
+    run_pipeline(cfg, force=True)
+    assert trained == [0, 1, 2, 2, 0, 1, 2]
+
+
 @pytest.mark.parametrize(("change", "message"), [
     ({"postprocess": {"method": "blend"}, "steps": ["baseline", "postprocess", "audit", "report"]},
      "list both 'baseline' and 'train'"),

@@ -21,6 +21,7 @@ from fairslm.pipeline._config import STEP_HELP, PipelineConfig, load_pipeline_co
 from fairslm.pipeline._steps import (
     BASELINE,
     MITIGATED,
+    RESUMABLE_STEPS,
     STEP_FUNCS,
     RunState,
     load_dataset_for,
@@ -309,9 +310,11 @@ def run_pipeline(
             if folder.exists():
                 shutil.rmtree(folder)
             tmp = cache / f".{name}-{key}.partial"
-            if tmp.exists():
+            # An interrupted step left its partial folder; the training steps resume from it
+            # (finished ensemble members are kept), every other step starts afresh.
+            if tmp.exists() and (force or name not in RESUMABLE_STEPS):
                 shutil.rmtree(tmp)
-            tmp.mkdir(parents=True)
+            tmp.mkdir(parents=True, exist_ok=True)
             manifest = run(state, tmp)
             write_json_atomic(manifest, tmp / "manifest.json")
             os.replace(tmp, folder)  # a step's folder appears whole or not at all

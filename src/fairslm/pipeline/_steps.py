@@ -6,6 +6,7 @@ is reused.
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -111,7 +112,12 @@ def _with_sensitive(ds: Any, columns: list[str] | None) -> Any:
 def _train(state: RunState, folder: Path, settings: dict[str, Any], data: Any) -> dict[str, Any]:
     """Fine-tune one model into ``folder/model``; with the pipeline-only key ``seeds`` (two or
     more), one fine-tune per seed into ``folder/model-seed<S>`` and ``folder/model`` a blend
-    folder averaging them with equal weights."""
+    folder averaging them with equal weights.
+
+    Each finished ensemble member is recorded in ``folder/model-seed<S>.json``; a step that was
+    interrupted keeps its partial folder (``RESUMABLE_STEPS``), so running it again reuses the
+    members that finished and trains only the rest.
+    """
     from fairslm.training import TrainConfig, train
 
     d = state.config.data
@@ -127,6 +133,12 @@ def _train(state: RunState, folder: Path, settings: dict[str, Any], data: Any) -
     members = []
     for seed in seeds:
         out = "model" if len(seeds) == 1 else f"model-seed{seed}"
+        done = folder / f"{out}.json"
+        if len(seeds) > 1 and done.exists() and (folder / out).is_dir():
+            members.append(json.loads(done.read_text(encoding="utf-8")))
+            continue
+        if (folder / out).exists():  # what an interrupted run left of this model: start it afresh
+            shutil.rmtree(folder / out)
         try:
             cfg = TrainConfig(**{"progress": False, **settings, "seed": seed, "output_dir": folder / out,
                                  "data": {"text": d.text, "label": d.label,
@@ -138,6 +150,8 @@ def _train(state: RunState, folder: Path, settings: dict[str, Any], data: Any) -
         members.append({"seed": seed, "model_dir": out, "steps": res.steps, "epochs": res.epochs,
                         "train_time_s": res.train_time_s, "feasible": res.feasible,
                         "validation": res.validation})
+        if len(seeds) > 1:
+            write_json_atomic(members[-1], done)
     if len(members) == 1:
         info = {k: v for k, v in members[0].items() if k not in ("seed", "model_dir")}
         return {"model_dir": "model", "train": info}
@@ -377,3 +391,6 @@ STEP_FUNCS: dict[str, tuple[Any, Any]] = {
     "counterfactual": (counterfactual_step, load_counterfactual),
     "compare": (compare_step, load_compare),
 }
+# Steps whose partial folder, left by an interrupted run, is resumed rather than started afresh
+# (``_train`` reuses the ensemble members that finished).
+RESUMABLE_STEPS = frozenset({"baseline", "train"})
