@@ -36,10 +36,11 @@ penalty fine-tunes' scores in place of the augmented one: of four such averages,
 cross-validation within the validation split (``benchmarks/mitigation_blend.py``, printed after
 the tables) found the most accurate at a 70% cut. "Two augmentation fine-tunes averaged" is an
 ensemble (Breiman 1996; Lakshminarayanan et al. 2017): the mean of the scores of seed s's
-augmentation fine-tune and a second one trained the same way with seed s + 5 (``ENSEMBLE_OFFSET``,
-so that with ``--seeds 5`` no fine-tune serves two seeds); "..., blended with baseline" blends
-that mean with the baseline by the same validation rule. The pipeline builds the same model with
-``[train] seeds = [s, s + 5]`` and ``[postprocess] method = "blend"``.
+augmentation fine-tune and a second one trained the same way with seed s + 5; "three ..." adds
+a third with seed s + 10 (``ENSEMBLE_OFFSETS``, so that with ``--seeds 5`` no fine-tune serves
+two seeds); "..., blended with baseline" blends each mean with the baseline by the same
+validation rule. The pipeline builds the same models with ``[train] seeds = [s, s + 5]`` (or
+``[s, s + 5, s + 10]``) and ``[postprocess] method = "blend"``.
 
 A full-data fine-tune takes ~5 minutes on a quiet core and took 10-37 (baseline) to 21-50
 minutes (augmentation, twice the rows) on two shared, busy ones; runs are stored in a step cache as they finish
@@ -67,7 +68,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mitigation_blend import (  # noqa: E402
     AUG,
-    ENSEMBLE_OFFSET,
+    ENSEMBLE_OFFSETS,
     PEN,
     blend_on_validation,
     cross_validate,
@@ -95,6 +96,12 @@ BLEND = "fine-tune: augmentation blended with baseline"
 BLEND_AVG = "fine-tune: augmentation and penalty averaged, blended with baseline"
 ENSEMBLE = "fine-tune: two augmentation fine-tunes averaged"
 ENSEMBLE_BLEND = "fine-tune: two augmentation fine-tunes averaged, blended with baseline"
+ENSEMBLE3 = "fine-tune: three augmentation fine-tunes averaged"
+ENSEMBLE3_BLEND = "fine-tune: three augmentation fine-tunes averaged, blended with baseline"
+# The ensemble rows: (row, its blend with the baseline, how the note names the members, the
+# seed offsets of its augmentation fine-tunes).
+ENSEMBLES = ((ENSEMBLE, ENSEMBLE_BLEND, "the two", (0, ENSEMBLE_OFFSETS[0])),
+             (ENSEMBLE3, ENSEMBLE3_BLEND, "the three", (0, *ENSEMBLE_OFFSETS)))
 
 
 def swap_gender(texts: list[str]) -> list[str]:
@@ -185,12 +192,16 @@ def finetune_jobs(args: argparse.Namespace, D: dict[str, pd.DataFrame], swapped_
             raise SystemExit(f"unknown --finetune-rows {missing}; choose from: {', '.join(known)}")
         runs = [r for r in runs if r[0] in args.finetune_rows]
     jobs = []
+    planned: set[int] = set()  # ensemble partners already queued (seeds 0-9 share some)
     # Seed by seed, so a chunk finishes whole seeds: a row's cut needs its same-seed baseline.
-    # The augmentation row also trains its ensemble partner (seed + ENSEMBLE_OFFSET).
+    # The augmentation row also trains its ensemble partners (seed + each ENSEMBLE_OFFSETS).
     for seed in seeds:
-        partner = [(lab, extra, data, seed + ENSEMBLE_OFFSET) for lab, extra, data in runs
-                   if lab == RECIPE_BASE and seed + ENSEMBLE_OFFSET not in seeds]
-        for label, extra, data, run_seed in [(*r, seed) for r in runs] + partner:
+        partner_seeds = [seed + off for off in ENSEMBLE_OFFSETS if seed + off not in seeds
+                         and seed + off not in planned]
+        planned.update(partner_seeds)
+        partners = [(lab, extra, data, s) for s in partner_seeds for lab, extra, data in runs
+                    if lab == RECIPE_BASE]
+        for label, extra, data, run_seed in [(*r, seed) for r in runs] + partners:
             cfg = {**base, **extra, "seed": run_seed,
                    "data": {**base["data"], **extra.get("data", {})},
                    "output_dir": str(Path(args.results_dir) / "finetune" / f"{label.replace(' ', '-')}-seed{run_seed}")}
@@ -222,16 +233,19 @@ def finetune_rows(results: dict[tuple[str, int], dict[str, Any]], seed: int, lab
                 decide, note = thresholds_on_validation(scores["validation"], yv, gv, limit, args.difference_grid,
                                                         keep_plain=True)
                 report(RECIPE, decide(scores["test"], gt), decide(scores["swap"], gt), r["train_s"], note)
-            pair = [(AUG, seed), (AUG, seed + ENSEMBLE_OFFSET)]
-            if all(run in results for run in pair):
-                both = mean_scores(results, pair)
-                report(ENSEMBLE, (both["test"] >= 0.5).astype(int), (both["swap"] >= 0.5).astype(int),
-                       sum(results[run]["train_s"] for run in pair), f"seeds {seed} and {seed + ENSEMBLE_OFFSET}")
+            # Each blend: (row, fair fine-tunes whose scores are averaged, how the note names them).
+            blends = [(BLEND, [(AUG, seed)], "augmentation"),
+                      (BLEND_AVG, [(AUG, seed), (PEN, seed)], "the average")]
+            for row, blend_row, name, offsets in ENSEMBLES:
+                members = [(AUG, seed + off) for off in offsets]
+                if not all(run in results for run in members):
+                    continue
+                avg = mean_scores(results, members)
+                *first, last = (str(s) for _, s in members)
+                report(row, (avg["test"] >= 0.5).astype(int), (avg["swap"] >= 0.5).astype(int),
+                       sum(results[run]["train_s"] for run in members), f"seeds {', '.join(first)} and {last}")
+                blends.append((blend_row, members, name))
             if base_run is not None:
-                # Each blend: (row, fair fine-tunes whose scores are averaged, how the note names them).
-                blends = ((BLEND, [(AUG, seed)], "augmentation"),
-                          (BLEND_AVG, [(AUG, seed), (PEN, seed)], "the average"),
-                          (ENSEMBLE_BLEND, pair, "the two"))
                 for row, fair_runs, name in blends:
                     if not all(run in results for run in fair_runs):
                         continue

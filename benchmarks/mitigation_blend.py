@@ -25,13 +25,14 @@ from mitigation_head import gap_rms
 # The recipe's mean target for the cut; a grid of 21 weights.
 BLEND_CUT, BLEND_WEIGHTS = 0.7, np.linspace(0.0, 1.0, 21)
 AUG, PEN, CON = "counterfactual augmentation", "penalty (equalized odds)", "constraint target"
-# Seed s's second augmentation fine-tune (the ensemble rows) is trained with seed s + this, so
-# that with --seeds 5 (0-4) no fine-tune serves two seeds.
-ENSEMBLE_OFFSET = 5
+# Seed s's further augmentation fine-tunes (the ensemble rows) are trained with seeds s + 5 and
+# s + 10, so that with --seeds 5 (0-4) no fine-tune serves two seeds: the two-member ensemble
+# takes the first offset, the three-member one both.
+ENSEMBLE_OFFSETS = (5, 10)
 # The fair-score combinations compared by cross_validate: (fine-tune row label, seed offset) runs.
 COMBINATIONS: tuple[tuple[tuple[str, int], ...], ...] = (
     ((AUG, 0),), ((AUG, 0), (PEN, 0)), ((AUG, 0), (CON, 0)), ((AUG, 0), (PEN, 0), (CON, 0)),
-    ((AUG, 0), (AUG, ENSEMBLE_OFFSET)))
+    ((AUG, 0), (AUG, ENSEMBLE_OFFSETS[0])), ((AUG, 0), *((AUG, off) for off in ENSEMBLE_OFFSETS)))
 
 
 def combination_name(combo: tuple[tuple[str, int], ...]) -> tuple[str, ...]:

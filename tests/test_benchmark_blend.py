@@ -48,15 +48,21 @@ def test_cross_validation_scores_every_combination_out_of_sample(leaning_scores)
         results[("baseline", s)] = {"scores": base}
         results[(mitigation.AUG, s)] = {"scores": aug}
         results[(mitigation.PEN, s)] = {"scores": other}
-        results[(mitigation.AUG, s + mitigation.ENSEMBLE_OFFSET)] = {"scores": other}
+        results[(mitigation.AUG, s + mitigation.ENSEMBLE_OFFSETS[0])] = {"scores": other}
     rows = mitigation.cross_validate(results, [0, 1], y, g, repeats=3)
-    # The constraint's fine-tunes are missing, so three combinations are compared, each both
-    # ways; the ensemble's second run is the seed's partner (seed + ENSEMBLE_OFFSET).
-    partner = f"{mitigation.AUG} (seed + {mitigation.ENSEMBLE_OFFSET})"
+    # The constraint's fine-tunes and the third ensemble members are missing, so three
+    # combinations are compared, each both ways; the ensemble's second run is the seed's partner
+    # (seed + 5).
+    partner = f"{mitigation.AUG} (seed + 5)"
     assert [(r["combination"], r["blended"]) for r in rows] == [
         ((mitigation.AUG,), False), ((mitigation.AUG,), True),
         ((mitigation.AUG, mitigation.PEN), False), ((mitigation.AUG, mitigation.PEN), True),
         ((mitigation.AUG, partner), False), ((mitigation.AUG, partner), True)]
+    # With the third members (seed + 10), the three-member ensemble is compared as well.
+    for s in range(2):
+        results[(mitigation.AUG, s + 10)] = {"scores": base}
+    rows = mitigation.cross_validate(results, [0, 1], y, g, repeats=3)
+    assert [r["combination"] for r in rows[-2:]] == [(mitigation.AUG, partner, f"{mitigation.AUG} (seed + 10)")] * 2
     assert all(len(r["cut"]) == len(r["dacc"]) == 2 for r in rows)
     alone, blended = rows[0], rows[1]
     # The augmented model alone cuts most of the gap; blending gives some cut back for accuracy.
