@@ -68,6 +68,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mitigation_blend import (  # noqa: E402
     AUG,
+    ENSEMBLE_MEMBERS,
     ENSEMBLE_OFFSETS,
     PEN,
     blend_on_validation,
@@ -100,8 +101,8 @@ ENSEMBLE3 = "fine-tune: three augmentation fine-tunes averaged"
 ENSEMBLE3_BLEND = "fine-tune: three augmentation fine-tunes averaged, blended with baseline"
 # The ensemble rows: (row, its blend with the baseline, how the note names the members, the
 # seed offsets of its augmentation fine-tunes).
-ENSEMBLES = ((ENSEMBLE, ENSEMBLE_BLEND, "the two", (0, ENSEMBLE_OFFSETS[0])),
-             (ENSEMBLE3, ENSEMBLE3_BLEND, "the three", (0, *ENSEMBLE_OFFSETS)))
+ENSEMBLES = ((ENSEMBLE, ENSEMBLE_BLEND, "the two", ENSEMBLE_MEMBERS[0]),
+             (ENSEMBLE3, ENSEMBLE3_BLEND, "the three", ENSEMBLE_MEMBERS[1]))
 
 
 def swap_gender(texts: list[str]) -> list[str]:
@@ -236,20 +237,24 @@ def finetune_rows(results: dict[tuple[str, int], dict[str, Any]], seed: int, lab
             # Each blend: (row, fair fine-tunes whose scores are averaged, how the note names them).
             blends = [(BLEND, [(AUG, seed)], "augmentation"),
                       (BLEND_AVG, [(AUG, seed), (PEN, seed)], "the average")]
+            ensembles = []
             for row, blend_row, name, offsets in ENSEMBLES:
-                members = [(AUG, seed + off) for off in offsets]
-                if not all(run in results for run in members):
+                runs = [(AUG, seed + off) for off in offsets]
+                ensembles.append((row, runs))
+                blends.append((blend_row, runs, name))
+            # The mean scores of every set of fine-tunes whose runs are all present, computed once.
+            means = {tuple(runs): mean_scores(results, runs) for _, runs, _ in blends
+                     if all(run in results for run in runs)}
+            for row, runs in ensembles:
+                if (avg := means.get(tuple(runs))) is None:
                     continue
-                avg = mean_scores(results, members)
-                *first, last = (str(s) for _, s in members)
+                *first, last = (str(s) for _, s in runs)
                 report(row, (avg["test"] >= 0.5).astype(int), (avg["swap"] >= 0.5).astype(int),
-                       sum(results[run]["train_s"] for run in members), f"seeds {', '.join(first)} and {last}")
-                blends.append((blend_row, members, name))
+                       sum(results[run]["train_s"] for run in runs), f"seeds {', '.join(first)} and {last}")
             if base_run is not None:
                 for row, fair_runs, name in blends:
-                    if not all(run in results for run in fair_runs):
+                    if (fair := means.get(tuple(fair_runs))) is None:
                         continue
-                    fair = mean_scores(results, fair_runs)
                     w = blend_on_validation(base_run["scores"], fair, yv, gv)
                     blend = {k: (w * fair[k] + (1 - w) * base_run["scores"][k] >= 0.5).astype(int)
                              for k in ("test", "swap")}

@@ -29,10 +29,12 @@ AUG, PEN, CON = "counterfactual augmentation", "penalty (equalized odds)", "cons
 # s + 10, so that with --seeds 5 (0-4) no fine-tune serves two seeds: the two-member ensemble
 # takes the first offset, the three-member one both.
 ENSEMBLE_OFFSETS = (5, 10)
+# The seed offsets of each ensemble's augmentation fine-tunes: (0, 5) and (0, 5, 10).
+ENSEMBLE_MEMBERS = tuple((0, *ENSEMBLE_OFFSETS[:k]) for k in range(1, len(ENSEMBLE_OFFSETS) + 1))
 # The fair-score combinations compared by cross_validate: (fine-tune row label, seed offset) runs.
 COMBINATIONS: tuple[tuple[tuple[str, int], ...], ...] = (
     ((AUG, 0),), ((AUG, 0), (PEN, 0)), ((AUG, 0), (CON, 0)), ((AUG, 0), (PEN, 0), (CON, 0)),
-    ((AUG, 0), (AUG, ENSEMBLE_OFFSETS[0])), ((AUG, 0), *((AUG, off) for off in ENSEMBLE_OFFSETS)))
+    *(tuple((AUG, off) for off in offsets) for offsets in ENSEMBLE_MEMBERS))
 
 
 def combination_name(combo: tuple[tuple[str, int], ...]) -> tuple[str, ...]:

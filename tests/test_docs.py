@@ -132,28 +132,10 @@ def test_the_recipe_pipeline_file_in_the_docs_is_valid(tmp_path):
     assert cfg.postprocess is None and "postprocess" not in cfg.steps
 
 
-def test_the_blended_recipe_in_the_docs_is_valid(tmp_path):
-    """The recipe's blended variant, as the docs describe it ("postprocess" after "train", plus
-    the printed [postprocess] block), passes the pipeline's validation."""
-    import tomllib
-
-    from fairslm.pipeline import load_pipeline_config
-
-    text = (DOCS / "mitigation-recipe.md").read_text(encoding="utf-8")
-    recipe, blend = re.findall(r"```toml\n(.*?)```", text, flags=re.S)[:2]
-    steps = tomllib.loads(recipe)["steps"]
-    steps.insert(steps.index("train") + 1, "postprocess")
-    body = re.sub(r"steps = \[.*?\]\n", "", recipe, count=1, flags=re.S)
-    (tmp_path / "recipe.toml").write_text(f"steps = {steps!r}\n".replace("'", '"') + body + blend,
-                                          encoding="utf-8")
-    cfg = load_pipeline_config(tmp_path / "recipe.toml")
-    assert cfg.postprocess is not None and cfg.postprocess.method == "blend"
-    assert cfg.postprocess.cut == 0.7 and cfg.steps.index("postprocess") > cfg.steps.index("train")
-
-
-def test_the_ensemble_recipe_in_the_docs_is_valid(tmp_path):
-    """The recipe's ensemble variant (the blended recipe with the printed [train] block: two
-    augmented fine-tunes averaged) passes the pipeline's validation."""
+def _blended_recipe(tmp_path, with_train_block: bool):
+    """The recipe's first three ```toml blocks put together as the docs describe: "postprocess"
+    after "train", the [postprocess] block added and, ``with_train_block``, the printed [train]
+    block in place of the recipe's own; the file read by the pipeline's validation."""
     import tomllib
 
     from fairslm.pipeline import load_pipeline_config
@@ -163,9 +145,24 @@ def test_the_ensemble_recipe_in_the_docs_is_valid(tmp_path):
     steps = tomllib.loads(recipe)["steps"]
     steps.insert(steps.index("train") + 1, "postprocess")
     body = re.sub(r"steps = \[.*?\]\n", "", recipe, count=1, flags=re.S)
-    body = re.sub(r"\[train\]\n.*?\n\n", "", body, count=1, flags=re.S)
+    if with_train_block:
+        body = re.sub(r"\[train\]\n.*?\n\n", "", body, count=1, flags=re.S)
     (tmp_path / "recipe.toml").write_text(f"steps = {steps!r}\n".replace("'", '"') + body + blend
-                                          + train, encoding="utf-8")
-    cfg = load_pipeline_config(tmp_path / "recipe.toml")
+                                          + (train if with_train_block else ""), encoding="utf-8")
+    return load_pipeline_config(tmp_path / "recipe.toml")
+
+
+def test_the_blended_recipe_in_the_docs_is_valid(tmp_path):
+    """The recipe's blended variant, as the docs describe it ("postprocess" after "train", plus
+    the printed [postprocess] block), passes the pipeline's validation."""
+    cfg = _blended_recipe(tmp_path, with_train_block=False)
+    assert cfg.postprocess is not None and cfg.postprocess.method == "blend"
+    assert cfg.postprocess.cut == 0.7 and cfg.steps.index("postprocess") > cfg.steps.index("train")
+
+
+def test_the_ensemble_recipe_in_the_docs_is_valid(tmp_path):
+    """The recipe's ensemble variant (the blended recipe with the printed [train] block: two
+    augmented fine-tunes averaged) passes the pipeline's validation."""
+    cfg = _blended_recipe(tmp_path, with_train_block=True)
     assert cfg.train is not None and cfg.train["seeds"] == [0, 5]
     assert cfg.postprocess is not None and cfg.postprocess.method == "blend"

@@ -131,10 +131,11 @@ def _train(state: RunState, folder: Path, settings: dict[str, Any], data: Any) -
         raise ConfigError(f"training sensitive columns {unknown} are not among data.sensitive "
                           f"({', '.join(d.sensitive)})")
     members = []
+    ensemble = len(seeds) > 1
     for seed in seeds:
-        out = "model" if len(seeds) == 1 else f"model-seed{seed}"
+        out = f"model-seed{seed}" if ensemble else "model"
         done = folder / f"{out}.json"
-        if len(seeds) > 1 and done.exists() and (folder / out).is_dir():
+        if ensemble and done.exists() and (folder / out).is_dir():
             members.append(json.loads(done.read_text(encoding="utf-8")))
             continue
         if (folder / out).exists():  # what an interrupted run left of this model: start it afresh
@@ -150,9 +151,9 @@ def _train(state: RunState, folder: Path, settings: dict[str, Any], data: Any) -
         members.append({"seed": seed, "model_dir": out, "steps": res.steps, "epochs": res.epochs,
                         "train_time_s": res.train_time_s, "feasible": res.feasible,
                         "validation": res.validation})
-        if len(seeds) > 1:
+        if ensemble:
             write_json_atomic(members[-1], done)
-    if len(members) == 1:
+    if not ensemble:
         info = {k: v for k, v in members[0].items() if k not in ("seed", "model_dir")}
         return {"model_dir": "model", "train": info}
     from fairslm.models import save_blend
