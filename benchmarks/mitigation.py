@@ -376,7 +376,8 @@ def parse_seeds(text: str) -> list[int]:
         raise SystemExit(f"--seeds: {e}") from None
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The benchmark's options (``benchmarks/mitigation_probes.py`` reads its runs with them)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data-dir", type=Path, default=DATA)
     ap.add_argument("--results-dir", type=Path, default=REPO / "benchmarks" / "results")
@@ -410,7 +411,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--difference-grid", type=float, nargs="+", default=[0.02, 0.05, 0.08, 0.1, 0.15])
     ap.add_argument("--eg-grid", type=float, nargs="+", default=[0.01, 0.02, 0.05, 0.08, 0.1])
     ap.add_argument("--c-grid", type=float, nargs="+", default=[1, 10, 100])
-    args = ap.parse_args(argv)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     if not (args.data_dir / "train.jsonl").exists():
         print(f"skipped: Bias in Bios data not found at {args.data_dir}")
         return 0
