@@ -10,6 +10,9 @@ scores. Each probe tries one more route on the benchmark's own splits, seeds and
     on its gender-swapped copy, so that the explicit gender words cancel at decision time. For
     the baseline and the augmentation fine-tune; reads the step cache and trains nothing. Its
     flip rate is not reported: on the swapped texts the average is the same pair of scores.
+``cutoff``
+    One decision cut-off for every biography on the augmentation fine-tune's scores in place of
+    0.5 (so still blind to gender), chosen on validation; reads the step cache.
 ``leace``
     LEACE (Belrose et al. 2023, "LEACE: Perfect linear concept erasure in closed form") on the
     fine-tuned baseline's pooled representation (the input of its classification head), then a
@@ -69,7 +72,7 @@ from mitigation_blend import AUG, BLEND_CUT, ENSEMBLE_OFFSETS, blend_on_validati
 from mitigation_finetune import StepCache  # noqa: E402
 from mitigation_head import POS, choose, gap_rms, labels_and_groups  # noqa: E402
 
-PROBES = ("tta", "leace", "wise", "soup")
+PROBES = ("tta", "cutoff", "leace", "wise", "soup")
 ALPHAS = (0.6, 0.7, 0.8, 0.9)
 LEACE_C = (0.01, 0.1, 1.0, 10.0)
 LEACE_FITS = ("all", "label_balanced", "label_balanced, with swapped copies")
@@ -216,6 +219,18 @@ def tta_rows(rd: Reader, aug: dict[str, np.ndarray]) -> list[dict[str, Any]]:
             rd.row("tta: augmentation, averaged with its swapped text", counterfactual_average(aug))]
 
 
+def cutoff_rows(rd: Reader, aug: dict[str, np.ndarray]) -> list[dict[str, Any]]:
+    """One cut-off for every biography (still gender-blind) on the augmentation fine-tune's
+    scores in place of 0.5, chosen on validation by the benchmark's rule."""
+    # Nearest 0.5 first, so that among equally good cut-offs the model's own is kept.
+    grid = sorted(np.round(np.arange(0.05, 0.951, 0.01), 2), key=lambda t: (abs(t - 0.5), t))
+    cands = [(f"cut-off {t:.2f}", t, (aug["validation"] >= t).astype(int)) for t in grid]
+    name, t, status = choose(cands, rd.yv, rd.gv, (1 - BLEND_CUT) * rd.vgap0)
+    return [rd.row("cut-off: augmentation, one cut-off chosen on validation", (aug["test"] >= t).astype(float),
+                   swap=(aug["swap"] >= t).astype(float), validation=(aug["validation"] >= t).astype(float),
+                   note=f"{name} ({status})")]
+
+
 def leace_rows(rd: Reader, base_dir: Path, D: dict[str, pd.DataFrame], swapped_train: list[str],
                swapped_test: list[str], seed: int) -> list[dict[str, Any]]:
     from fairslm.mitigation.head_only import LeaceHead
@@ -259,9 +274,12 @@ def wise_rows(rd: Reader, base_dir: Path, aug_dir: Path, aug: dict[str, np.ndarr
     _, a, s = max(ok, key=lambda t: (t[0], t[1])) if ok else (0.0, 1.0, aug)
     rows = [rd.row("wise: weights interpolated, alpha chosen on validation", s["test"], swap=s["swap"],
                    validation=s["validation"], note=f"alpha = {a:.2f}" + ("" if ok else " (none met)"))]
+    # Every alpha, next to the score blend with the same weight: the two trade-off curves.
     for a_, s_ in cands[1:-1]:
-        rows.append(rd.row(f"wise: alpha = {a_:.2f} (every alpha, for the frontier)", s_["test"], swap=s_["swap"],
-                           validation=s_["validation"]))
+        blend = {k: a_ * aug[k] + (1 - a_) * rd.base[k] for k in aug}
+        rows.append(rd.row(f"wise: alpha = {a_:.2f}", s_["test"], swap=s_["swap"], validation=s_["validation"]))
+        rows.append(rd.row(f"score blend: w = {a_:.2f}", blend["test"], swap=blend["swap"],
+                           validation=blend["validation"]))
     return rows
 
 
@@ -366,6 +384,8 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 if "tta" in args.probes:
                     rows += tta_rows(rd, aug[0])
+                if "cutoff" in args.probes:
+                    rows += cutoff_rows(rd, aug[0])
                 if "leace" in args.probes:
                     rows += leace_rows(rd, _weights(base[1]), D, swapped_train, swapped_test, seed)
                 if "wise" in args.probes:

@@ -124,8 +124,27 @@ def test_wise_keeps_the_most_accurate_alpha_meeting_the_cut_on_validation(leanin
     assert met and chosen in met
     best = max(rd.figures(a * fair["validation"] + (1 - a) * base["validation"], "validation")[0] for a in met)
     assert rd.figures(chosen * fair["validation"] + (1 - chosen) * base["validation"], "validation")[0] == best
-    assert len(rows) == 1 + len(alphas)
+    assert len(rows) == 1 + 2 * len(alphas)
+    # Each alpha's row sits next to the score blend with the same weight (here the same scores).
+    assert [r["cut"] for r in rows[1::2]] == pytest.approx([r["cut"] for r in rows[2::2]])
+    assert rows[2]["name"] == "score blend: w = 0.05"
     # When no weight meets the cut, the fair model alone (alpha = 1), as the score blends do.
     monkeypatch.setattr(probes, "model_scores", lambda alpha, texts: base)
     rows = probes.wise_rows(rd, Path("a"), Path("b"), base, {}, (0.5,), tmp_path / "none")
     assert rows[0]["note"] == "alpha = 1.00 (none met)"
+
+
+def test_one_cut_off_keeps_half_among_equally_accurate_cut_offs(leaning_scores) -> None:
+    D, base, fair = _frames(leaning_scores)
+    rd = probes.Reader(D, base)
+    yv = (D["validation"].profession == "surgeon").to_numpy()
+    # A fair model that separates the validation rows perfectly: every cut-off in (0.1, 0.9]
+    # is as accurate as every other, and the model's own 0.5 is kept.
+    sure = {**fair, "validation": np.where(yv, 0.9, 0.1)}
+    row = probes.cutoff_rows(rd, sure)[0]
+    assert row["note"] == "cut-off 0.50 (met)" and row["val_cut"] == 100.0
+    assert row["cut"] == pytest.approx(rd.row("x", fair["test"])["cut"])
+    # Shifted scores: the cut-off follows them (0.5 + 0.2, within the grid's step).
+    shifted = {k: np.clip(v + 0.2, 0, 1) for k, v in fair.items()}
+    t = float(probes.cutoff_rows(rd, shifted)[0]["note"].split()[1])
+    assert 0.6 <= t <= 0.8
