@@ -92,6 +92,12 @@ class StepCache:
         return float(np.median(rates)) if rates else _DEFAULT_SECONDS_PER_ROW
 
 
+def score_texts(model: Any, texts: dict[str, list[str]]) -> dict[str, np.ndarray]:
+    """A loaded model's positive-class (surgeon) scores on each named list of texts."""
+    col = list(model.classes_).index(POS)
+    return {k: model.predict_proba(t)[:, col] for k, t in texts.items()}
+
+
 def _run(job: Job, texts: dict[str, list[str]], keep_model: bool) -> dict[str, Any]:
     """Train one job in this process and score the texts with the trained model."""
     import torch
@@ -102,9 +108,7 @@ def _run(job: Job, texts: dict[str, list[str]], keep_model: bool) -> dict[str, A
     from fairslm.training import train
 
     res = train(job.config, train_data=job.train, validation_data=job.validation, overwrite=True)
-    model = load_model(res.output_dir)
-    pos_col = list(model.classes_).index(POS)
-    scores = {k: model.predict_proba(t)[:, pos_col] for k, t in texts.items()}
+    scores = score_texts(load_model(res.output_dir), texts)
     if not keep_model:  # the scores are what the benchmark reads; ~90 MB of weights a run
         for p in Path(res.output_dir).iterdir():
             if p.suffix == ".safetensors" or p.name.startswith("checkpoint"):

@@ -66,10 +66,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fairslm.mitigation.comparison import select_most_accurate
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mitigation import DATA, REPO, build_parser, finetune_jobs, load_split, parse_seeds, swap_gender  # noqa: E402
 from mitigation_blend import AUG, BLEND_CUT, ENSEMBLE_OFFSETS, blend_on_validation  # noqa: E402
-from mitigation_finetune import StepCache  # noqa: E402
+from mitigation_finetune import StepCache, score_texts  # noqa: E402
 from mitigation_head import POS, choose, gap_rms, labels_and_groups  # noqa: E402
 
 PROBES = ("tta", "cutoff", "leace", "wise", "soup")
@@ -117,9 +119,7 @@ def _load(path: Path) -> Any:
 
 def model_scores(path: Path, texts: dict[str, list[str]]) -> dict[str, np.ndarray]:
     """The positive-class scores of the model in ``path`` on each named list of texts."""
-    model = _load(path)
-    col = list(model.classes_).index(POS)
-    return {k: model.predict_proba(t)[:, col] for k, t in texts.items()}
+    return score_texts(_load(path), texts)
 
 
 def pooled_features(path: Path, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -267,13 +267,16 @@ def wise_rows(rd: Reader, base_dir: Path, aug_dir: Path, aug: dict[str, np.ndarr
         shutil.rmtree(tmp / f"wise-{a}")
         cands.append((a, s))
     cands.append((1.0, aug))
-    limit = (1 - BLEND_CUT) * rd.vgap0
-    ok = [(rd.figures(s["validation"], "validation")[0], a, s) for a, s in cands
-          if rd.figures(s["validation"], "validation")[1] <= limit]
-    # The most accurate alpha meeting the cut on validation (ties: the larger alpha), else 1.
-    _, a, s = max(ok, key=lambda t: (t[0], t[1])) if ok else (0.0, 1.0, aug)
+    # The most accurate alpha meeting the cut on validation (largest first, so ties keep the
+    # larger alpha), else 1: the blends' rule.
+    order = cands[::-1]
+    val = [rd.figures(s["validation"], "validation") for _, s in order]
+    sel = select_most_accurate([a for a, _ in order], [v[0] for v in val], [v[1] for v in val],
+                               target=(1 - BLEND_CUT) * rd.vgap0, kind="difference", criterion="TPR-gap RMS")
+    a, s = order[sel.index] if sel.index is not None else (1.0, aug)
     rows = [rd.row("wise: weights interpolated, alpha chosen on validation", s["test"], swap=s["swap"],
-                   validation=s["validation"], note=f"alpha = {a:.2f}" + ("" if ok else " (none met)"))]
+                   validation=s["validation"],
+                   note=f"alpha = {a:.2f}" + ("" if sel.index is not None else " (none met)"))]
     # Every alpha, next to the score blend with the same weight: the two trade-off curves.
     for a_, s_ in cands[1:-1]:
         blend = {k: a_ * aug[k] + (1 - a_) * rd.base[k] for k in aug}
